@@ -1,0 +1,3 @@
+from chihwatch.cli import main
+
+main()

@@ -1,0 +1,99 @@
+"""The values the parser returns: Article and Zone (frozen, safe to share across modules)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Article", "Zone"]
+
+
+@dataclass(frozen=True)
+class Zone:
+    """One zone's section of an installment: canonical zone name and its paragraphs."""
+
+    name: str
+    paragraphs: tuple[str, ...]
+    heading: str = ""  # the heading as published (e.g. 天津滨海高新区), "" when equal to name
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "paragraphs": list(self.paragraphs)}
+
+
+@dataclass(frozen=True)
+class Article:
+    """A parsed article page. ``to_dict()`` is the JSON of `chihwatch parse --format json`."""
+
+    url: str | None
+    title: str
+    published: str | None  # ISO 8601 with +08:00, or None when the page shows no time
+    source: str | None
+    author: str | None
+    editor: str | None
+    series: str | None
+    year: int | None
+    installment: int | None  # None for any page that is not a series installment
+    intro: tuple[str, ...]
+    zones: tuple[Zone, ...]
+    template: str  # "chih-2019" (older site profile) or "generic" (main-text extractor)
+    confidence: float  # 0..1: how sure the parser is that body and zones are right
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def paragraphs(self) -> tuple[str, ...]:
+        """Every body paragraph in page order: intro, then each zone's heading and paragraphs."""
+        out: list[str] = list(self.intro)
+        for zone in self.zones:
+            out.append(zone.heading or zone.name)
+            out.extend(zone.paragraphs)
+        return tuple(out)
+
+    @property
+    def body_text(self) -> str:
+        """The body as one string, paragraphs separated by newlines."""
+        return "\n".join(self.paragraphs)
+
+    @property
+    def is_installment(self) -> bool:
+        return self.installment is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "title": self.title,
+            "published": self.published,
+            "source": self.source,
+            "author": self.author,
+            "editor": self.editor,
+            "series": self.series,
+            "year": self.year,
+            "installment": self.installment,
+            "intro": list(self.intro),
+            "zones": [z.to_dict() for z in self.zones],
+            "template": self.template,
+            "confidence": round(self.confidence, 2),
+            "warnings": list(self.warnings),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Article:
+        """Inverse of to_dict (used for fixtures' expected JSON and stored revisions)."""
+        return cls(
+            url=data.get("url"),
+            title=data.get("title") or "",
+            published=data.get("published"),
+            source=data.get("source"),
+            author=data.get("author"),
+            editor=data.get("editor"),
+            series=data.get("series"),
+            year=data.get("year"),
+            installment=data.get("installment"),
+            intro=tuple(data.get("intro") or ()),
+            zones=tuple(
+                Zone(name=z["name"], paragraphs=tuple(z.get("paragraphs") or ()))
+                for z in data.get("zones") or ()
+            ),
+            template=data.get("template") or "generic",
+            confidence=float(data.get("confidence") or 0.0),
+            warnings=tuple(data.get("warnings") or ()),
+        )
