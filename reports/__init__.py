@@ -1,0 +1,207 @@
+"""Weekly report: render Store.report_data() as Markdown, HTML, JSON or Atom, and deliver it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+import jinja2
+
+from chihwatch.errors import ChihwatchError
+from reports import model
+from reports.svg import series_chart
+
+__all__ = ["FORMATS", "EXTENSIONS", "render", "publish"]
+
+logger = logging.getLogger(__name__)
+logger.addHandler(logging.NullHandler())
+
+FORMATS = ("md", "html", "json", "atom")
+EXTENSIONS = {"md": "md", "html": "html", "json": "json", "atom": "atom"}
+MEDIA_TYPES = {
+    "md": "text/markdown; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+    "json": "application/json",
+    "atom": "application/atom+xml",
+}
+
+
+@cache
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("reports", "templates"),
+        # Markdown is the one non-markup output; it escapes with its own |md filter instead.
+        autoescape=lambda name: name is not None and not name.endswith(".md.j2"),
+        undefined=jinja2.ChainableUndefined,
+        trim_blocks=False,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        fmt_time=model.fmt_time,
+        fmt_date=model.fmt_date,
+        safe_url=model.safe_url,
+        segments=model.segments,
+        group_by_zone=model.group_by_zone,
+        target_value=model.target_value,
+        installment_label=model.installment_label,
+        circled=model.circled,
+        md=model.md_escape,
+    )
+    return env
+
+
+def _context(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Template variables: the report dict with defaults for any key storage left out."""
+    summary = dict(data.get("summary") or {})
+    news = list(data.get("new_installments") or [])
+    revisions = list(data.get("revisions") or [])
+    suspects = list(data.get("suspects") or [])
+    summary.setdefault("new_installments", len(news))
+    summary.setdefault("edited_installments", len(revisions))
+    summary.setdefault("zones_covered", len({z for n in news for z in n.get("zones") or []}))
+    summary.setdefault("new_zones", len({z for n in news for z in n.get("new_zones") or []}))
+    summary.setdefault("suspects", len(suspects))
+    highlight = {
+        (n.get("year"), n.get("installment")) for n in news if n.get("installment") is not None
+    }
+    series = [s for s in data.get("series") or [] if s.get("installment") is not None]
+    return {
+        "since": data.get("since"),
+        "until": data.get("until"),
+        "summary": summary,
+        "new_installments": news,
+        "revisions": revisions,
+        "suspects": suspects,
+        "availability": list(data.get("availability") or []),
+        "series": series,
+        "highlight": highlight,
+        "chart": series_chart(series, highlight) if series else "",
+        "generated": data.get("generated_at"),
+    }
+
+
+def _rfc3339(iso: Any, fallback: str) -> str:
+    for value in (iso, fallback):
+        if not value:
+            continue
+        try:
+            dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        if dt.tzinfo is None:  # Atom requires an offset; naive times from storage are UTC
+            dt = dt.replace(tzinfo=UTC)
+        return dt.isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _atom_entries(ctx: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One entry per new installment and per edited installment, newest first."""
+    env = _env()
+    fragment = env.get_template("entry.html.j2")
+    until = str(ctx["until"] or "")
+    entries: list[dict[str, Any]] = []
+    for item in ctx["new_installments"]:
+        label = model.installment_label(item)
+        new = list(item.get("new_zones") or [])
+        summary = f"新增期次 {label}：{'、'.join(item.get('zones') or [])}"
+        if new:
+            summary += f"（首次出现：{'、'.join(new)}）"
+        entries.append(
+            {
+                "id": f"urn:chihwatch:installment:{item.get('year')}-{item.get('installment')}"
+                if item.get("installment") is not None
+                else f"urn:chihwatch:page:{model.stable_id(item.get('url'))}",
+                "title": f"新增：{item.get('title') or label}",
+                "updated": _rfc3339(item.get("published"), until),
+                "published": _rfc3339(item.get("published"), until),
+                "link": model.safe_url(item.get("url")),
+                "zones": list(item.get("zones") or []),
+                "summary": summary,
+                # str(): the HTML fragment must be escaped once more inside <content type="html">.
+                "content": str(fragment.render(kind="new", item=item)),
+            }
+        )
+    for rev in ctx["revisions"]:
+        label = model.installment_label(rev)
+        zones = [g.zone for g in model.group_by_zone(rev.get("changes") or []) if g.zone]
+        cause = "解析器更新" if rev.get("cause") == "parser" else "网站修改"
+        entries.append(
+            {
+                # The same edit seen by two reports keeps its id: hash of what changed.
+                "id": f"urn:chihwatch:revision:{rev.get('year')}-{rev.get('installment')}:"
+                f"{model.stable_id(rev.get('url'), rev.get('changes'))}",
+                "title": f"修改（{cause}）：{rev.get('title') or label}",
+                "updated": _rfc3339(rev.get("detected_at"), until),
+                "published": None,
+                "link": model.safe_url(rev.get("url")),
+                "zones": zones,
+                "summary": f"{label} {len(rev.get('changes') or [])} 处变化"
+                + (f"：{'、'.join(zones)}" if zones else ""),
+                "content": str(fragment.render(kind="revision", item=rev)),
+            }
+        )
+    entries.sort(key=lambda e: e["updated"], reverse=True)
+    return entries
+
+
+def render(data: Mapping[str, Any], fmt: str) -> str:
+    """The report `data` (Store.report_data's dict) as md, html, json or atom text."""
+    if fmt == "json":
+        return json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown report format {fmt!r} (choose from {', '.join(FORMATS)})")
+    ctx = _context(data)
+    env = _env()
+    if fmt == "md":
+        text = env.get_template("report.md.j2").render(ctx)
+    elif fmt == "html":
+        text = env.get_template("report.html.j2").render(ctx)
+    else:
+        entries = _atom_entries(ctx)
+        updated = max([e["updated"] for e in entries], default=_rfc3339(ctx["until"], ""))
+        feed_id = f"urn:chihwatch:report:{model.stable_id(ctx['since'], ctx['until'])}"
+        text = env.get_template("feed.atom.j2").render(
+            ctx, entries=entries, updated=updated, feed_id=feed_id
+        )
+    return model.strip_xml_invalid(text)
+
+
+def publish(
+    store: Any,
+    since: datetime,
+    until: datetime,
+    *,
+    formats: Iterable[str] = ("html", "md", "json", "atom"),
+    targets: Sequence[Any],
+) -> list[str]:
+    """Render the report for [since, until) and deliver it to each target; returns where it went.
+
+    Every target is tried; if any fails, DeliveryError (an OutputError) lists the failures and
+    carries `.delivered` with what did go out.
+    """
+    from reports.deliver import DeliveryError, deliver, target_from_config
+
+    fmts = tuple(dict.fromkeys(formats))
+    for fmt in fmts:
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown report format {fmt!r}")
+    data = store.report_data(since, until)
+    resolved = [t if not isinstance(t, Mapping) else target_from_config(t) for t in targets]
+    delivered: list[str] = []
+    failures: list[str] = []
+    for target in resolved:
+        try:
+            where = deliver(target, data, fmts, since=since, until=until)
+        except ChihwatchError as exc:
+            logger.error("report delivery to %s failed: %s", target.describe(), exc)
+            failures.append(f"{target.describe()}: {exc}")
+            continue
+        logger.info("report delivered to %s", ", ".join(where))
+        delivered.extend(where)
+    if failures:
+        raise DeliveryError(failures, delivered)
+    return delivered

@@ -1,0 +1,148 @@
+"""View helpers shared by the report templates: dates, links, inline diffs, grouping."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+__all__ = [
+    "Segment",
+    "ZoneChanges",
+    "circled",
+    "fmt_date",
+    "fmt_time",
+    "group_by_zone",
+    "installment_label",
+    "md_escape",
+    "safe_url",
+    "segments",
+    "stable_id",
+    "strip_xml_invalid",
+    "target_value",
+]
+
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+# Characters XML 1.0 forbids; a hostile or broken page could carry them into titles/paragraphs.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Markdown punctuation that could start markup (links, emphasis, raw HTML, table cells).
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One run of an inline diff: op is '=' (same), '-' (deleted) or '+' (inserted)."""
+
+    op: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ZoneChanges:
+    """The changes of one zone (None: outside any zone, e.g. the intro)."""
+
+    zone: str | None
+    changes: tuple[Mapping[str, Any], ...]
+
+
+def circled(n: int | None) -> str:
+    """Installment number as the site writes it (5 -> ⑤)."""
+    if n is None:
+        return ""
+    return _CIRCLED[n - 1] if 1 <= n <= len(_CIRCLED) else f"({n})"
+
+
+def installment_label(item: Mapping[str, Any]) -> str:
+    """Short label such as 2024年⑤, or the title when year/number are unknown."""
+    year, number = item.get("year"), item.get("installment")
+    if year and number:
+        return f"{year}年{circled(number)}"
+    return str(item.get("title") or item.get("url") or "")
+
+
+def _parse(iso: str | None) -> datetime | None:
+    if not iso:
+        return None
+    try:
+        return datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def fmt_time(iso: str | None) -> str:
+    """ISO 8601 as `2024-02-06 08:53` in its own offset (the site's Beijing time stays Beijing time)."""
+    dt = _parse(iso)
+    if dt is None:
+        return str(iso or "")
+    return dt.strftime("%Y-%m-%d %H:%M")
+
+
+def fmt_date(iso: str | None) -> str:
+    """ISO 8601 as `2024-02-06`."""
+    dt = _parse(iso)
+    return dt.strftime("%Y-%m-%d") if dt else str(iso or "")
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is http(s), else None: autoescaping does not stop `javascript:` links."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(str(url).strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() in ("http", "https") and parts.netloc:
+        return str(url).strip()
+    return None
+
+
+def segments(change: Mapping[str, Any]) -> list[Segment]:
+    """Inline runs of a change; falls back to whole before/after when storage gave none."""
+    inline = change.get("inline") or []
+    out = [Segment(str(op), str(text)) for op, text in inline if text and op in ("=", "-", "+")]
+    if out:
+        return out
+    if change.get("before"):
+        out.append(Segment("-", str(change["before"])))
+    if change.get("after"):
+        out.append(Segment("+", str(change["after"])))
+    return out
+
+
+def group_by_zone(changes: Iterable[Mapping[str, Any]]) -> list[ZoneChanges]:
+    """Changes grouped by zone, zones in order of first appearance."""
+    groups: dict[str | None, list[Mapping[str, Any]]] = {}
+    for change in changes:
+        groups.setdefault(change.get("zone"), []).append(change)
+    return [ZoneChanges(zone, tuple(items)) for zone, items in groups.items()]
+
+
+def target_value(target: Mapping[str, Any]) -> str:
+    """A target's number and unit (`5%`, `100亿元`), integral floats without `.0`."""
+    value = target.get("value")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{'' if value is None else value}{target.get('unit') or ''}"
+
+
+def md_escape(text: Any) -> str:
+    """Escape Markdown markup (incl. raw HTML) with backslashes; plain text stays readable."""
+    # Line breaks would end a list item or table row; other spaces are kept (they may be the change).
+    flat = re.sub(r"\s*[\r\n]+\s*", " ", str(text if text is not None else ""))
+    return _MD_SPECIAL.sub(r"\\\1", flat)
+
+
+def strip_xml_invalid(text: str) -> str:
+    """Drop characters that XML 1.0 forbids."""
+    return _XML_INVALID.sub("", text)
+
+
+def stable_id(*parts: Any) -> str:
+    """A short hash that stays the same for the same content (Atom entry ids)."""
+    blob = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
