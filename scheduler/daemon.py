@@ -1,0 +1,361 @@
+"""The unattended daemon: APScheduler jobs for crawling and reporting, one per database.
+
+The schedule lives in APScheduler's SQLAlchemyJobStore (table `scheduler_jobs`) in the same
+database as the data, so a restart resumes it; each crawl runs in a child process
+(`crawler.run.crawl_in_subprocess`) so a crash, a hang or leaked memory dies with the child.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from chihwatch.errors import ChihwatchError, ConfigError
+from chihwatch.paths import resolve_db_url
+from scheduler import lock as lockmod
+from scheduler.config import DaemonConfig, Schedule
+from scheduler.state import JOBS_TABLE, RunLog, make_engine
+
+__all__ = ["Daemon", "crawl_job", "report_job", "child_pids"]
+
+log = logging.getLogger(__name__)
+
+# Test seam: "module:function" with crawl_in_subprocess's signature, used instead of the real
+# crawler so the supervision can be tested with a child the test controls.
+CRAWL_IMPL_ENV = "CHIHWATCH_DAEMON_CRAWL_IMPL"
+# How long a stopping crawl child gets to exit after SIGTERM before SIGKILL.
+CHILD_GRACE = 3.0
+# How often the main thread checks that the PostgreSQL lock connection is still there.
+LOCK_CHECK_EVERY = 30.0
+
+_current: Daemon | None = None
+
+
+def crawl_job() -> None:
+    """APScheduler entry point (stored by reference in the job store)."""
+    if _current is not None:
+        _current.run_crawl()
+
+
+def report_job() -> None:
+    """APScheduler entry point (stored by reference in the job store)."""
+    if _current is not None:
+        _current.run_report()
+
+
+class Daemon:
+    """One daemon process: lock, store, scheduler, signal handling."""
+
+    def __init__(self, config: DaemonConfig) -> None:
+        self.config = config
+        self.db_url = resolve_db_url(config.db_url)
+        self._stop = threading.Event()
+        self._stopping = False
+        self._lock: lockmod.DaemonLock | None = None
+        self._store: Any = None
+        self._scheduler: Any = None
+        self._engine: Any = None
+        self.runs: RunLog | None = None
+        self._crawl_running = threading.Event()
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Run until SIGTERM/SIGINT; returns the exit code (0 on a clean stop)."""
+        global _current
+        self._install_signals()
+        self._lock = lockmod.acquire(self.db_url)
+        try:
+            log.info("daemon %s started on %s", self._lock.holder.describe(),
+                     lockmod.safe_url(self.db_url))
+            self._open()
+            _current = self
+            if not self._stop.is_set():
+                self._start_scheduler()
+            while not self._stop.wait(LOCK_CHECK_EVERY):
+                self._check_lock()
+            log.info("stopping: signal received")
+        finally:
+            self._shutdown()
+            _current = None
+        log.info("daemon stopped")
+        return 0
+
+    def request_stop(self) -> None:
+        """Ask the main loop to stop (what the signal handlers do)."""
+        self._stop.set()
+
+    def _install_signals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def handler(signum: int, frame: Any) -> None:
+            if self._stop.is_set():
+                # A second signal while stopping: the operator wants out now.
+                log.warning("second %s: exiting at once", signal.Signals(signum).name)
+                os._exit(1)
+            self._stop.set()
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    def _open(self) -> None:
+        from storage import open_store
+
+        # open_store runs the migrations now, before any crawl child races to do it.
+        self._store = open_store(self.db_url)
+        self._engine = make_engine(self.db_url)
+        self.runs = RunLog(self._engine)
+        self.runs.create()
+        stale = self.runs.interrupt_stale()
+        if stale:
+            log.warning("%d run(s) were left unfinished by a previous daemon; marked interrupted", stale)
+
+    def _start_scheduler(self) -> None:
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        # APScheduler logs every submission at INFO; our own line per run is the useful one.
+        logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLogger().level))
+        sched = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=self._engine, tablename=JOBS_TABLE)},
+            executors={"default": ThreadPoolExecutor(max_workers=2)},
+            job_defaults={"coalesce": True, "max_instances": 1},
+            timezone=UTC,
+        )
+        # Paused first so the stored jobs can be compared with the config before anything fires.
+        sched.start(paused=True)
+        self._scheduler = sched
+        self._ensure_job("crawl", crawl_job, self.config.crawl, first_run_now=True)
+        if self.config.report_enabled:
+            self._ensure_job("report", report_job, self.config.report, first_run_now=False)
+        elif sched.get_job("report"):
+            sched.remove_job("report")
+            log.info("report job removed (report.enabled = false)")
+        sched.resume()
+
+    def _ensure_job(self, job_id: str, func: Callable[[], None], schedule: Schedule,
+                    *, first_run_now: bool) -> None:
+        sched = self._scheduler
+        name = schedule.describe()
+        job = sched.get_job(job_id)
+        if job is not None and job.name == name:
+            # Same schedule as stored: keep its next run time (this is what "resume" means).
+            sched.modify_job(job_id, misfire_grace_time=max(1, round(schedule.misfire_grace)), coalesce=True,
+                             max_instances=1)
+            log.info("%s: resuming stored schedule (%s), next run %s", job_id, schedule.describe(),
+                     _fmt(job.next_run_time))
+            return
+        existed = job is not None
+        trigger = schedule.trigger()
+        kwargs: dict[str, Any] = {}
+        if first_run_now and not existed:
+            kwargs["next_run_time"] = datetime.now(UTC)
+        sched.add_job(
+            func, trigger, id=job_id, name=name, replace_existing=True,
+            misfire_grace_time=max(1, round(schedule.misfire_grace)), coalesce=True, max_instances=1, **kwargs,
+        )
+        # A paused scheduler has not computed next_run_time yet; read it back from the store.
+        stored = sched.get_job(job_id)
+        nxt = stored.next_run_time if stored is not None else None
+        log.info("%s: %s (%s), next run %s", job_id, "rescheduled" if existed else "scheduled",
+                 schedule.describe(), _fmt(nxt))
+
+    def _check_lock(self) -> None:
+        if self._lock is not None and not self._lock.alive():
+            log.error("lost the daemon lock on %s (database connection gone); stopping",
+                      lockmod.safe_url(self.db_url))
+            self._stop.set()
+
+    def _shutdown(self) -> None:
+        self._stopping = True
+        if self._scheduler is not None:
+            try:
+                self._scheduler.pause()  # nothing new starts while we stop
+            except Exception as exc:  # not started
+                log.debug("scheduler pause: %s", exc)
+        # Loop: a crawl that was just starting may spawn its child after the first sweep.
+        deadline = time.monotonic() + CHILD_GRACE + 5
+        while self._crawl_running.is_set() and time.monotonic() < deadline:
+            stop_children()
+            time.sleep(0.1)
+        if self._scheduler is not None:
+            try:
+                self._scheduler.shutdown(wait=True)  # running jobs finish (the crawl just lost its child)
+            except Exception as exc:  # already stopped
+                log.debug("scheduler shutdown: %s", exc)
+        if self._store is not None and hasattr(self._store, "close"):
+            self._store.close()
+        if self._engine is not None:
+            self._engine.dispose()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    # -- jobs ----------------------------------------------------------------------------
+
+    def run_crawl(self) -> None:
+        """One crawl cycle in a child process, recorded and logged as one line."""
+        if self._stopping or self.runs is None:
+            return
+        cfg = self.config
+        run_id = self.runs.start("crawl")
+        t0 = time.monotonic()
+        self._crawl_running.set()
+        try:
+            crawl = _crawl_impl()
+            summary = crawl(
+                self.db_url,
+                list(cfg.start_urls) or None,
+                timeout=cfg.crawl_timeout,
+                settings=dict(cfg.crawl_settings) or None,
+            )
+        except Exception as exc:
+            secs = time.monotonic() - t0
+            msg = _one_line(exc)
+            if self._stopping:
+                self.runs.finish(run_id, "interrupted", error=f"stopped by signal: {msg}")
+                log.info("crawl #%d interrupted after %.1fs (daemon stopping)", run_id, secs)
+            else:
+                kind = "" if isinstance(exc, ChihwatchError) else f"{type(exc).__name__}: "
+                self.runs.finish(run_id, "failed", error=kind + msg)
+                log.error("crawl #%d failed after %.1fs: %s%s (next cycle will retry)",
+                          run_id, secs, kind, msg)
+            return
+        finally:
+            self._crawl_running.clear()
+        secs = time.monotonic() - t0
+        figures = summary.to_dict() if hasattr(summary, "to_dict") else dict(summary)
+        figures.setdefault("seconds", round(secs, 3))
+        status = "ok"
+        self.runs.finish(run_id, status, figures=figures,
+                         error="; ".join(figures.get("error_messages") or [])[:2000] or None)
+        log.info(
+            "crawl #%d ok in %.1fs: fetched=%s not_modified=%s new_installments=%s "
+            "new_revisions=%s suspects=%s errors=%s",
+            run_id, secs, figures.get("fetched"), figures.get("not_modified"),
+            figures.get("new_installments"), figures.get("new_revisions"),
+            figures.get("suspects"), figures.get("errors"),
+        )
+
+    def run_report(self) -> None:
+        """Publish the report of the last period to every configured target."""
+        if self._stopping or self.runs is None:
+            return
+        cfg = self.config
+        run_id = self.runs.start("report")
+        t0 = time.monotonic()
+        until = datetime.now(UTC)
+        since = until - timedelta(seconds=cfg.report_period)
+        try:
+            import reports
+
+            where = reports.publish(self._store, since, until, formats=list(cfg.report_formats),
+                                    targets=list(cfg.report_targets))
+        except Exception as exc:
+            kind = "" if isinstance(exc, ChihwatchError) else f"{type(exc).__name__}: "
+            self.runs.finish(run_id, "failed", error=kind + _one_line(exc))
+            log.error("report #%d failed: %s%s", run_id, kind, _one_line(exc))
+            return
+        where = [_redact(str(w)) for w in where]
+        self.runs.finish(run_id, "ok", figures={
+            "since": since.isoformat(timespec="seconds"),
+            "until": until.isoformat(timespec="seconds"),
+            "delivered": where,
+        })
+        log.info("report #%d ok in %.1fs: %s .. %s -> %s", run_id, time.monotonic() - t0,
+                 since.isoformat(timespec="minutes"), until.isoformat(timespec="minutes"),
+                 ", ".join(where) or "no targets")
+
+
+def _crawl_impl() -> Callable[..., Any]:
+    target = os.environ.get(CRAWL_IMPL_ENV)
+    if target:
+        module, _, attr = target.partition(":")
+        if not attr:
+            raise ConfigError(f"{CRAWL_IMPL_ENV}: expected module:function, got {target!r}")
+        return getattr(importlib.import_module(module), attr)
+    from crawler.run import crawl_in_subprocess
+
+    return crawl_in_subprocess
+
+
+def child_pids(pid: int | None = None) -> list[int]:
+    """Process ids whose parent is `pid` (default: this process), read from /proc."""
+    pid = os.getpid() if pid is None else pid
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # Field 4 (ppid) follows the command name in parentheses, which may itself hold spaces.
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) > 1 and int(fields[1]) == pid:
+            out.append(int(entry))
+    return out
+
+
+def stop_children(grace: float = CHILD_GRACE) -> list[int]:
+    """SIGTERM this process's children (the crawl child), SIGKILL those still there after `grace`."""
+    pids = child_pids()
+    for pid in pids:
+        _kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    alive = list(pids)
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.05)
+        alive = [p for p in alive if _exists(p)]
+    for pid in alive:
+        log.warning("crawl child %d ignored SIGTERM for %.0fs; killing it", pid, grace)
+        _kill(pid, signal.SIGKILL)
+    return pids
+
+
+def _kill(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _exists(pid: int) -> bool:
+    # A zombie (exited, not yet reaped by its parent thread) counts as gone.
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2:][:1] != b"Z"
+
+
+def _redact(where: str) -> str:
+    # Webhook URLs often carry a token in their query or userinfo; logs and status never show it.
+    from urllib.parse import urlsplit, urlunsplit
+
+    if "://" not in where:
+        return where
+    parts = urlsplit(where)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _fmt(dt: datetime | None) -> str:
+    return dt.astimezone(UTC).isoformat(timespec="seconds") if dt else "never (paused)"
