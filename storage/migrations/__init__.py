@@ -1,0 +1,1 @@
+"""Alembic migrations of the chihwatch store (shipped as package data)."""

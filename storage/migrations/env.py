@@ -1,0 +1,39 @@
+"""Alembic environment: runs on the connection storage.db hands over (no alembic.ini needed)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from storage.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_online() -> None:
+    """Migrate over the connection given in config.attributes (storage.db.upgrade)."""
+    connection = config.attributes.get("connection")
+    if connection is None:  # `alembic` run by hand with sqlalchemy.url in its config
+        from sqlalchemy import create_engine
+
+        engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
+        with engine.begin() as conn:
+            _run(conn)
+        return
+    _run(connection)
+
+
+def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER much
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline (SQL script) migrations are not supported")
+run_migrations_online()

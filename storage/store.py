@@ -1,0 +1,934 @@
+"""The Store: record fetched pages as versioned installments, and answer list/show/diff/report."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import gzip
+import hashlib
+import json
+import logging
+import re
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ParamSpec, TypeVar
+
+import sqlalchemy.exc as sa_exc
+from sqlalchemy import Engine, and_, func, or_, select, text
+from sqlalchemy.orm import Session
+
+from chihwatch.errors import ChihwatchError, NotFound, ParseError
+from parsers.model import Article
+from storage.db import current_revision, safe_url, translate_error
+from storage.diff import Change, align_paragraphs, diff_zones
+from storage.models import Blob, Event, Fetch, Installment, Page, Revision, Section
+from storage.targets import compare_targets, extract_targets
+
+__all__ = ["Store", "IngestResult", "DEFAULT_SERIES", "SUSPECT_BODY_RATIO", "SUSPECT_CONFIDENCE"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SERIES = "国家高新区密集部署"
+# Issue 7: a parse that keeps less than half of the previous body is far likelier a template
+# change or a truncated response than an editor deleting half an article.
+SUSPECT_BODY_RATIO = 0.5
+SUSPECT_CONFIDENCE = 0.5
+
+P = ParamSpec("P")
+R = TypeVar("R")
+ParseFn = Callable[[bytes, str | None, Mapping[str, str] | None], Article]
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What one record_response call did."""
+
+    url: str
+    fetch_id: int
+    status: int
+    blob_new: bool
+    installment: tuple[str, int, int] | None
+    installment_new: bool
+    revision_new: bool
+    suspect: str | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    installment: tuple[str, int, int] | None = None
+    installment_new: bool = False
+    revision_new: bool = False
+    suspect: str | None = None
+
+
+def _db_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn SQLAlchemy/driver errors into chihwatch's one-line DatabaseError family."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except ChihwatchError:
+            raise
+        except sa_exc.SQLAlchemyError as exc:
+            store = args[0]
+            raise translate_error(exc, store.engine.url) from exc  # type: ignore[attr-defined]
+
+    return wrapper
+
+
+def _norm_fallback(s: str) -> str:
+    return " ".join(s.replace("\u3000", " ").replace("\xa0", " ").split())
+
+
+def _norm_text() -> Callable[[str], str]:
+    try:
+        from parsers.normalize import norm_text
+    except ImportError:  # parser package still being written: same rule, local copy
+        return _norm_fallback
+    return norm_text
+
+
+def _default_parse(html: bytes, url: str | None, headers: Mapping[str, str] | None) -> Article:
+    from parsers import parse
+
+    return parse(html, url=url, headers=headers)
+
+
+def _parser_version() -> str:
+    try:
+        from parsers import PARSER_VERSION
+    except ImportError:
+        return "0"
+    return str(PARSER_VERSION)
+
+
+def _utc(dt: datetime | None) -> datetime:
+    """Naive UTC (what the database stores) from an aware or naive-UTC datetime."""
+    if dt is None:
+        return datetime.now(UTC).replace(tzinfo=None)
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(UTC).replace(tzinfo=None)
+    return dt
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return None if dt is None else dt.replace(tzinfo=UTC).isoformat()
+
+
+def _split(s: str) -> list[str]:
+    return s.split("\n") if s else []
+
+
+def compress(data: bytes) -> bytes:
+    """Blob compression: zlib, the level where it stops paying (6)."""
+    return zlib.compress(data, 6)
+
+
+def decompress(data: bytes, compression: str) -> bytes:
+    """Inverse of compress, also for gzip blobs."""
+    if compression == "gzip":
+        return gzip.decompress(data)
+    if compression == "zlib":
+        return zlib.decompress(data)
+    return data
+
+
+class Store:
+    """Versioned store of the series over one database (SQLite or PostgreSQL)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        parse: ParseFn | None = None,
+        parser_version: str | None = None,
+    ) -> None:
+        self.engine = engine
+        # SQLite: writers lock at BEGIN (see storage.db); PostgreSQL ignores the option.
+        self._write_engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+        self._parse: ParseFn = parse or _default_parse
+        self.parser_version = parser_version or _parser_version()
+        self._norm = _norm_text()
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return safe_url(self.engine.url)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Session]:
+        """One transaction: committed on success, rolled back entirely on any exception."""
+        with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    # -- writing --------------------------------------------------------------------------------
+
+    @_db_errors
+    def record_response(
+        self,
+        url: str,
+        *,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        fetched_at: datetime | None = None,
+        error: str | None = None,
+        request_url: str | None = None,
+    ) -> IngestResult:
+        """Store one HTTP response (one transaction); see docs/CONTRACTS.md."""
+        at = _utc(fetched_at)
+        hdrs = {k.lower(): v for k, v in (headers or {}).items()}
+        is_body = status == 200 and body is not None and error is None
+        sha = hashlib.sha256(body).hexdigest() if is_body and body is not None else None
+
+        article: Article | None = None
+        parse_error: str | None = None
+        if sha is not None and body is not None:
+            with self._read() as s:
+                last = s.scalar(select(Page.last_blob_sha).where(Page.url == url))
+            # Identical bytes were parsed last time: nothing to learn, only a fetch row to add.
+            if last != sha:
+                article, parse_error = self._try_parse(body, url, hdrs)
+
+        with self._write() as s:
+            page = s.scalar(select(Page).where(Page.url == url))
+            if page is None:
+                page = Page(url=url, first_seen=at)
+                s.add(page)
+                s.flush()
+            blob_new = False
+            if sha is not None and body is not None:
+                blob_new = self._put_blob(s, sha, body)
+            fetch = Fetch(
+                page_id=page.id,
+                fetched_at=at,
+                status=status,
+                blob_sha=sha,
+                content_type=hdrs.get("content-type"),
+                request_url=request_url if request_url and request_url != url else None,
+                error=error,
+            )
+            s.add(fetch)
+            s.flush()
+            if page.last_fetched is None or at >= page.last_fetched:
+                page.last_fetched = at
+                page.status = status
+            outcome = _Outcome()
+            if sha is not None:
+                page.last_blob_sha = sha
+                page.etag = hdrs.get("etag")
+                page.last_modified = hdrs.get("last-modified")
+                if article is not None:
+                    outcome = self._apply_article(s, page, article, at, "site", fetch.id)
+                elif parse_error is not None:
+                    outcome = self._record_parse_error(s, page, parse_error, at, fetch.id)
+                elif page.installment_id is not None:
+                    inst = s.get(Installment, page.installment_id)
+                    if inst is not None:
+                        inst.last_seen = max(inst.last_seen, at)
+                        outcome = _Outcome(installment=(inst.series, inst.year, inst.number))
+            elif error is None and status >= 400 and page.installment_id is not None:
+                inst = s.get(Installment, page.installment_id)
+                s.add(
+                    Event(
+                        kind="availability",
+                        at=at,
+                        page_id=page.id,
+                        fetch_id=fetch.id,
+                        installment_id=page.installment_id,
+                        status=status,
+                        reason=f"HTTP {status}",
+                        title=inst.title if inst else None,
+                    )
+                )
+            return IngestResult(
+                url=url,
+                fetch_id=fetch.id,
+                status=status,
+                blob_new=blob_new,
+                installment=outcome.installment,
+                installment_new=outcome.installment_new,
+                revision_new=outcome.revision_new,
+                suspect=outcome.suspect,
+                error=error or parse_error,
+            )
+
+    def _try_parse(
+        self, body: bytes, url: str, headers: Mapping[str, str]
+    ) -> tuple[Article | None, str | None]:
+        try:
+            return self._parse(body, url, headers), None
+        except ParseError as exc:
+            return None, f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+        except Exception as exc:  # a parser bug must not lose the fetched page
+            log.exception("parser crashed on %s", url)
+            return None, f"parser crashed: {type(exc).__name__}: {exc}"
+
+    @staticmethod
+    def _put_blob(s: Session, sha: str, body: bytes) -> bool:
+        if s.get(Blob, sha) is not None:
+            return False
+        s.add(Blob(sha256=sha, size=len(body), compression="zlib", data=compress(body)))
+        s.flush()
+        return True
+
+    def _record_parse_error(
+        self, s: Session, page: Page, message: str, at: datetime, fetch_id: int | None
+    ) -> _Outcome:
+        """Keep the raw blob; a known installment's page that stops parsing is a suspect."""
+        inst = s.get(Installment, page.installment_id) if page.installment_id else None
+        kind = "suspect" if inst is not None else "parse_error"
+        reason = f"parse failed: {message}" if inst is not None else message
+        s.add(
+            Event(
+                kind=kind,
+                at=at,
+                page_id=page.id,
+                fetch_id=fetch_id,
+                installment_id=inst.id if inst else None,
+                reason=reason,
+                title=inst.title if inst else None,
+            )
+        )
+        if inst is None:
+            return _Outcome()
+        return _Outcome(installment=(inst.series, inst.year, inst.number), suspect=reason)
+
+    def _content(self, article: Article) -> tuple[list[str], list[tuple[str, str, list[str]]]]:
+        intro = [p for p in (self._norm(x) for x in article.intro) if p]
+        zones = [
+            (z.name, z.heading or "", [p for p in (self._norm(x) for x in z.paragraphs) if p])
+            for z in article.zones
+        ]
+        return intro, zones
+
+    @staticmethod
+    def _hash(intro: list[str], zones: list[tuple[str, str, list[str]]]) -> tuple[str, int]:
+        # Headings are left out: 天津滨海高新区 -> 天津高新区 in a heading is the same zone.
+        canon = json.dumps(
+            {"intro": intro, "zones": [[n, ps] for n, _h, ps in zones]},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        chars = sum(len(p) for p in intro) + sum(len(p) for _n, _h, ps in zones for p in ps)
+        return hashlib.sha256(canon.encode("utf-8")).hexdigest(), chars
+
+    def _apply_article(
+        self,
+        s: Session,
+        page: Page,
+        article: Article,
+        at: datetime,
+        cause: str,
+        fetch_id: int | None,
+    ) -> _Outcome:
+        """Map a parsed page onto its installment: a revision, nothing, or a suspect event."""
+        if article.installment is None or article.year is None:
+            if page.installment_id is not None:
+                inst = s.get(Installment, page.installment_id)
+                reason = "page no longer parses as a series installment"
+                s.add(
+                    Event(
+                        kind="suspect",
+                        at=at,
+                        page_id=page.id,
+                        fetch_id=fetch_id,
+                        installment_id=page.installment_id,
+                        reason=reason,
+                        confidence=article.confidence,
+                        title=article.title or (inst.title if inst else None),
+                    )
+                )
+                return _Outcome(suspect=reason)
+            return _Outcome()
+        series = article.series or DEFAULT_SERIES
+        key = (series, article.year, article.installment)
+        inst = s.scalar(
+            select(Installment).where(
+                Installment.series == series,
+                Installment.year == article.year,
+                Installment.number == article.installment,
+            )
+        )
+        latest = (
+            s.get(Revision, inst.latest_revision_id) if inst and inst.latest_revision_id else None
+        )
+        intro, zones = self._content(article)
+        body_hash, body_chars = self._hash(intro, zones)
+
+        reason = self._suspect_reason(article, body_chars, len(zones), latest, s)
+        if reason is not None:
+            s.add(
+                Event(
+                    kind="suspect",
+                    at=at,
+                    page_id=page.id,
+                    fetch_id=fetch_id,
+                    installment_id=inst.id if inst else None,
+                    reason=reason,
+                    confidence=article.confidence,
+                    title=article.title or (inst.title if inst else None),
+                )
+            )
+            if inst is not None and page.installment_id is None:
+                page.installment_id = inst.id
+            return _Outcome(installment=key, suspect=reason)
+
+        new_inst = inst is None
+        if inst is None:
+            inst = Installment(
+                series=series,
+                year=article.year,
+                number=article.installment,
+                title=article.title,
+                url=page.url,
+                published=article.published,
+                first_seen=at,
+                last_seen=at,
+            )
+            s.add(inst)
+            s.flush()
+        else:
+            inst.url = page.url  # a moved page: the installment follows it
+            inst.last_seen = max(inst.last_seen, at)
+            inst.title = article.title or inst.title
+            inst.published = article.published or inst.published
+        page.installment_id = inst.id
+
+        if latest is not None and latest.body_hash == body_hash:
+            return _Outcome(installment=key, installment_new=new_inst)
+        rev = Revision(
+            installment_id=inst.id,
+            seq=(latest.seq + 1) if latest else 1,
+            created_at=at,
+            cause=cause,
+            fetch_id=fetch_id,
+            parser_version=self.parser_version,
+            body_hash=body_hash,
+            body_chars=body_chars,
+            title=article.title,
+            published=article.published,
+            source=article.source,
+            author=article.author,
+            editor=article.editor,
+            template=article.template,
+            confidence=article.confidence,
+            intro="\n".join(intro),
+        )
+        rev.sections = [
+            Section(position=i, zone=name, heading=heading, text="\n".join(paras))
+            for i, (name, heading, paras) in enumerate(zones)
+        ]
+        s.add(rev)
+        s.flush()
+        inst.latest_revision_id = rev.id
+        return _Outcome(installment=key, installment_new=new_inst, revision_new=True)
+
+    @staticmethod
+    def _suspect_reason(
+        article: Article, body_chars: int, n_zones: int, latest: Revision | None, s: Session
+    ) -> str | None:
+        if article.confidence < SUSPECT_CONFIDENCE:
+            return f"low parse confidence {article.confidence:.2f}"
+        if latest is None:
+            return None
+        if latest.body_chars and body_chars < SUSPECT_BODY_RATIO * latest.body_chars:
+            return f"body shrank to {body_chars} of {latest.body_chars} characters"
+        if n_zones == 0:
+            had = s.scalar(select(func.count(Section.id)).where(Section.revision_id == latest.id))
+            if had:
+                return f"all {had} zones lost"
+        return None
+
+    @_db_errors
+    def reparse(self) -> dict[str, int]:
+        """Re-run the current parser over every page's last stored 200 body."""
+        counts = dict.fromkeys(
+            (
+                "pages",
+                "parsed",
+                "unchanged",
+                "new_revisions",
+                "new_installments",
+                "suspects",
+                "errors",
+            ),
+            0,
+        )
+        with self._read() as s:
+            pages = s.execute(
+                select(Page.id, Page.url, Page.last_blob_sha)
+                .where(Page.last_blob_sha.is_not(None))
+                .order_by(Page.last_fetched, Page.id)
+            ).all()
+        for page_id, url, sha in pages:
+            counts["pages"] += 1
+            with self._read() as s:
+                blob = s.get(Blob, sha)
+                ctype = s.scalar(
+                    select(Fetch.content_type)
+                    .where(Fetch.page_id == page_id, Fetch.blob_sha == sha)
+                    .order_by(Fetch.fetched_at.desc())
+                    .limit(1)
+                )
+            if blob is None:
+                continue
+            body = decompress(blob.data, blob.compression)
+            article, err = self._try_parse(body, url, {"content-type": ctype} if ctype else {})
+            if article is None:
+                counts["errors"] += 1
+                log.warning("reparse: %s: %s", url, err)
+                continue
+            counts["parsed"] += 1
+            with self._write() as s:
+                page = s.get(Page, page_id)
+                assert page is not None
+                outcome = self._apply_article(s, page, article, _utc(None), "parser", None)
+            if outcome.suspect:
+                counts["suspects"] += 1
+            elif outcome.revision_new:
+                counts["new_revisions"] += 1
+                counts["new_installments"] += int(outcome.installment_new)
+            else:
+                counts["unchanged"] += 1
+        return counts
+
+    # -- reading for the crawler ------------------------------------------------------------------
+
+    @_db_errors
+    def conditional_headers(self, url: str) -> dict[str, str]:
+        """If-None-Match / If-Modified-Since from the page's last 200 response."""
+        with self._read() as s:
+            row = s.execute(select(Page.etag, Page.last_modified).where(Page.url == url)).first()
+        out: dict[str, str] = {}
+        if row is None:
+            return out
+        if row.etag:
+            out["If-None-Match"] = row.etag
+        if row.last_modified:
+            out["If-Modified-Since"] = row.last_modified
+        return out
+
+    @_db_errors
+    def known_urls(self) -> list[str]:
+        """Article pages fetched before: those mapped to an installment or that failed to parse."""
+        with self._read() as s:
+            flagged = select(Event.page_id).where(Event.kind.in_(("suspect", "parse_error")))
+            rows = s.scalars(
+                select(Page.url)
+                .where(or_(Page.installment_id.is_not(None), Page.id.in_(flagged)))
+                .order_by(Page.id)
+            ).all()
+        return list(rows)
+
+    # -- reading for people -----------------------------------------------------------------------
+
+    def _resolve(self, s: Session, ref: str | int) -> Installment:
+        """An installment from `YEAR-NUMBER`, a numeric id or a URL."""
+        sref = str(ref).strip()
+        inst: Installment | None = None
+        if m := re.fullmatch(r"(\d{4})-(\d{1,4})", sref):
+            inst = s.scalars(
+                select(Installment)
+                .where(Installment.year == int(m[1]), Installment.number == int(m[2]))
+                .order_by(Installment.id)
+                .limit(1)
+            ).first()
+        elif sref.isdigit():
+            inst = s.get(Installment, int(sref))
+        elif "://" in sref:
+            inst = s.scalars(select(Installment).where(Installment.url == sref).limit(1)).first()
+            if inst is None:
+                iid = s.scalar(select(Page.installment_id).where(Page.url == sref))
+                inst = s.get(Installment, iid) if iid else None
+        if inst is None:
+            raise NotFound(f"no installment {sref!r} in the store (try `chihwatch list`)")
+        return inst
+
+    @staticmethod
+    def _inst_head(inst: Installment) -> dict[str, Any]:
+        return {
+            "url": inst.url,
+            "title": inst.title,
+            "year": inst.year,
+            "installment": inst.number,
+            "published": inst.published,
+        }
+
+    @staticmethod
+    def _zones_of(s: Session, revision_id: int | None) -> list[Section]:
+        if revision_id is None:
+            return []
+        return list(
+            s.scalars(
+                select(Section).where(Section.revision_id == revision_id).order_by(Section.position)
+            )
+        )
+
+    @_db_errors
+    def list_installments(self) -> list[dict[str, Any]]:
+        """Every installment (the JSON of `chihwatch list --json`)."""
+        with self._read() as s:
+            counts = dict(
+                s.execute(
+                    select(Revision.installment_id, func.count(Revision.id)).group_by(
+                        Revision.installment_id
+                    )
+                ).all()
+            )
+            zones: dict[int, list[str]] = {}
+            for rid, zone in s.execute(
+                select(Section.revision_id, Section.zone)
+                .join(Installment, Installment.latest_revision_id == Section.revision_id)
+                .order_by(Section.revision_id, Section.position)
+            ):
+                zones.setdefault(rid, []).append(zone)
+            out = []
+            for inst in s.scalars(
+                select(Installment).order_by(Installment.year, Installment.number, Installment.id)
+            ):
+                out.append(
+                    {
+                        "id": inst.id,
+                        **self._inst_head(inst),
+                        "series": inst.series,
+                        "zones": zones.get(inst.latest_revision_id or -1, []),
+                        "revisions": counts.get(inst.id, 0),
+                        "first_seen": _iso(inst.first_seen),
+                        "last_seen": _iso(inst.last_seen),
+                    }
+                )
+        return out
+
+    @staticmethod
+    def _rev_head(rev: Revision) -> dict[str, Any]:
+        return {
+            "revision": rev.seq,
+            "created_at": _iso(rev.created_at),
+            "cause": rev.cause,
+            "parser_version": rev.parser_version,
+            "template": rev.template,
+            "confidence": round(rev.confidence, 2),
+        }
+
+    @_db_errors
+    def show(self, ref: str | int) -> dict[str, Any]:
+        """One installment with its latest revision's text, zones and targets."""
+        with self._read() as s:
+            inst = self._resolve(s, ref)
+            revs = list(
+                s.scalars(
+                    select(Revision)
+                    .where(Revision.installment_id == inst.id)
+                    .order_by(Revision.seq)
+                )
+            )
+            latest = revs[-1] if revs else None
+            urls = list(
+                s.scalars(select(Page.url).where(Page.installment_id == inst.id).order_by(Page.id))
+            )
+            sections = self._zones_of(s, latest.id if latest else None)
+            return {
+                "id": inst.id,
+                **self._inst_head(inst),
+                "series": inst.series,
+                "urls": urls,
+                "source": latest.source if latest else None,
+                "editor": latest.editor if latest else None,
+                "first_seen": _iso(inst.first_seen),
+                "last_seen": _iso(inst.last_seen),
+                "revision": self._rev_head(latest) if latest else None,
+                "revisions": [self._rev_head(r) for r in revs],
+                "intro": _split(latest.intro) if latest else [],
+                "zones": [
+                    {
+                        "name": sec.zone,
+                        "heading": sec.heading or sec.zone,
+                        "paragraphs": _split(sec.text),
+                        "targets": [t.to_dict() for t in extract_targets(_split(sec.text))],
+                    }
+                    for sec in sections
+                ],
+            }
+
+    @staticmethod
+    def _rev_zones(
+        rev: Revision, sections: Sequence[Section]
+    ) -> list[tuple[str | None, list[str]]]:
+        out: list[tuple[str | None, list[str]]] = [(None, _split(rev.intro))]
+        out += [(sec.zone, _split(sec.text)) for sec in sections]
+        return out
+
+    def _revision_changes(self, s: Session, old: Revision | None, new: Revision) -> list[Change]:
+        if old is None:
+            return []
+        return diff_zones(
+            self._rev_zones(old, self._zones_of(s, old.id)),
+            self._rev_zones(new, self._zones_of(s, new.id)),
+        )
+
+    @_db_errors
+    def diff(
+        self, ref: str | int, from_rev: int | None = None, to_rev: int | None = None
+    ) -> dict[str, Any]:
+        """Revision against revision of one installment (default: the last two)."""
+        with self._read() as s:
+            inst = self._resolve(s, ref)
+            revs = {
+                r.seq: r
+                for r in s.scalars(select(Revision).where(Revision.installment_id == inst.id))
+            }
+            if not revs:
+                raise NotFound(f"installment {inst.year}-{inst.number} has no revision yet")
+            to_seq = to_rev if to_rev is not None else max(revs)
+            if to_seq not in revs:
+                raise NotFound(f"installment {inst.year}-{inst.number} has no revision {to_seq}")
+            from_seq = from_rev if from_rev is not None else to_seq - 1
+            if from_rev is not None and from_seq not in revs:
+                raise NotFound(f"installment {inst.year}-{inst.number} has no revision {from_seq}")
+            old, new = revs.get(from_seq), revs[to_seq]
+            changes = self._revision_changes(s, old, new)
+            series = self._against_series(s, inst, new)
+            return {
+                "id": inst.id,
+                **self._inst_head(inst),
+                "from": self._rev_head(old) if old else None,
+                "to": self._rev_head(new),
+                "changes": [c.to_dict() for c in changes],
+                "new_zones": series["new_zones"],
+                "covered_zones": series["covered_zones"],
+                "sections": series["sections"],
+            }
+
+    def _previous_section(
+        self, s: Session, inst: Installment, zone: str
+    ) -> tuple[Section, Installment] | None:
+        """The zone's most recent section in an earlier installment of the series (any year)."""
+        row = s.execute(
+            select(Section, Installment)
+            .join(Installment, Installment.latest_revision_id == Section.revision_id)
+            .where(
+                Section.zone == zone,
+                Installment.series == inst.series,
+                or_(
+                    Installment.year < inst.year,
+                    and_(Installment.year == inst.year, Installment.number < inst.number),
+                ),
+            )
+            .order_by(Installment.year.desc(), Installment.number.desc())
+            .limit(1)
+        ).first()
+        return (row[0], row[1]) if row else None
+
+    def _against_series(self, s: Session, inst: Installment, rev: Revision) -> dict[str, Any]:
+        """A revision's zones against earlier installments: new zones and per-zone diffs."""
+        new_zones: list[str] = []
+        covered: list[str] = []
+        sections = []
+        for sec in self._zones_of(s, rev.id):
+            paras = _split(sec.text)
+            targets = extract_targets(paras)
+            prev = self._previous_section(s, inst, sec.zone)
+            entry: dict[str, Any] = {
+                "zone": sec.zone,
+                "paragraphs": paras,
+                "targets": [t.to_dict() for t in targets],
+                "previous": None,
+                "changes": [],
+                "target_changes": [],
+            }
+            if prev is None:
+                new_zones.append(sec.zone)
+            else:
+                covered.append(sec.zone)
+                psec, pinst = prev
+                pparas = _split(psec.text)
+                entry["previous"] = self._inst_head(pinst)
+                entry["changes"] = [c.to_dict() for c in align_paragraphs(sec.zone, pparas, paras)]
+                entry["target_changes"] = compare_targets(extract_targets(pparas), targets)
+            sections.append(entry)
+        return {"new_zones": new_zones, "covered_zones": covered, "sections": sections}
+
+    @_db_errors
+    def report_data(self, since: datetime, until: datetime) -> dict[str, Any]:
+        """Everything a report shows for [since, until) (docs/CONTRACTS.md)."""
+        lo, hi = _utc(since), _utc(until)
+        with self._read() as s:
+            new_list = []
+            years: set[int] = set()
+            zones_covered: set[str] = set()
+            zones_new: set[str] = set()
+            for inst in s.scalars(
+                select(Installment)
+                .where(Installment.first_seen >= lo, Installment.first_seen < hi)
+                .order_by(Installment.year, Installment.number)
+            ):
+                rev = s.get(Revision, inst.latest_revision_id) if inst.latest_revision_id else None
+                if rev is None:
+                    continue
+                years.add(inst.year)
+                cmp = self._against_series(s, inst, rev)
+                zones = [sec["zone"] for sec in cmp["sections"]]
+                zones_covered.update(zones)
+                zones_new.update(cmp["new_zones"])
+                new_list.append(
+                    {
+                        **self._inst_head(inst),
+                        "zones": zones,
+                        "new_zones": cmp["new_zones"],
+                        "sections": cmp["sections"],
+                    }
+                )
+
+            revisions = []
+            edited: set[int] = set()
+            for rev, inst in s.execute(
+                select(Revision, Installment)
+                .join(Installment, Installment.id == Revision.installment_id)
+                .where(
+                    Revision.created_at >= lo,
+                    Revision.created_at < hi,
+                    Installment.first_seen < lo,
+                )
+                .order_by(Revision.created_at, Revision.id)
+            ).all():
+                prev = s.scalar(
+                    select(Revision)
+                    .where(Revision.installment_id == inst.id, Revision.seq < rev.seq)
+                    .order_by(Revision.seq.desc())
+                    .limit(1)
+                )
+                edited.add(inst.id)
+                revisions.append(
+                    {
+                        "url": inst.url,
+                        "title": inst.title,
+                        "year": inst.year,
+                        "installment": inst.number,
+                        "cause": rev.cause,
+                        "revision": rev.seq,
+                        "created_at": _iso(rev.created_at),
+                        "changes": [c.to_dict() for c in self._revision_changes(s, prev, rev)],
+                    }
+                )
+
+            suspects = []
+            availability = []
+            for ev, url in s.execute(
+                select(Event, Page.url)
+                .join(Page, Page.id == Event.page_id)
+                .where(Event.at >= lo, Event.at < hi)
+                .order_by(Event.at, Event.id)
+            ).all():
+                if ev.kind == "availability":
+                    availability.append(
+                        {
+                            "url": url,
+                            "title": ev.title,
+                            "status": ev.status,
+                            "fetched_at": _iso(ev.at),
+                        }
+                    )
+                else:
+                    suspects.append(
+                        {
+                            "url": url,
+                            "title": ev.title,
+                            "reason": ev.reason,
+                            "fetched_at": _iso(ev.at),
+                            "confidence": ev.confidence,
+                            "kind": ev.kind,
+                        }
+                    )
+
+            if not years:
+                years = {lo.year, hi.year}
+            series = [
+                {"year": y, "installment": n, "title": t, "zones": z}
+                for y, n, t, z in s.execute(
+                    select(
+                        Installment.year,
+                        Installment.number,
+                        Installment.title,
+                        func.count(Section.id),
+                    )
+                    .outerjoin(Section, Section.revision_id == Installment.latest_revision_id)
+                    .where(Installment.year.in_(sorted(years)))
+                    .group_by(
+                        Installment.id, Installment.year, Installment.number, Installment.title
+                    )
+                    .order_by(Installment.year, Installment.number)
+                ).all()
+            ]
+        return {
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "summary": {
+                "new_installments": len(new_list),
+                "edited_installments": len(edited),
+                "zones_covered": len(zones_covered),
+                "new_zones": len(zones_new),
+                "suspects": len(suspects),
+            },
+            "new_installments": new_list,
+            "revisions": revisions,
+            "suspects": suspects,
+            "availability": availability,
+            "series": series,
+        }
+
+    @_db_errors
+    def status(self) -> dict[str, Any]:
+        """Counts and the last fetch, for `chihwatch status`."""
+        with self._read() as s:
+            counts = {
+                name: s.scalar(select(func.count()).select_from(model)) or 0
+                for name, model in (
+                    ("pages", Page),
+                    ("fetches", Fetch),
+                    ("blobs", Blob),
+                    ("installments", Installment),
+                    ("revisions", Revision),
+                    ("suspects", Event),
+                )
+            }
+            counts["suspects"] = (
+                s.scalar(
+                    select(func.count(Event.id)).where(Event.kind.in_(("suspect", "parse_error")))
+                )
+                or 0
+            )
+            last_fetch = s.scalar(select(func.max(Fetch.fetched_at)))
+            last_ok = s.scalar(select(func.max(Fetch.fetched_at)).where(Fetch.status == 200))
+        return {
+            "database": self.url,
+            "schema": current_revision(self.engine),
+            **counts,
+            "last_fetch": _iso(last_fetch),
+            "last_successful_fetch": _iso(last_ok),
+        }
+
+    @_db_errors
+    def ping(self) -> None:
+        """Fail with DatabaseError unless the database answers."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
