@@ -1,0 +1,95 @@
+"""`chihwatch report`: the weekly report of new and edited installments, in one format."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+
+from chihwatch.errors import ConfigError, OutputError
+
+__all__ = ["report_cmd", "parse_when", "default_period"]
+
+# The series is published in Beijing time; a bare date means a day there.
+SITE_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def parse_when(text: str, *, end: bool = False) -> datetime:
+    """ISO date or datetime; a bare date is that day's start (or, with end=True, the next day's)."""
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            start = datetime.combine(day, time.min, tzinfo=SITE_TZ)
+            return start + timedelta(days=1) if end else start
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"not a date or ISO 8601 time: {text!r}") from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=SITE_TZ)
+
+
+def default_period(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The last seven days up to now."""
+    until = now or datetime.now(SITE_TZ)
+    return until - timedelta(days=7), until
+
+
+@click.command("report")
+@click.option(
+    "--since", metavar="D", help="Start (ISO date or time; default: 7 days before --until)."
+)
+@click.option(
+    "--until",
+    metavar="D",
+    help="End, exclusive; a bare date includes that whole day (default: now). Bare dates and times are Beijing time.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "html", "json", "atom"]),
+    default="md",
+    show_default=True,
+    help="Markdown (text), self-contained HTML, JSON (the report dict) or an Atom feed.",
+)
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of standard output.")
+@click.pass_context
+def report_cmd(
+    ctx: click.Context, since: str | None, until: str | None, fmt: str, output: str | None
+) -> None:
+    """Weekly report: new installments, their zones and targets, edits, suspect pages."""
+    import reports
+    import storage
+
+    end = parse_when(until, end=True) if until else datetime.now(SITE_TZ)
+    start = parse_when(since) if since else end - timedelta(days=7)
+    if start >= end:
+        raise ConfigError("--since must be before --until")
+    store = storage.open_store((ctx.obj or {}).get("db_url"))
+    try:
+        data = store.report_data(start, end)
+    finally:
+        close = getattr(store, "close", None)
+        if callable(close):
+            close()
+    text = reports.render(data, fmt)
+    if output is None or output == "-":
+        sys.stdout.write(text)
+        return
+    _write(Path(output), text)
+
+
+def _write(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a failure leaves no half report."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
