@@ -1,0 +1,154 @@
+"""Metadata: title, publication time (+08:00), source, author, editor, series, year, installment."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from parsers.normalize import collapse_all
+
+__all__ = [
+    "SERIES",
+    "SeriesInfo",
+    "clean_title",
+    "parse_datetime",
+    "find_datetime",
+    "read_labelled",
+    "series_info",
+    "installment_number",
+]
+
+BEIJING = timezone(timedelta(hours=8))
+
+# Series we track: name and how its titles look. Data, so a new series is one more line.
+SERIES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("国家高新区密集部署", re.compile(r"国家高新区密集部署")),
+)
+
+# Site names that end a <title>: "国家高新区密集部署 2024年这样干！⑤_中国高新网".
+_SITE_SUFFIX_RE = re.compile(
+    r"\s*[_|｜\-—–]+\s*(?:中国高新网|中国高新技术产业导报|中高新传媒|chinahightech|chih\.cn|高新网|首页)"
+    r"(?:[_|｜\-—–].*)?$",
+    re.IGNORECASE,
+)
+_DT_RE = re.compile(
+    r"(?<!\d)(20\d{2}|19\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:[\sT\u00a0\u3000]*(\d{1,2})\s*[:：时]\s*(\d{2})(?:\s*[:：分]\s*(\d{2}))?)?"
+)
+_ISO_RE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?\s*(Z|[+-]\d{2}:?\d{2})?$"
+)
+_LABELS = r"来源|作者|记者|通讯员|责任编辑|责编|编辑|评论|发布时间|发布日期|时间|日期|浏览|阅读|点击|字号|分享|打印|【"
+_LABEL_VALUE_RE = {
+    label: re.compile(
+        rf"{label}\s*[：:]\s*(.+?)\s*(?=(?:{_LABELS})\s*[：:]?|[|｜]|\d{{4}}[-/年]\d|$)"
+    )
+    for label in ("来源", "作者", "责任编辑")
+}
+_CIRCLED = {chr(0x2460 + i): i + 1 for i in range(20)}  # ①..⑳
+_CIRCLED.update({chr(0x3251 + i): 21 + i for i in range(15)})  # ㉑..㉟
+_CIRCLED.update({chr(0x32B1 + i): 36 + i for i in range(15)})  # ㊱..㊿
+_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_NUM_RE = re.compile(r"[（(]\s*([一二三四五六七八九十]{1,3})\s*[）)]\s*$")
+_ARABIC_RE = re.compile(r"(?:[（(]\s*(\d{1,3})\s*[）)]|(?<=[!！?？\s])(?:之|第)?(\d{1,3})(?:期|篇)?)\s*$")
+_CIRCLED_RE = re.compile(f"([{''.join(_CIRCLED)}])\\s*$")
+_YEAR_RE = re.compile(r"(20\d{2})\s*年")
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    """What the title says about the series: name, year, installment number."""
+
+    series: str | None
+    year: int | None
+    installment: int | None
+
+
+def clean_title(raw: str | None) -> str:
+    """Title as published: whitespace runs (NBSP included) to one space, site suffix removed."""
+    if not raw:
+        return ""
+    return collapse_all(_SITE_SUFFIX_RE.sub("", collapse_all(raw)))
+
+
+def parse_datetime(text: str | None) -> str | None:
+    """First date-time in text as ISO 8601 at +08:00 (date only when the page shows no time)."""
+    if not text:
+        return None
+    iso = _ISO_RE.match(text.strip())
+    if iso:
+        y, mo, d, h, mi, s, tz = iso.groups()
+        dt = datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0))
+        if tz:
+            sign = -1 if tz.startswith("-") else 1
+            tz_clean = tz.replace(":", "")
+            offset = timedelta(0) if tz == "Z" else sign * timedelta(hours=int(tz_clean[1:3]), minutes=int(tz_clean[3:5]))
+            dt = dt.replace(tzinfo=timezone(offset)).astimezone(BEIJING)
+        else:
+            dt = dt.replace(tzinfo=BEIJING)
+        return dt.isoformat()
+    m = _DT_RE.search(text)
+    if not m:
+        return None
+    y, mo, d, h, mi, s = m.groups()
+    try:
+        if h is None:
+            return datetime(int(y), int(mo), int(d)).date().isoformat()
+        return datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0), tzinfo=BEIJING).isoformat()
+    except ValueError:  # 2024-02-30 or 25:61: not a date
+        return None
+
+
+def find_datetime(texts: list[str]) -> str | None:
+    """The first full date-time among texts, else the first date."""
+    date_only = None
+    for text in texts:
+        value = parse_datetime(text)
+        if value and "T" in value:
+            return value
+        date_only = date_only or value
+    return date_only
+
+
+def read_labelled(text: str, label: str) -> str | None:
+    """Value after `label：` in a byline such as 来源：中国高新技术产业导报  评论：0."""
+    m = _LABEL_VALUE_RE[label].search(text)
+    if not m:
+        return None
+    value = collapse_all(m.group(1)).strip("（）() ")
+    return value or None
+
+
+def installment_number(title: str) -> int | None:
+    """Installment number at the end of a title: ①..⑳, (一)/（一）..., or Arabic (5) / ！5."""
+    t = title.rstrip()
+    m = _CIRCLED_RE.search(t)
+    if m:
+        return _CIRCLED[m.group(1)]
+    m = _CN_NUM_RE.search(t)
+    if m:
+        return _cn_to_int(m.group(1))
+    m = _ARABIC_RE.search(t)
+    if m:
+        return int(m.group(1) or m.group(2))
+    return None
+
+
+def _cn_to_int(s: str) -> int | None:
+    if s == "十":
+        return 10
+    if "十" in s:
+        tens, _, ones = s.partition("十")
+        return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
+    return _CN_DIGITS.get(s)
+
+
+def series_info(title: str, published: str | None = None) -> SeriesInfo:
+    """Series name, year and installment number read from the title (year falls back to published)."""
+    for name, pattern in SERIES:
+        if pattern.search(title):
+            ym = _YEAR_RE.search(title)
+            year = int(ym.group(1)) if ym else (int(published[:4]) if published else None)
+            return SeriesInfo(name, year, installment_number(title))
+    return SeriesInfo(None, None, None)
