@@ -1,77 +1,13 @@
-"""Storage test helpers: articles built directly, and a page format the test parser reads.
-
-Until the real parser has fixtures for every case, a stored "page" here is the JSON of an Article
-plus boilerplate the parser must ignore (rank lists, ads): the store sees real bytes, sha256s and
-parse results, and the test controls exactly what the parse returns.
-"""
+"""Fixtures of the storage tests: a Store on each backend, reading pages with the test parser."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
+from storage_helpers import json_parse
 
-from chihwatch.errors import NoArticle
-from parsers.model import Article, Zone
 from storage import Store, open_store
-
-SERIES = "国家高新区密集部署"
-
-
-def article(
-    year: int = 2024,
-    number: int = 5,
-    zones: Mapping[str, list[str]] | None = None,
-    intro: list[str] | None = None,
-    *,
-    confidence: float = 0.95,
-    title: str | None = None,
-    url: str | None = None,
-    headings: Mapping[str, str] | None = None,
-) -> Article:
-    """An Article of the series with the given zones (name -> paragraphs)."""
-    zones = zones if zones is not None else {"威海高新区": ["2月4日,威海高新区召开大会。"]}
-    return Article(
-        url=url,
-        title=title or f"国家高新区密集部署 {year}年这样干!{number}",
-        published=f"{year}-02-06T08:53:40+08:00",
-        source="中国高新技术产业导报",
-        author=None,
-        editor="韩梦晨",
-        series=SERIES,
-        year=year,
-        installment=number,
-        intro=tuple(intro if intro is not None else ["连日来,多个国家高新区召开会议。"]),
-        zones=tuple(
-            Zone(name=n, paragraphs=tuple(ps), heading=(headings or {}).get(n, ""))
-            for n, ps in zones.items()
-        ),
-        template="chih-2019",
-        confidence=confidence,
-    )
-
-
-def page(art: Article, boilerplate: str = "排行: A B C") -> bytes:
-    """Bytes of a stored page: the article plus boilerplate that must not matter."""
-    data: dict[str, Any] = art.to_dict()
-    data["zone_headings"] = {z.name: z.heading for z in art.zones if z.heading}
-    data["confidence"] = art.confidence
-    data["boilerplate"] = boilerplate
-    return json.dumps(data, ensure_ascii=False).encode("utf-8")
-
-
-def json_parse(html: bytes, url: str | None = None, headers: Mapping[str, str] | None = None) -> Article:
-    """The test parser: reads what page() wrote; b"<no article>" raises like the real one."""
-    try:
-        data = json.loads(html.decode("utf-8"))
-    except ValueError as exc:
-        raise NoArticle("no article body found") from exc
-    headings = data.pop("zone_headings", {})
-    art = Article.from_dict(data)
-    zones = tuple(Zone(z.name, z.paragraphs, headings.get(z.name, "")) for z in art.zones)
-    return Article(**{**art.__dict__, "url": url, "zones": zones})
 
 
 @pytest.fixture
