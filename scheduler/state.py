@@ -115,10 +115,10 @@ class RunLog:
             return int(conn.execute(q).scalar() or 0)
 
     def last(self, job: str, *, failed: bool = False) -> RunRecord | None:
-        """The latest run of a job (or its latest failed or interrupted one)."""
+        """The latest run of a job (or its latest failed one)."""
         q = sa.select(runs).where(runs.c.job == job)
         if failed:
-            q = q.where(runs.c.status.in_(("failed", "interrupted")))
+            q = q.where(runs.c.status == "failed")
         q = q.order_by(runs.c.id.desc()).limit(1)
         with self.engine.connect() as conn:
             row = conn.execute(q).first()
