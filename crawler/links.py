@@ -1,0 +1,203 @@
+"""What the spider knows about the site's pages: series titles, article URLs, list areas, scope.
+
+Site knowledge is data here (patterns and selectors), kept apart from the spider's logic; adding a
+site design means adding a selector or a pattern, not a branch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from parsel import Selector
+
+__all__ = [
+    "SeriesLink",
+    "Scope",
+    "match_series_title",
+    "is_article_url",
+    "series_links",
+    "pagination_links",
+    "DEFAULT_START_URLS",
+]
+
+# The real site's list pages, both designs (SITE.md).
+DEFAULT_START_URLS: tuple[str, ...] = (
+    "http://www.chinahightech.com/html/hotnews/yaowen/",
+    "http://www.chinahightech.com/yaowen/node_479.html",
+)
+
+SERIES_NAME = "国家高新区密集部署"
+
+# "国家高新区密集部署 2024年这样干！⑤": any whitespace (NBSP, U+3000) between the halves, "!" or
+# "！" or none, then a marker: circled digit, (一)/（十二）, Arabic digits, optionally in brackets.
+_TITLE = re.compile(
+    SERIES_NAME + r"\s*(?P<year>(?:19|20)\d{2})\s*年\s*这样干\s*[!！]?\s*"
+    r"(?:(?P<circled>[\u2460-\u2473\u3251-\u325f\u32b1-\u32bf])"
+    r"|[（(\[【]?\s*(?:之\s*)?(?P<cn>[一二三四五六七八九十]{1,3})\s*[）)\]】]?"
+    r"|[（(\[【]?\s*(?P<arabic>\d{1,2})\s*[）)\]】]?)?"
+)
+_CN_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九", start=1)}
+
+# Article URLs of the two designs (SITE.md); anything else given as a start URL is a list page.
+ARTICLE_URL_PATTERNS = (
+    re.compile(r"/html/(?:[\w-]+/)+\d{4}/\d{4}/\d+\.html?$"),  # older: /html/hotnews/yaowen/2024/0206/5700517.html
+    re.compile(r"/(?:[\w-]+/)+\d{4}-\d{2}/\d{2}/content_\d+\.html?$"),  # newer: /yaowen/2025-01/17/content_287543.html
+)
+
+# Where a list page keeps its items (older design, newer design); when none matches, the whole page
+# minus the usual navigation and sidebar containers is searched.
+LIST_AREAS = ("#index-gz", ".list-a", ".list-main")
+NON_CONTENT = ("header", "nav", "footer", "aside", ".header", ".nav", ".menu", ".sidebar", ".side",
+               ".rank", ".footer", ".foot", ".crumb", ".position")
+PAGINATION_AREAS = ("#pages", ".pages", ".page", ".pagination", ".pager")
+NEXT_TEXTS = ("下一页", "下页", "next", "Next", ">", "»")
+
+
+@dataclass(frozen=True)
+class SeriesLink:
+    """A link whose title names a series installment."""
+
+    url: str
+    title: str
+    year: int
+    number: int | None  # None when the title is cut off before its marker
+
+
+def _cn_number(text: str) -> int | None:
+    if text == "十":
+        return 10
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
+    return _CN_DIGITS.get(text)
+
+
+def _circled_number(ch: str) -> int:
+    code = ord(ch)
+    if 0x2460 <= code <= 0x2473:
+        return code - 0x2460 + 1
+    if 0x3251 <= code <= 0x325F:
+        return code - 0x3251 + 21
+    return code - 0x32B1 + 36
+
+
+def match_series_title(text: str) -> tuple[int, int | None] | None:
+    """(year, installment number or None) when `text` is a series title, else None."""
+    m = _TITLE.search(" ".join(text.split()))
+    if m is None:
+        return None
+    year = int(m["year"])
+    if m["circled"]:
+        return year, _circled_number(m["circled"])
+    if m["cn"]:
+        return year, _cn_number(m["cn"])
+    if m["arabic"]:
+        return year, int(m["arabic"])
+    return year, None
+
+
+def is_article_url(url: str) -> bool:
+    """Whether the URL looks like an article page of either design."""
+    path = urlsplit(url).path
+    return any(p.search(path) for p in ARTICLE_URL_PATTERNS)
+
+
+def _default_port(scheme: str) -> int | None:
+    return {"http": 80, "https": 443}.get(scheme)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The hosts a crawl may fetch from: those of its start URLs, http(s) only.
+
+    Host and port both count, so another server on the same machine is another site (tests serve
+    the mirror on 127.0.0.1:PORT and its "offsite" links as localhost:PORT); http and https on their
+    default ports are the same site.
+    """
+
+    hosts: frozenset[tuple[str, int | None]]
+
+    @classmethod
+    def from_urls(cls, urls: Iterable[str]) -> Scope:
+        hosts: set[tuple[str, int | None]] = set()
+        for url in urls:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                continue
+            port = parts.port or _default_port(parts.scheme)
+            hosts.add((parts.hostname.lower(), port))
+            if port in (80, 443):
+                hosts.add((parts.hostname.lower(), 443 if port == 80 else 80))
+        return cls(frozenset(hosts))
+
+    def allows(self, url: str) -> bool:
+        try:
+            parts = urlsplit(url)
+            port = parts.port or _default_port(parts.scheme)
+        except ValueError:
+            return False
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return False
+        return (parts.hostname.lower(), port) in self.hosts
+
+
+def _anchors(sel: Selector, areas: Iterable[str]) -> list[Selector]:
+    for area in areas:
+        found = sel.css(area)
+        if found:
+            return found.css("a")
+    return []
+
+
+def _content_anchors(sel: Selector) -> list[Selector]:
+    anchors = _anchors(sel, LIST_AREAS)
+    if anchors:
+        return anchors
+    # Unknown design: every link outside navigation, header, footer and sidebars.
+    skip = " or ".join(f"ancestor::*[{_css_class_xpath(c)}]" for c in NON_CONTENT)
+    return sel.xpath(f"//a[not({skip})]")
+
+
+def _css_class_xpath(css: str) -> str:
+    if css.startswith("."):
+        return f"contains(concat(' ', normalize-space(@class), ' '), ' {css[1:]} ')"
+    if css.startswith("#"):
+        return f"@id='{css[1:]}'"
+    return f"self::{css}"
+
+
+def _link_text(a: Selector) -> str:
+    return " ".join(" ".join(a.css("::text").getall()).split())
+
+
+def series_links(html: bytes | str, base_url: str) -> Iterator[SeriesLink]:
+    """Series links in a list page's item area (navigation and sidebars excluded)."""
+    sel = Selector(text=html.decode("utf-8", "replace") if isinstance(html, bytes) else html)
+    for a in _content_anchors(sel):
+        href = (a.attrib.get("href") or "").strip()
+        if not href or href.startswith("#"):
+            continue
+        for text in (_link_text(a), a.attrib.get("title", "")):
+            match = match_series_title(text)
+            if match:
+                yield SeriesLink(urljoin(base_url, href), text, match[0], match[1])
+                break
+
+
+def pagination_links(html: bytes | str, base_url: str) -> list[str]:
+    """Other pages of the same list (numbered and next links), in page order, no article URLs."""
+    sel = Selector(text=html.decode("utf-8", "replace") if isinstance(html, bytes) else html)
+    anchors = _anchors(sel, PAGINATION_AREAS)
+    anchors += [a for a in sel.css("a") if _link_text(a) in NEXT_TEXTS]
+    out: list[str] = []
+    for a in anchors:
+        href = (a.attrib.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:")):
+            continue
+        url = urljoin(base_url, href)
+        if url != base_url and url not in out and not is_article_url(url):
+            out.append(url)
+    return out

@@ -1,0 +1,140 @@
+"""Item pipeline: every fetched article goes raw into the store, which parses it into a revision."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from crawler.items import ListPageItem, PageItem
+from crawler.storeaccess import close_store, store_for
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from scrapy.crawler import Crawler
+
+__all__ = ["StorePipeline", "Tally"]
+
+log = logging.getLogger(__name__)
+progress = logging.getLogger("crawler.progress")
+
+MAX_MESSAGES = 50
+
+
+@dataclass
+class Tally:
+    """Running counts of one crawl (becomes the CrawlSummary)."""
+
+    fetched: int = 0  # article responses with a body (200)
+    not_modified: int = 0  # article 304s
+    new_installments: int = 0
+    new_revisions: int = 0
+    suspects: int = 0
+    errors: int = 0
+    error_messages: list[str] = field(default_factory=list)
+    list_pages: int = 0
+    list_not_modified: int = 0
+    responses: int = 0  # any HTTP answer at all (to tell "site unreachable" from "site broken")
+    network_errors: int = 0
+    installments: list[dict[str, Any]] = field(default_factory=list)  # what changed, for the CLI
+    started: float = field(default_factory=time.monotonic)
+
+    def error(self, message: str) -> None:
+        self.errors += 1
+        if len(self.error_messages) < MAX_MESSAGES:
+            self.error_messages.append(message)
+
+
+class StorePipeline:
+    """Records each PageItem with Store.record_response; a failure is counted and the crawl goes on."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.tally = Tally()
+        self.every = crawler.settings.getint("CHIHWATCH_PROGRESS_EVERY", 1)
+        crawler.chihwatch_tally = self.tally  # type: ignore[attr-defined]  # read by crawler.run
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        store_for(self.crawler)  # fail early (bad URL, schema too new) rather than on the first page
+
+    def close_spider(self) -> None:
+        close_store(self.crawler)
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, ListPageItem):
+            self._list_page(item)
+        elif isinstance(item, PageItem):
+            self._page(item)
+        return item
+
+    def _list_page(self, item: ListPageItem) -> None:
+        t = self.tally
+        if item.status:
+            t.responses += 1
+        if item.error:
+            if not item.status:
+                t.network_errors += 1
+            t.error(f"list {item.url}: {item.error}")
+            progress.warning("list page failed: %s (%s)", item.url, item.error)
+            return
+        t.list_pages += 1
+        t.list_not_modified += item.cached
+        progress.info("list %s %s: %d series links", "304" if item.cached else str(item.status),
+                      item.url, item.series_links)
+
+    def _page(self, item: PageItem) -> None:
+        t = self.tally
+        if item.status:
+            t.responses += 1
+        elif item.error:
+            t.network_errors += 1
+        try:
+            result = store_for(self.crawler).record_response(
+                item.url,
+                status=item.status,
+                headers=item.headers,
+                body=item.body,
+                fetched_at=item.fetched_at,
+                error=item.error,
+                request_url=item.request_url,
+            )
+        except Exception as exc:  # a page the store cannot take must not end the crawl
+            log.exception("storing %s failed", item.url)
+            t.error(f"{item.url}: store: {type(exc).__name__}: {exc}")
+            return
+        if item.status == 304:
+            t.not_modified += 1
+        elif item.status == 200:
+            t.fetched += 1
+        t.new_installments += bool(result.installment_new)
+        t.new_revisions += bool(result.revision_new and not result.installment_new)
+        t.suspects += bool(result.suspect)
+        problem = item.error or result.error
+        if problem or item.status >= 400 or item.status == 0:
+            t.error(f"{item.url}: {problem or f'HTTP {item.status}'}")
+        if result.installment_new or result.revision_new or result.suspect:
+            year, number = (result.installment or (None, None, None))[1:]
+            t.installments.append({
+                "url": item.url, "year": year, "installment": number,
+                "event": "new" if result.installment_new else "suspect" if result.suspect else "revised",
+                "suspect": result.suspect,
+            })
+        self._progress(item, result)
+
+    def _progress(self, item: PageItem, result: Any) -> None:
+        if self.every <= 0:
+            return
+        done = self.tally.fetched + self.tally.not_modified + self.tally.errors
+        if done % self.every:
+            return
+        what = ("new installment" if result.installment_new else "new revision" if result.revision_new
+                else "suspect: " + result.suspect if result.suspect else "not modified" if item.status == 304
+                else "error: " + (item.error or result.error or "") if (item.error or result.error) else "unchanged")
+        ref = f"{result.installment[1]}-{result.installment[2]}" if result.installment else "-"
+        progress.info("%3s %-8s %-16s %s", item.status or "ERR", ref, what, item.url)

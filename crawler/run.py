@@ -1,0 +1,216 @@
+"""Run one crawl: in this process (`run_crawl`) or in a child process (`crawl_in_subprocess`).
+
+Twisted's reactor cannot be restarted, so a process runs at most one crawl; anything that crawls
+more than once (the daemon, the demo, the tests) uses `crawl_in_subprocess`, which starts
+`python -m crawler` and reads its summary back as JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from chihwatch import errors
+from chihwatch.errors import ChihwatchError, NetworkError
+from chihwatch.paths import data_dir, resolve_db_url
+
+__all__ = ["CrawlSummary", "run_crawl", "crawl_in_subprocess", "crawl_settings", "user_agent"]
+
+log = logging.getLogger(__name__)
+child_log = logging.getLogger("crawler.child")
+
+
+@dataclass
+class CrawlSummary:
+    """What one crawl did (printed by `chihwatch crawl`, logged by the daemon)."""
+
+    fetched: int = 0  # article pages fetched with a body (200)
+    not_modified: int = 0  # article pages answered 304
+    new_installments: int = 0
+    new_revisions: int = 0  # revisions of installments already known
+    suspects: int = 0
+    errors: int = 0
+    error_messages: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    requests: int = 0  # HTTP requests sent, robots.txt and list pages included
+    list_pages: int = 0
+    list_not_modified: int = 0
+    bytes_received: int = 0
+    changes: list[dict[str, Any]] = field(default_factory=list)  # [{url, year, installment, event}]
+    peak_rss_kb: int = 0  # of the process that crawled
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CrawlSummary:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def _cache_dir(db_url: str) -> str:
+    digest = hashlib.sha1(db_url.encode()).hexdigest()[:12]
+    return str(data_dir() / "httpcache" / digest)
+
+
+def crawl_settings(db_url: str, start_urls: Sequence[str] | None, overrides: Mapping | None) -> Any:
+    """Scrapy Settings for one crawl: crawler.settings, then the overrides, then db and start URLs."""
+    from scrapy.settings import Settings
+
+    from crawler import settings as project_settings
+
+    s = Settings()
+    s.setmodule(project_settings, priority="project")
+    s.set("CHIHWATCH_DB_URL", db_url, priority="cmdline")
+    s.set("HTTPCACHE_DIR", _cache_dir(db_url), priority="project")
+    if start_urls:
+        s.set("CHIHWATCH_START_URLS", list(start_urls), priority="cmdline")
+    for key, value in (overrides or {}).items():
+        s.set(key, value, priority="cmdline")
+    if not s.get("USER_AGENT"):
+        s.set("USER_AGENT", user_agent(s.get("CHIHWATCH_CONTACT_URL")), priority="cmdline")
+    return s
+
+
+def user_agent(contact_url: str | None) -> str:
+    """An honest User-Agent: who we are and where the site can reach whoever runs us."""
+    from chihwatch import __version__
+
+    contact = contact_url or "https://github.com/chihwatch/chihwatch"
+    return f"chihwatch/{__version__} (+{contact}; change tracker for 国家高新区密集部署)"
+
+
+def _peak_rss_kb() -> int:
+    try:
+        import resource
+
+        return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # KiB on Linux
+    except (ImportError, OSError):
+        return 0
+
+
+def run_crawl(db_url: str | None, start_urls: Sequence[str] | None = None, *,
+              settings: Mapping | None = None) -> CrawlSummary:
+    """One crawl cycle in this process (once per process: the reactor cannot restart)."""
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.spiders.series import SeriesSpider
+    from crawler.storeaccess import attach_store
+    from storage import open_store
+
+    url = resolve_db_url(db_url)
+    store = open_store(url)  # DatabaseError / SchemaTooNew surface here, before any request
+    s = crawl_settings(url, start_urls, settings)
+    began = time.monotonic()
+    process = CrawlerProcess(s)
+    crawler = process.create_crawler(SeriesSpider)
+    attach_store(crawler, store)
+    process.crawl(crawler)
+    process.start()
+    tally = getattr(crawler, "chihwatch_tally", None)
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    summary = CrawlSummary(seconds=round(time.monotonic() - began, 3),
+                           requests=int(stats.get("downloader/request_count", 0)),
+                           bytes_received=int(stats.get("downloader/response_bytes", 0)),
+                           peak_rss_kb=_peak_rss_kb())
+    if tally is not None:
+        for name in ("fetched", "not_modified", "new_installments", "new_revisions", "suspects",
+                     "errors", "list_pages", "list_not_modified"):
+            setattr(summary, name, getattr(tally, name))
+        summary.error_messages = list(tally.error_messages)
+        summary.changes = list(tally.installments)
+        if tally.responses == 0 and tally.network_errors:
+            hosts = ", ".join(sorted({h for h, _ in SeriesSpider(start_urls=s.getlist("CHIHWATCH_START_URLS") or None).scope.hosts}))
+            first = tally.error_messages[0].split(": ", 1)[-1] if tally.error_messages else "no response"
+            raise NetworkError(f"could not reach {hosts}: {first}")
+    return summary
+
+
+def crawl_in_subprocess(db_url: str | None, start_urls: Sequence[str] | None = None, *,
+                        timeout: float | None = None, settings: Mapping | None = None,
+                        progress: Callable[[str], None] | None = None) -> CrawlSummary:
+    """The same crawl in a child process (`python -m crawler`); kills it after `timeout` seconds.
+
+    The child's stderr lines (progress and warnings) go to `progress`, or to the log at INFO.
+    """
+    url = resolve_db_url(db_url)
+    with tempfile.TemporaryDirectory(prefix="chihwatch-crawl-") as tmp:
+        out = Path(tmp) / "summary.json"
+        cmd = [sys.executable, "-m", "crawler", "--db", url, "--summary-out", str(out)]
+        for u in start_urls or ():
+            cmd += ["--start-url", u]
+        if settings:
+            cmd += ["--settings-json", json.dumps(dict(settings))]
+        env = dict(os.environ)
+        # The child imports the same code as we do, wherever we were started from.
+        root = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        began = time.monotonic()
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, env=env, start_new_session=True)
+        tail: deque[str] = deque(maxlen=20)
+        reader = threading.Thread(target=_pump, args=(proc, tail, progress), daemon=True)
+        reader.start()
+        try:
+            rc = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill(proc)
+            reader.join(timeout=5)
+            raise NetworkError(f"crawl timed out after {timeout:g}s; the crawl process was killed") from None
+        except BaseException:
+            _kill(proc)  # interrupted (SIGINT, SIGTERM handler): the child goes with us
+            raise
+        reader.join(timeout=5)
+        data = json.loads(out.read_text("utf-8")) if out.exists() and out.stat().st_size else None
+    if data and "error" in data:
+        cls = getattr(errors, data["error"].get("type", ""), None)
+        if not (isinstance(cls, type) and issubclass(cls, ChihwatchError)):
+            cls = ChihwatchError
+        raise cls(data["error"].get("message", "crawl failed"))
+    if rc != 0 or not data:
+        last = next((ln for ln in reversed(tail) if ln.strip()), "no output")
+        how = f"killed by signal {-rc}" if rc < 0 else f"exit {rc}"
+        raise ChihwatchError(f"crawl process failed ({how}): {last}")
+    summary = CrawlSummary.from_dict(data["summary"])
+    log.debug("crawl child took %.1fs", time.monotonic() - began)
+    return summary
+
+
+def _pump(proc: subprocess.Popen, tail: deque[str], progress: Callable[[str], None] | None) -> None:
+    assert proc.stderr is not None
+    for raw in proc.stderr:
+        line = raw.decode("utf-8", "replace").rstrip("\n")
+        tail.append(line)
+        if progress is not None:
+            progress(line)
+        else:
+            child_log.info("%s", line)
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    """SIGTERM the child's process group, SIGKILL it if it is still there after 5 s."""
+    for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+        if proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue

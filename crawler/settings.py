@@ -1,0 +1,93 @@
+"""Scrapy settings of the chihwatch crawler: polite by default (robots.txt, AutoThrottle, one site).
+
+Tests and the benchmark override the delays (`POLITE_OFF`); everything else stays as here.
+"""
+
+from __future__ import annotations
+
+BOT_NAME = "chihwatch"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# -- chihwatch ------------------------------------------------------------------------------------
+# Database the pipeline stores into (set by crawler.run; `scrapy crawl` needs -s CHIHWATCH_DB_URL=...).
+CHIHWATCH_DB_URL = None
+# Start URLs; None means crawler.links.DEFAULT_START_URLS (the real site's list pages).
+CHIHWATCH_START_URLS = None
+# How many pages of each list (a start URL and its pagination) one crawl reads at most.
+CHIHWATCH_MAX_LIST_PAGES = 20
+# Re-check every article already in the store (conditional GET) even if no list links to it any
+# more: that is how a removed page (404) or an edit of an old installment is noticed.
+CHIHWATCH_RECHECK_KNOWN = True
+# Who runs this crawler: goes into the User-Agent so the site can reach us.
+CHIHWATCH_CONTACT_URL = "https://github.com/chihwatch/chihwatch"
+# Log one progress line every N stored pages (0: only the summary).
+CHIHWATCH_PROGRESS_EVERY = 1
+# Seconds to wait before a retry, doubled on each further retry (5xx, timeouts).
+CHIHWATCH_RETRY_BACKOFF = 2.0
+CHIHWATCH_RETRY_BACKOFF_MAX = 60.0
+
+# -- politeness -------------------------------------------------------------------------------------
+# None: "chihwatch/VERSION (+CHIHWATCH_CONTACT_URL)", built by crawler.run.crawl_settings.
+USER_AGENT = None
+ROBOTSTXT_USER_AGENT = "chihwatch"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+DOWNLOAD_DELAY_JITTER = 0.5  # ±50%
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+# An article page is ~50 KB; anything far larger is not one (or is an attack) and is dropped.
+DOWNLOAD_MAXSIZE = 5 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+REDIRECT_MAX_TIMES = 5
+METAREFRESH_ENABLED = False
+
+# List pages are revalidated on every crawl (If-None-Match / If-Modified-Since) and their links
+# read from the cached copy on a 304, so an unchanged site costs only 304s. Articles are not cached
+# here: their validators and bodies live in the store.
+HTTPCACHE_ENABLED = True
+HTTPCACHE_POLICY = "crawler.middlewares.AlwaysRevalidatePolicy"
+HTTPCACHE_STORAGE = "scrapy.extensions.httpcache.FilesystemCacheStorage"
+HTTPCACHE_GZIP = True
+HTTPCACHE_DIR = None  # set by crawler.run (per database)
+HTTPCACHE_EXPIRATION_SECS = 0
+
+DOWNLOADER_MIDDLEWARES = {
+    # Drops out-of-scope requests (other hosts, non-http schemes), including redirect targets, which
+    # come back through here as new requests.
+    "crawler.middlewares.ScopeMiddleware": 40,
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+    # Validators from the store for articles, after redirects so a redirected request gets the
+    # target's own validators.
+    "crawler.middlewares.ConditionalRequestMiddleware": 610,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.StorePipeline": 300,
+}
+
+LOG_LEVEL = "WARNING"
+LOG_INSTALL_ROOT_HANDLER = False  # the caller (CLI, daemon, crawler.__main__) owns logging
+FEED_EXPORT_ENCODING = "utf-8"
+
+# Settings that make a local test or benchmark crawl fast (never for the real site).
+POLITE_OFF: dict[str, object] = {
+    "DOWNLOAD_DELAY": 0,
+    "DOWNLOAD_DELAY_JITTER": 0,
+    "AUTOTHROTTLE_ENABLED": False,
+    "CONCURRENT_REQUESTS": 16,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    "CHIHWATCH_RETRY_BACKOFF": 0.05,
+    "CHIHWATCH_PROGRESS_EVERY": 0,
+}

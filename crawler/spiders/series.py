@@ -1,0 +1,175 @@
+"""The series spider: list pages -> series links -> article pages; known articles re-checked.
+
+It only finds and fetches: article bodies go raw to the pipeline (StorePipeline), which hands them
+to the store and the parser. It never parses an article.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import scrapy
+from scrapy.http import Request, Response
+from twisted.python.failure import Failure
+
+from crawler.items import ListPageItem, PageItem
+from crawler.links import DEFAULT_START_URLS, Scope, is_article_url, pagination_links, series_links
+from crawler.storeaccess import store_for
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from scrapy.crawler import Crawler
+
+__all__ = ["SeriesSpider"]
+
+log = logging.getLogger(__name__)
+
+# Article responses the spider wants to see itself (to record them) rather than have Scrapy drop.
+# 3xx are left to the redirect middleware.
+ARTICLE_STATUSES = [304, *range(400, 600)]
+
+
+def _headers(response: Response) -> dict[str, str]:
+    return {
+        k.decode("latin-1"): b", ".join(v).decode("latin-1")
+        for k, v in response.headers.items()
+    }
+
+
+class SeriesSpider(scrapy.Spider):
+    """Finds every installment of 国家高新区密集部署 YYYY年这样干 and fetches it."""
+
+    name = "series"
+
+    def __init__(self, start_urls: Iterable[str] | None = None, max_list_pages: int = 20,
+                 recheck_known: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.start_urls = list(start_urls or DEFAULT_START_URLS)
+        self.scope = Scope.from_urls(self.start_urls)
+        self.max_list_pages = max_list_pages
+        self.recheck_known = recheck_known
+        self._list_pages: dict[str, int] = defaultdict(int)  # start URL -> list pages scheduled
+        self._seen_lists: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        settings = crawler.settings
+        kwargs.setdefault("start_urls", settings.getlist("CHIHWATCH_START_URLS") or None)
+        kwargs.setdefault("max_list_pages", settings.getint("CHIHWATCH_MAX_LIST_PAGES", 20))
+        kwargs.setdefault("recheck_known", settings.getbool("CHIHWATCH_RECHECK_KNOWN", True))
+        return super().from_crawler(crawler, *args, **kwargs)
+
+    # -- requests -----------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Any]:
+        for url in self.start_urls:
+            if not self.scope.allows(url):
+                log.warning("start URL not http(s), skipped: %s", url)
+                continue
+            if is_article_url(url):
+                yield self.article_request(url)
+            else:
+                yield self.list_request(url, origin=url)
+        if self.recheck_known:
+            known = [u for u in store_for(self.crawler).known_urls() if self.scope.allows(u)]
+            log.info("re-checking %d known article pages", len(known))
+            for url in known:
+                # Lower priority: new links from the lists first.
+                yield self.article_request(url, priority=-1)
+
+    def list_request(self, url: str, origin: str) -> Request | None:
+        if url in self._seen_lists or self._list_pages[origin] >= self.max_list_pages:
+            return None
+        self._seen_lists.add(url)
+        self._list_pages[origin] += 1
+        return Request(url, callback=self.parse_list, errback=self.list_failed, priority=10,
+                       meta={"chihwatch_kind": "list", "chihwatch_origin": origin})
+
+    def article_request(self, url: str, series: tuple[int, int | None] | None = None,
+                        priority: int = 0) -> Request:
+        return Request(
+            url, callback=self.parse_article, errback=self.article_failed, priority=priority,
+            meta={"chihwatch_kind": "article", "chihwatch_series": series, "dont_cache": True,
+                  "handle_httpstatus_list": ARTICLE_STATUSES},
+        )
+
+    # -- callbacks ----------------------------------------------------------------------------
+
+    def parse_list(self, response: Response) -> Iterable[Any]:
+        """Series links and the next list pages; nothing else on the page is followed."""
+        origin = response.meta["chihwatch_origin"]
+        text = response.text if hasattr(response, "text") else ""
+        links = list(series_links(text, response.url))
+        for link in links:
+            if self.scope.allows(link.url):
+                yield self.article_request(link.url, series=(link.year, link.number))
+            else:
+                log.info("series link out of scope, not followed: %s", link.url)
+        for url in pagination_links(text, response.url):
+            if self.scope.allows(url):
+                req = self.list_request(url, origin)
+                if req is not None:
+                    yield req
+        yield ListPageItem(url=response.url, status=response.status, series_links=len(links),
+                           cached="cached" in response.flags)
+
+    def parse_article(self, response: Response) -> Iterable[Any]:
+        """The raw response, as it is, for the store."""
+        redirects = response.meta.get("redirect_urls") or []
+        yield PageItem(
+            url=response.url,
+            status=response.status,
+            headers=_headers(response),
+            body=response.body if response.status != 304 else None,
+            fetched_at=datetime.now(UTC),
+            request_url=redirects[0] if redirects else None,
+            series=response.meta.get("chihwatch_series"),
+            flags=list(response.flags),
+        )
+
+    def article_failed(self, failure: Failure) -> Iterable[Any]:
+        request = failure.request  # type: ignore[attr-defined]
+        redirects = request.meta.get("redirect_urls") or []
+        if self._ignored(failure):
+            if redirects and not self.scope.allows(request.url):
+                # The page we asked for now sends us elsewhere: recorded on the URL we asked for.
+                yield PageItem(url=redirects[0], status=0, headers={}, body=None,
+                               fetched_at=datetime.now(UTC), error=f"redirect out of scope: {request.url}",
+                               series=request.meta.get("chihwatch_series"))
+            return
+        yield PageItem(url=request.url, status=0, headers={}, body=None, fetched_at=datetime.now(UTC),
+                       error=_describe(failure), series=request.meta.get("chihwatch_series"))
+
+    def list_failed(self, failure: Failure) -> Iterable[Any]:
+        request = failure.request  # type: ignore[attr-defined]
+        if self._ignored(failure):
+            return
+        response = getattr(failure.value, "response", None)
+        yield ListPageItem(url=request.url, status=getattr(response, "status", 0), error=_describe(failure))
+
+    def _ignored(self, failure: Failure) -> bool:
+        from scrapy.exceptions import IgnoreRequest
+        from scrapy.spidermiddlewares.httperror import HttpError
+
+        # Out of scope or disallowed by robots.txt: a decision, not an error.
+        return failure.check(IgnoreRequest) is not None and failure.check(HttpError) is None
+
+    def note_offsite_redirect(self, request: Request) -> None:
+        """Called by ScopeMiddleware when a redirect leads out of scope."""
+        log.warning("redirect out of scope dropped: %s -> %s",
+                    (request.meta.get("redirect_urls") or ["?"])[0], request.url)
+
+
+def _describe(failure: Failure) -> str:
+    from scrapy.spidermiddlewares.httperror import HttpError
+
+    if failure.check(HttpError):
+        return f"HTTP {failure.value.response.status}"
+    value = failure.value
+    text = " ".join(str(value).split())
+    return f"{type(value).__name__}: {text}" if text else type(value).__name__

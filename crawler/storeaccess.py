@@ -1,0 +1,42 @@
+"""One Store per crawl, shared by the spider, the middlewares and the pipeline."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+__all__ = ["store_for", "attach_store", "close_store"]
+
+_stores: WeakKeyDictionary[Crawler, Any] = WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def store_for(crawler: Crawler) -> Any:
+    """The crawl's Store (opened on first use from the CHIHWATCH_DB_URL setting)."""
+    with _lock:
+        store = _stores.get(crawler)
+        if store is None:
+            from storage import open_store
+
+            store = open_store(crawler.settings.get("CHIHWATCH_DB_URL"))
+            _stores[crawler] = store
+        return store
+
+
+def attach_store(crawler: Crawler, store: Any) -> None:
+    """Use an already opened Store for this crawl (crawler.run opens it first to fail early)."""
+    with _lock:
+        _stores[crawler] = store
+
+
+def close_store(crawler: Crawler) -> None:
+    """Close the crawl's Store if it was opened."""
+    with _lock:
+        store = _stores.pop(crawler, None)
+    close = getattr(store, "close", None)
+    if callable(close):
+        close()
