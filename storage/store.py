@@ -280,7 +280,9 @@ class Store:
         except ParseError as exc:
             return None, f"{type(exc).__name__}: {' '.join(str(exc).split())}"
         except Exception as exc:  # a parser bug must not lose the fetched page
-            log.exception("parser crashed on %s", url)
+            log.error(
+                "parser crashed on %s: %r", url, exc, exc_info=log.isEnabledFor(logging.DEBUG)
+            )
             return None, f"parser crashed: {type(exc).__name__}: {exc}"
 
     @staticmethod

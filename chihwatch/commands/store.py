@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from chihwatch.errors import InputError
+from chihwatch.errors import InputError, ParseError
 
 __all__ = ["ingest_cmd", "reparse_cmd", "list_cmd", "show_cmd", "diff_cmd", "db_group"]
 
@@ -90,7 +90,7 @@ def ingest_cmd(
         else:
             what += ": unchanged"
     elif res.error:
-        what = f"raw page kept, not parsed: {res.error}"
+        raise ParseError(f"{url}: raw page stored, but it does not parse: {res.error}")
     else:
         what = "not a series installment"
     click.echo(f"{url}: {what}" + (" (new blob)" if res.blob_new else " (known bytes)"))
