@@ -135,7 +135,7 @@ def _atom_entries(ctx: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "id": f"urn:chihwatch:revision:{rev.get('year')}-{rev.get('installment')}:"
                 f"{model.stable_id(rev.get('url'), rev.get('changes'))}",
                 "title": f"修改（{cause}）：{rev.get('title') or label}",
-                "updated": _rfc3339(rev.get("detected_at"), until),
+                "updated": _rfc3339(rev.get("created_at"), until),
                 "published": None,
                 "link": model.safe_url(rev.get("url")),
                 "zones": zones,

@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +27,7 @@ __all__ = [
     "target_value",
 ]
 
+BEIJING = timezone(timedelta(hours=8), "CST")
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 # Characters XML 1.0 forbids; a hostile or broken page could carry them into titles/paragraphs.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -74,18 +75,23 @@ def _parse(iso: str | None) -> datetime | None:
         return None
 
 
+def _beijing(dt: datetime) -> datetime:
+    # Storage keeps UTC, the site prints Beijing time: show everything in the site's time.
+    return dt.astimezone(BEIJING) if dt.tzinfo else dt
+
+
 def fmt_time(iso: str | None) -> str:
-    """ISO 8601 as `2024-02-06 08:53` in its own offset (the site's Beijing time stays Beijing time)."""
+    """ISO 8601 as `2024-02-06 08:53`, Beijing time."""
     dt = _parse(iso)
     if dt is None:
         return str(iso or "")
-    return dt.strftime("%Y-%m-%d %H:%M")
+    return _beijing(dt).strftime("%Y-%m-%d %H:%M")
 
 
 def fmt_date(iso: str | None) -> str:
-    """ISO 8601 as `2024-02-06`."""
+    """ISO 8601 as `2024-02-06`, Beijing time."""
     dt = _parse(iso)
-    return dt.strftime("%Y-%m-%d") if dt else str(iso or "")
+    return _beijing(dt).strftime("%Y-%m-%d") if dt else str(iso or "")
 
 
 def safe_url(url: str | None) -> str | None:

@@ -36,6 +36,8 @@ def series_chart(
     top = -(-top // step) * step
     scale = _PLOT_H / top
 
+    # Few bars: widen them so a short series still fills a readable chart.
+    bar = max(_BAR, min(48.0, 420 / len(items) - _GAP))
     xs: list[float] = []
     years: list[tuple[int, float, float]] = []  # (year, first x, last x)
     x = float(_LEFT + _GAP)
@@ -48,7 +50,7 @@ def series_chart(
             years.append((year, x, x))
         years[-1] = (years[-1][0], years[-1][1], x)
         xs.append(x)
-        x += _BAR + _GAP
+        x += bar + _GAP
         prev_year = year
     width = x + _RIGHT
     height = _TOP + _PLOT_H + _BOTTOM
@@ -80,15 +82,15 @@ def series_chart(
         label = f"{s.get('title') or ''}：{n}个高新区"
         out.append(
             f"<g><title>{escape(label)}</title>"
-            f'<rect class="{cls}" x="{bx:.1f}" y="{base - h:.1f}" width="{_BAR}" height="{h:.1f}" rx="3"/>'
-            f'<text class="val" x="{bx + _BAR / 2:.1f}" y="{base - h - 5:.1f}" text-anchor="middle">{n}</text>'
-            f'<text class="num" x="{bx + _BAR / 2:.1f}" y="{base + 16}" text-anchor="middle">'
+            f'<rect class="{cls}" x="{bx:.1f}" y="{base - h:.1f}" width="{bar:.1f}" height="{h:.1f}" rx="3"/>'
+            f'<text class="val" x="{bx + bar / 2:.1f}" y="{base - h - 5:.1f}" text-anchor="middle">{n}</text>'
+            f'<text class="num" x="{bx + bar / 2:.1f}" y="{base + 16}" text-anchor="middle">'
             f"{escape(circled(s.get('installment')))}</text></g>"
         )
     for year, x0, x1 in years:
-        mid = (x0 + x1 + _BAR) / 2
+        mid = (x0 + x1 + bar) / 2
         out.append(
-            f'<line class="axis" x1="{x0 - 2:.1f}" x2="{x1 + _BAR + 2:.1f}" y1="{base + 24}" y2="{base + 24}"/>'
+            f'<line class="axis" x1="{x0 - 2:.1f}" x2="{x1 + bar + 2:.1f}" y1="{base + 24}" y2="{base + 24}"/>'
             f'<text class="year" x="{mid:.1f}" y="{base + 40}" text-anchor="middle">{escape(str(year))}年</text>'
         )
     out.append(

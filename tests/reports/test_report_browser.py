@@ -146,3 +146,32 @@ def test_browser_test_catches_a_live_payload(browser: Any, tmp_path: Path) -> No
     assert page.evaluate("window.__pwned") == 1
     assert problems == ["dialog alert: 1"]
     context.close()
+
+
+def test_real_store_report_in_chromium(browser: Any, sqlite_url: str) -> None:
+    """The report of a store filled from fixture pages, including a page with hostile text."""
+    from report_store_helpers import SINCE, UNTIL, fill
+
+    import storage
+
+    store = storage.open_store(sqlite_url)
+    try:
+        fill(store)
+        data = store.report_data(SINCE, UNTIL)
+    finally:
+        store.close()
+    ARTIFACTS.mkdir(exist_ok=True)
+    html_path = ARTIFACTS / "report-store.html"
+    html_path.write_text(reports.render(data, "html"), encoding="utf-8")
+    context, page, problems = _open(browser, html_path, 1100, 900)
+    page.screenshot(path=str(ARTIFACTS / "report-store.png"), full_page=True)
+    text = page.inner_text("body")
+    for zone in ("威海高新区", "兰州高新区", "玉溪高新区", "青岛高新区"):
+        assert zone in text
+    assert "<script>window.__pwned=1;alert(1)</script>" in text
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    edit = page.locator("li.change", has_text="技术合同成交额突破80亿元")
+    assert edit.locator("del").all_inner_texts() == ["10"]
+    assert edit.locator("ins").all_inner_texts() == ["12"]
+    context.close()
+    assert problems == []

@@ -131,7 +131,7 @@ def test_markdown_reads_as_plain_text(sample: dict[str, Any]) -> None:
     md = reports.render(sample, "md")
     for zone in ZONES:
         assert zone in md
-    assert "报告期：2024-02-05 00:00 – 2024-02-12 00:00" in md
+    assert "报告期：2024-02-05 00:00 – 2024-02-12 00:00（北京时间）" in md
     assert "| 固定资产投资 | 5% | 固定资产投资增长5% |" in md
     assert "固定资产投资增长[-10-]{+5+}%" in md
     assert "全年新增高新技术企业1[-0-]{+2+}00家以上。" in md
