@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from chihwatch.errors import ConfigError, OutputError
+from reports.model import BEIJING
 
 __all__ = [
     "DeliveryError",
@@ -202,16 +203,21 @@ def target_from_config(cfg: Mapping[str, Any]) -> Target:
     )
 
 
+def _day(dt: datetime) -> datetime:
+    # Name and title reports by the site's (Beijing) calendar day, whatever zone the caller used.
+    return dt.astimezone(BEIJING) if dt.tzinfo else dt
+
+
 def report_basename(since: datetime, until: datetime) -> str:
     """File name stem shared by every format of one report."""
-    return f"chihwatch-report-{since:%Y%m%d}-{until:%Y%m%d}"
+    return f"chihwatch-report-{_day(since):%Y%m%d}-{_day(until):%Y%m%d}"
 
 
 def _subject(data: Mapping[str, Any], since: datetime, until: datetime, prefix: str) -> str:
     s = data.get("summary") or {}
     new = s.get("new_installments", len(data.get("new_installments") or []))
     edited = s.get("edited_installments", len(data.get("revisions") or []))
-    text = f"国家高新区密集部署周报 {since:%Y-%m-%d}–{until:%Y-%m-%d}：新增{new}期，修改{edited}期"
+    text = f"国家高新区密集部署周报 {_day(since):%Y-%m-%d}–{_day(until):%Y-%m-%d}：新增{new}期，修改{edited}期"
     if s.get("suspects"):
         text += f"，可疑页面{s['suspects']}个"
     return f"{prefix} {text}".strip()

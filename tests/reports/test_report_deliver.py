@@ -10,7 +10,7 @@ import logging
 import socket
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -336,3 +336,16 @@ def test_smtp_defaults_and_secret_masking() -> None:
         ).port
         == 465
     )
+
+
+def test_file_names_use_beijing_days(sample: dict[str, Any], tmp_path: Path) -> None:
+    """The daemon passes UTC times; 2024-02-04 16:00 UTC is already 2024-02-05 in Beijing."""
+    since = datetime(2024, 2, 4, 16, tzinfo=UTC)
+    where = reports.publish(
+        SampleStore(sample),
+        since,
+        since + timedelta(days=7),
+        formats=["md"],
+        targets=[{"type": "directory", "path": str(tmp_path)}],
+    )
+    assert [Path(p).name for p in where] == ["chihwatch-report-20240205-20240212.md"]
