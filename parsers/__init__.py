@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 
-import lxml.html
 from lxml import etree
 
 from chihwatch.errors import NoArticle, NotHTML, ParseError
-from parsers.clean import Cleaned, clean_blocks, walk
+from parsers.clean import Cleaned, Span, clean_blocks, walk
 from parsers.decode import decode
-from parsers.generic import Extraction, block_score, extract
+from parsers.generic import block_score, extract
 from parsers.meta import clean_title, find_datetime, parse_datetime, read_labelled, series_info
 from parsers.model import Article, Zone
 from parsers.normalize import collapse_all
@@ -28,26 +29,34 @@ __all__ = ["parse", "PARSER_VERSION", "Article", "Zone"]
 PARSER_VERSION = "1.0.0"
 
 log = logging.getLogger(__name__)
-logging.getLogger(__name__).addHandler(logging.NullHandler())
+log.addHandler(logging.NullHandler())
 
 # An article has at least this many characters of body text; less is an error or list page.
 MIN_ARTICLE_CHARS = 80
-# How far after the title (in characters of page text) the byline is looked for.
+# How much page text after the title (characters) is searched for the byline (来源：, 作者：, time).
 BYLINE_WINDOW = 400
 
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _EDITOR_ANYWHERE_RE = re.compile(r"(?:责任编辑|责编)\s*[：:]\s*([^\s）)\]】<]{1,20})")
-_TITLE_CANDIDATES = etree.XPath(
-    "//h1 | //h2 | //*[contains(concat(' ', normalize-space(@class), ' '), ' title ')]"
-)
 _META_TIME = etree.XPath(
     "//meta[@property='article:published_time' or @name='pubdate' or @name='PubDate' "
     "or @name='publishdate' or @name='publish_time' or @itemprop='datePublished' "
     "or @name='article:published_time']/@content | //time/@datetime"
 )
 _OG_TITLE = etree.XPath("//meta[@property='og:title']/@content")
-_HTML_TITLE = etree.XPath("//title")
+_CLASS_TITLE = etree.XPath("//*[contains(concat(' ', normalize-space(@class), ' '), ' title ')]")
 _URL_DATE_RE = re.compile(r"/(20\d{2})[-/]?(\d{2})[-/]?(\d{2})/")
+
+# A plain libxml2 HTML parser (not lxml.html's): no Python class lookup per element, which is most
+# of the cost of walking a fresh tree. Parsers are not shared between threads.
+_local = threading.local()
+
+
+def _parser() -> etree.HTMLParser:
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = etree.HTMLParser(remove_comments=True, remove_pis=True)
+    return parser
 
 
 def parse(html: bytes, url: str | None = None, headers: Mapping[str, str] | None = None) -> Article:
@@ -68,16 +77,36 @@ def parse(html: bytes, url: str | None = None, headers: Mapping[str, str] | None
 def _tree(text: str) -> etree._Element:
     text = _XML_DECL_RE.sub("", text, count=1)
     try:
-        doc = lxml.html.document_fromstring(text)
-    except (etree.ParserError, ValueError) as exc:
+        doc = etree.fromstring(text, _parser())
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise NotHTML(f"input is not HTML ({exc})") from exc
     if doc is None:
         raise NotHTML("input is not HTML: no document")
     return doc
 
 
+def _raw_text(el: etree._Element | None, *, tail: bool = False) -> str:
+    if el is None:
+        return ""
+    return etree.tostring(el, method="text", encoding=str, with_tail=tail)
+
+
 def _text(el: etree._Element | None) -> str:
-    return collapse_all(el.text_content()) if el is not None else ""
+    return collapse_all(_raw_text(el))
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What one extraction path found before the shared metadata steps."""
+
+    template: str
+    title: str
+    title_el: etree._Element | None
+    cleaned: Cleaned
+    published: str | None
+    source: str | None
+    author: str | None
+    confidence: float
 
 
 def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> Article:
@@ -87,33 +116,33 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
     if decoded.lossy:
         warnings.append(f"some bytes could not be decoded as {decoded.encoding}")
 
-    result = None
+    found = None
     hit = match_profile(doc)
     if hit is not None:
         profile, body = hit
-        result = _with_profile(doc, profile, body)
-        if result is None:
+        found = _with_profile(doc, profile, body)
+        if found is None:
             warnings.append(f"profile {profile.name} matched but its body looked wrong: used the generic extractor")
             log.info("profile %s rejected for %s", profile.name, url)
-    if result is None:
-        result = _with_generic(doc)
-    template, title, cleaned, published, byline_src, confidence = result
+    if found is None:
+        found = _with_generic(doc)
+    title = found.title
+    confidence = found.confidence
 
-    page_text = _page_text(doc)
-    if published is None:
-        published = _published_fallback(doc, page_text, title, url)
-    window = _byline_window(page_text, title)
-    source = byline_src.get("source") if byline_src else None
-    author = byline_src.get("author") if byline_src else None
-    source = source or read_labelled(window, "来源")
-    author = author or read_labelled(window, "作者")
-    editor = cleaned.editor
+    published, source, author = found.published, found.source, found.author
+    if published is None or source is None or author is None:
+        window = _byline_window(doc, found.title_el, title)
+        source = source or read_labelled(window, "来源")
+        author = author or read_labelled(window, "作者")
+        if published is None:
+            published = _published_fallback(doc, window, url)
+    editor = found.cleaned.editor
     if editor is None:
-        m = _EDITOR_ANYWHERE_RE.search(page_text)
+        m = _EDITOR_ANYWHERE_RE.search(_raw_text(doc.find("body")))
         editor = m.group(1) if m else None
 
     info = series_info(title, published)
-    paragraphs = [b.text for b in cleaned.blocks]
+    paragraphs = [b.text for b in found.cleaned.blocks]
     intro, zones = segment(paragraphs, by_zone=info.series is not None)
 
     if published is None:
@@ -141,109 +170,115 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
         installment=info.installment,
         intro=intro,
         zones=zones,
-        template=template,
+        template=found.template,
         confidence=max(0.0, min(1.0, confidence)),
         warnings=tuple(warnings),
     )
 
 
-_Result = tuple[str, str, Cleaned, "str | None", "dict[str, str | None] | None", float]
-
-
-def _with_profile(doc: etree._Element, profile: Profile, body: etree._Element) -> _Result | None:
+def _with_profile(doc: etree._Element, profile: Profile, body: etree._Element) -> _Found | None:
     """The fast path: a known template's selectors; None when its result looks wrong."""
-    title = clean_title(_text(profile.first(doc, "title")))
+    title_el = profile.first(doc, "title")
+    title = clean_title(_raw_text(title_el))
     cleaned = clean_blocks(walk(body), title)
     chars = sum(len(b.text) for b in cleaned.blocks)
     if not title or chars < profile.min_body_chars:
         return None
-    good = sum(1 for b in cleaned.blocks if block_score(b) > 0)
-    if good == 0:
+    if not any(block_score(b) > 0 for b in cleaned.blocks):
         return None
     published = parse_datetime(_text(profile.first(doc, "published")))
     byline = _text(profile.first(doc, "source"))
-    src = {"source": read_labelled(byline, "来源"), "author": read_labelled(byline, "作者")}
-    confidence = 0.97 if src["source"] else 0.92
-    return profile.name, title, cleaned, published, src, confidence
+    source = read_labelled(byline, "来源")
+    confidence = 0.97 if source else 0.92
+    return _Found(profile.name, title, title_el, cleaned, published, source, read_labelled(byline, "作者"), confidence)
 
 
-def _with_generic(doc: etree._Element) -> _Result:
+def _with_generic(doc: etree._Element) -> _Found:
     """The general path: main-text extraction by text and punctuation density."""
     root = doc.find("body")
     if root is None:
         root = doc
-    blocks = walk(root)
-    ext = extract(blocks, root)
+    spans: list[Span] = []
+    blocks = walk(root, spans=spans)
+    ext = extract(blocks, spans)
     if ext is None or ext.score < MIN_ARTICLE_CHARS:
         raise NoArticle("no article body found on the page (list page, error page or empty template?)")
-    _reject_list(ext)
-    title = _find_title(doc)
+    links = sum(1 for b in ext.blocks if b.link_chars * 2 > len(b.text))
+    if ext.link_density > 0.4 or (links >= 5 and links >= ext.good):
+        raise NoArticle(f"page looks like a list of links ({links} link items, {ext.good} paragraphs), not an article")
+    title, title_el = _find_title(doc, root)
     cleaned = clean_blocks(list(ext.blocks), title)
     chars = sum(len(b.text) for b in cleaned.blocks)
     if chars < MIN_ARTICLE_CHARS:
         raise NoArticle(f"no article body found on the page (only {chars} characters of text)")
     if not title:
         raise NoArticle("no article title found on the page")
+    # How much of the page's article-like text the chosen node holds, net of chrome inside it.
     concentration = max(0.0, min(1.0, ext.score / ext.positive))
-    confidence = 0.5 + 0.35 * concentration
+    confidence = 0.5 + 0.35 * concentration + (0.05 if title_el is not None else 0.0)
     if chars < 300:
         confidence -= 0.1
     if ext.link_density > 0.2:
         confidence -= 0.1
-    return "generic", title, cleaned, None, None, min(confidence, 0.92)
+    return _Found("generic", title, title_el, cleaned, None, None, None, min(confidence, 0.92))
 
 
-def _reject_list(ext: Extraction) -> None:
-    """A node of many link items with little prose is a list page, not an article."""
-    links = sum(1 for b in ext.blocks if b.link_density > 0.5)
-    good = sum(1 for b in ext.blocks if block_score(b) > 0)
-    if ext.link_density > 0.4 or (links >= 5 and links >= good):
-        raise NoArticle(f"page looks like a list of links ({links} link items, {good} paragraphs), not an article")
-
-
-def _find_title(doc: etree._Element) -> str:
-    """Title as shown on the page: the heading that the <title> starts with, else og:title/<title>."""
-    titles = _HTML_TITLE(doc)
-    page_title = clean_title(titles[0].text_content()) if titles else ""
+def _find_title(doc: etree._Element, body: etree._Element) -> tuple[str, etree._Element | None]:
+    """Title as shown on the page: the heading the <title> starts with, else og:title / <title>."""
+    head_title = doc.find("head/title")
+    if head_title is None:
+        head_title = doc.find(".//title")
+    page_title = clean_title(_raw_text(head_title))
     og = _OG_TITLE(doc)
-    og_title = clean_title(og[0]) if og else ""
+    og_title = clean_title(str(og[0])) if og else ""
     keys = [k for k in (page_title.replace(" ", ""), og_title.replace(" ", "")) if k]
-    first_h1 = ""
-    for el in _TITLE_CANDIDATES(doc):
-        text = _text(el)
-        if not text or len(text) > 200:
-            continue
-        if not first_h1 and el.tag == "h1":
-            first_h1 = text
-        key = text.replace(" ", "")
-        if len(key) >= 4 and any(k == key or k.startswith(key) for k in keys):
-            return text
-    return og_title or page_title or first_h1
+    first_h1: tuple[str, etree._Element] | None = None
+    for candidates in (body.iter("h1", "h2"), _CLASS_TITLE(body)):
+        for el in candidates:
+            text = _text(el)
+            if not text or len(text) > 200:
+                continue
+            if first_h1 is None and el.tag == "h1":
+                first_h1 = (text, el)
+            key = text.replace(" ", "")
+            if len(key) >= 4 and any(k == key or k.startswith(key) for k in keys):
+                return text, el
+    if og_title or page_title:
+        return og_title or page_title, None
+    return first_h1 if first_h1 is not None else ("", None)
 
 
-def _page_text(doc: etree._Element) -> str:
-    body = doc.find("body")
-    return collapse_all((body if body is not None else doc).text_content())
+def _byline_window(doc: etree._Element, title_el: etree._Element | None, title: str) -> str:
+    """Page text right after the title element (or the title's first mention), where bylines sit."""
+    if title_el is not None:
+        parts: list[str] = []
+        n = 0
+        node: etree._Element | None = title_el
+        while node is not None and n < BYLINE_WINDOW and node.tag != "body":
+            if node.tail:
+                parts.append(node.tail)
+                n += len(node.tail)
+            for sib in node.itersiblings():
+                t = _raw_text(sib, tail=True)
+                parts.append(t)
+                n += len(t)
+                if n >= BYLINE_WINDOW:
+                    break
+            node = node.getparent()
+        return collapse_all(" ".join(parts))[:BYLINE_WINDOW]
+    text = collapse_all(_raw_text(doc.find("body")))
+    pos = text.find(title) if title else -1
+    start = pos + len(title) if pos >= 0 else 0
+    return text[start : start + BYLINE_WINDOW]
 
 
-def _byline_window(page_text: str, title: str) -> str:
-    """Page text just after the title, where bylines (来源：, 作者：, time) sit."""
-    if title:
-        key = title[:12]
-        pos = page_text.find(key)
-        if pos >= 0:
-            start = pos + len(key)
-            return page_text[start : start + BYLINE_WINDOW]
-    return page_text[:BYLINE_WINDOW]
-
-
-def _published_fallback(doc: etree._Element, page_text: str, title: str, url: str | None) -> str | None:
+def _published_fallback(doc: etree._Element, window: str, url: str | None) -> str | None:
     """Publication time from <meta>/<time>, the byline after the title, or the URL's date."""
     for value in _META_TIME(doc):
         got = parse_datetime(str(value))
         if got:
             return got
-    got = find_datetime([_byline_window(page_text, title)])
+    got = find_datetime([window])
     if got:
         return got
     if url:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from lxml import etree
 
 from parsers.gazetteer import canonical_zone
 from parsers.normalize import browser_ws, collapse_all, trim
 
-__all__ = ["Block", "walk", "clean_blocks", "Cleaned", "EDITOR_RE", "is_boilerplate_class"]
+__all__ = ["Block", "Span", "walk", "clean_blocks", "Cleaned", "EDITOR_RE", "count_punct", "is_boilerplate_class"]
 
 log = logging.getLogger(__name__)
 
@@ -44,23 +45,34 @@ _CENTER_STYLE = re.compile(r"text-align\s*:\s*center", re.IGNORECASE)
 _BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|bolder|[6-9]00)", re.IGNORECASE)
 
 _CJK_PUNCT = "，。；：！？、“”‘’（）《》…—,.;:!?"
-_PUNCT_RE = re.compile(f"[{re.escape(_CJK_PUNCT)}]")
+
+
+_CHROME_MEMO: dict[str, bool] = {}
+
+
+def _chrome_value(value: str) -> bool:
+    hit = _CHROME_MEMO.get(value)
+    if hit is None:
+        hit = any(token in _CHROME_TOKENS for token in _TOKEN_SPLIT.split(value.lower()))
+        if len(_CHROME_MEMO) < 4096:  # class names repeat across pages; bound the memo anyway
+            _CHROME_MEMO[value] = hit
+    return hit
+
+
+def _chrome_attr(cls: str | None, ident: str | None) -> bool:
+    return bool((cls and _chrome_value(cls)) or (ident and _chrome_value(ident)))
 
 
 def is_boilerplate_class(el: etree._Element) -> bool:
     """True when the element's class or id names page chrome (share bar, rank list, footer...)."""
-    for attr in ("class", "id"):
-        value = el.get(attr)
-        if value:
-            for token in _TOKEN_SPLIT.split(value.lower()):
-                if token in _CHROME_TOKENS:
-                    return True
-    return False
+    return _chrome_attr(el.get("class"), el.get("id"))
 
 
-@dataclass(frozen=True)
-class Block:
-    """One paragraph as rendered: text plus the markup facts that classify it."""
+class Block(NamedTuple):
+    """One paragraph as rendered: text plus the markup facts that classify it.
+
+    A NamedTuple rather than a frozen dataclass: a page makes hundreds and creation is on the hot path.
+    """
 
     text: str  # browser whitespace collapsed, padding trimmed
     element: etree._Element  # the block element it belongs to
@@ -71,133 +83,181 @@ class Block:
     link_chars: int = 0
     has_img: bool = False
     after_img: bool = False  # follows an image-only paragraph (a caption candidate)
+    punct: int = 0  # punctuation marks in text
 
     @property
     def link_density(self) -> float:
         return self.link_chars / max(1, len(self.text))
 
-    @property
-    def punct(self) -> int:
-        return len(_PUNCT_RE.findall(self.text))
+
+class Span(NamedTuple):
+    """A block-level element and the slice of the walk's blocks that lie inside it."""
+
+    element: etree._Element
+    start: int
+    end: int
+    depth: int
 
 
-class _Acc:
-    """Accumulates the inline pieces of the paragraph being built."""
+# findall beats str.translate with a deletion dict by 5x on CJK text (translate maps char by char).
+_PUNCT_RE = re.compile(f"[{re.escape(_CJK_PUNCT)}]")
 
-    __slots__ = ("parts", "bold", "total", "link", "img", "after_img", "owner", "centered", "heading")
 
-    def __init__(self) -> None:
+def count_punct(text: str) -> int:
+    """Number of (Chinese or ASCII) punctuation marks in text."""
+    return len(_PUNCT_RE.findall(text))
+
+
+_BOLD, _LINK, _CENTER, _HEAD = 1, 2, 4, 8
+
+
+class _Walker:
+    """One walk over a subtree; state lives on the instance to keep the recursion cheap.
+
+    Context (inside <strong>, <a>, centered, heading) travels as bit flags: this loop is the hot
+    path of the whole parser, so it avoids per-element allocations and repeated attribute reads.
+    """
+
+    __slots__ = (
+        "root", "skip_chrome", "out", "spans", "parts", "bold", "total", "link", "img", "after_img",
+        "owner", "flags",
+    )
+
+    def __init__(self, root: etree._Element, skip_chrome: bool) -> None:
+        self.root = root
+        self.skip_chrome = skip_chrome
+        self.out: list[Block] = []
+        self.spans: list[Span] = []
         self.parts: list[str] = []
-        self.bold = 0
-        self.total = 0
-        self.link = 0
-        self.img = False
-        self.after_img = False
-        self.owner: etree._Element | None = None
-        self.centered = False
-        self.heading = False
+        self.bold = self.total = self.link = 0
+        self.img = self.after_img = False
+        self.owner: etree._Element = root
+        self.flags = 0
 
-
-_PAD_CHARS = " \t\n\r\f\u00a0\u3000"
-
-
-def walk(root: etree._Element, *, skip_chrome: bool = True) -> list[Block]:
-    """Paragraph blocks of a subtree in page order; <br> and block elements split paragraphs."""
-    out: list[Block] = []
-    acc = _Acc()
-
-    def flush() -> None:
-        if acc.parts:
-            text = trim(browser_ws("".join(acc.parts)))
+    def flush(self) -> None:
+        parts = self.parts
+        if parts:
+            text = trim(browser_ws("".join(parts)))
             if text:
-                owner = acc.owner if acc.owner is not None else root
-                out.append(
+                owner = self.owner
+                total = self.total
+                flags = self.flags
+                self.out.append(
                     Block(
-                        text=text,
-                        element=owner,
-                        tag=owner.tag if isinstance(owner.tag, str) else "div",
-                        bold=acc.total > 0 and acc.bold >= acc.total,
-                        centered=acc.centered,
-                        heading=acc.heading,
-                        link_chars=acc.link,
-                        has_img=acc.img,
-                        after_img=acc.after_img,
+                        text,
+                        owner,
+                        owner.tag,
+                        total > 0 and self.bold >= total,
+                        bool(flags & _CENTER),
+                        bool(flags & _HEAD),
+                        self.link,
+                        self.img,
+                        self.after_img,
+                        len(_PUNCT_RE.findall(text)),
                     )
                 )
-                acc.after_img = False
-            elif acc.img:
-                acc.after_img = True  # an image-only paragraph: the next one may be its caption
-        elif acc.img:
-            acc.after_img = True
-        acc.parts = []
-        acc.bold = acc.total = acc.link = 0
-        acc.img = False
+                self.after_img = False
+            elif self.img:
+                self.after_img = True  # an image-only paragraph: the next one may be its caption
+            self.parts = []
+            self.bold = self.total = self.link = 0
+        elif self.img:
+            self.after_img = True
+        self.img = False
 
-    def add(text: str, bold: bool, link: bool) -> None:
-        acc.parts.append(text)
-        n = len(text.strip(_PAD_CHARS))
-        if n:
-            acc.total += n
-            if bold:
-                acc.bold += n
-            if link:
-                acc.link += n
-
-    def visit(
-        el: etree._Element, owner: etree._Element, bold: bool, link: bool, centered: bool, heading: bool
-    ) -> None:
+    def visit(self, el: etree._Element, owner: etree._Element, flags: int, depth: int) -> None:
         tag = el.tag
-        if not isinstance(tag, str):  # comment / processing instruction: only its tail is text
-            return
-        tag = tag.lower()
-        if tag in SKIP_TAGS:
-            return
-        if el is not root and skip_chrome and (el.get("class") or el.get("id")) and is_boilerplate_class(el):
-            return
-        style = el.get("style")
-        if (style and _HIDDEN_STYLE.search(style)) or el.get("hidden") is not None:
+        if tag.__class__ is not str or tag in SKIP_TAGS:  # comments/PIs: only their tail is text
             return
         if tag == "br":
-            flush()
-            acc.owner, acc.centered, acc.heading = owner, centered, heading
+            if self.parts or self.img:
+                self.flush()
+            self.owner, self.flags = owner, flags
             return
         if tag == "img":
-            acc.img = True
+            self.img = True
+            return
+        get = el.get
+        if self.skip_chrome:
+            cls = get("class")
+            ident = get("id")
+            if (cls or ident) and el is not self.root and _chrome_attr(cls, ident):
+                return
+        style = get("style")
+        if style and _HIDDEN_STYLE.search(style):
             return
         is_block = tag in BLOCK_TAGS
+        start = 0
         if is_block:
-            flush()
+            if self.parts or self.img:
+                self.flush()
             owner = el
-            align = el.get("align")
+            align = get("align")
             if tag == "center" or (align and align.lower() == "center") or (style and _CENTER_STYLE.search(style)):
-                centered = True
+                flags |= _CENTER
             elif align or (style and "text-align" in style):
-                centered = False
+                flags &= ~_CENTER
             if tag in HEADING_TAGS:
-                heading = True
-            acc.owner, acc.centered, acc.heading = owner, centered, heading
-        if tag in BOLD_TAGS or heading or (style and _BOLD_STYLE.search(style)):
-            bold = True
-        if tag == "a":
-            link = True
-        if el.text:
-            if acc.owner is None:
-                acc.owner, acc.centered, acc.heading = owner, centered, heading
-            add(el.text, bold, link)
+                flags |= _HEAD | _BOLD
+            self.owner, self.flags = owner, flags
+            start = len(self.out)
+        if tag in BOLD_TAGS or (style and _BOLD_STYLE.search(style)):
+            flags |= _BOLD
+        elif tag == "a":
+            flags |= _LINK
+        parts = self.parts
+        text = el.text
+        if text:
+            if not text.isspace():
+                if not parts:
+                    self.owner, self.flags = owner, flags
+                parts.append(text)
+                n = len(text)
+                self.total += n
+                if flags & _BOLD:
+                    self.bold += n
+                if flags & _LINK:
+                    self.link += n
+            elif parts:
+                parts.append(text)
         for child in el:
-            visit(child, owner, bold, link, centered, heading)
+            self.visit(child, owner, flags, depth + 1)
             tail = child.tail
-            if tail:
-                if acc.owner is None:
-                    acc.owner, acc.centered, acc.heading = owner, centered, heading
-                add(tail, bold, link)  # a tail is outside the child: the parent's context holds
+            if tail:  # a tail is outside the child: the parent's context holds
+                parts = self.parts
+                if not tail.isspace():
+                    if not parts:
+                        self.owner, self.flags = owner, flags
+                    parts.append(tail)
+                    n = len(tail)
+                    self.total += n
+                    if flags & _BOLD:
+                        self.bold += n
+                    if flags & _LINK:
+                        self.link += n
+                elif parts:
+                    parts.append(tail)
         if is_block:
-            flush()
-            acc.owner = None
+            if self.parts or self.img:
+                self.flush()
+            end = len(self.out)
+            if end > start:
+                self.spans.append(Span(el, start, end, depth))
 
-    visit(root, root, False, False, False, False)
-    flush()
-    return out
+
+def walk(root: etree._Element, *, skip_chrome: bool = True, spans: list[Span] | None = None) -> list[Block]:
+    """Paragraph blocks of a subtree in page order; <br> and block elements split paragraphs.
+
+    With `spans`, every block-level element holding blocks is appended as (element, start, end,
+    depth): the generic extractor scores subtrees from these slices without walking the tree again.
+    """
+    walker = _Walker(root, skip_chrome)
+    walker.visit(root, root, 0, 0)
+    if walker.parts or walker.img:
+        walker.flush()
+    if spans is not None:
+        spans.extend(walker.spans)
+    return walker.out
 
 
 # --- text rules --------------------------------------------------------------------------------
@@ -215,7 +275,7 @@ _CHROME_TEXT_RE = re.compile(
 _RELATED_RE = re.compile(r"^(?:相关阅读|相关新闻|相关链接|相关文章|延伸阅读|相关报道|往期回顾|更多阅读)[：:]?$")
 # Image captions and credits.
 _CAPTION_RE = re.compile(
-    r"^(?:[（(]?\s*(?:图为|图片为|上图|下图|左图|右图|图\d*\s*[：:]|图片来源|图片由|图源|图/|摄影[：:]|供图))"
+    r"^(?:[（(]?\s*(?:图为|图片为|上图|下图|左图|右图|图\d*\s*[：:]|图片来源|图片由|图源|图/|摄影[：:]|供图|视频[：:]|视频来源))"
     r"|(?:[（(]?(?:图片)?(?:来源|供图|摄影?)[：:][^）)]{1,30}[）)]?$)"
     r"|(?:[\u4e00-\u9fff]{2,4}\s*摄[）)]?$)"
 )

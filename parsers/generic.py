@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from parsers.clean import _COPYRIGHT_RE, EDITOR_RE, Block
+from parsers.clean import _COPYRIGHT_RE, EDITOR_RE, Block, Span
 
 __all__ = ["Extraction", "extract", "block_score"]
 
@@ -38,6 +38,7 @@ class Extraction:
     score: float  # subtree score of the node
     positive: float  # sum of all positive block scores on the page
     link_density: float  # link characters / all characters inside the node
+    good: int  # blocks inside the node that score as article text
 
 
 def block_score(block: Block) -> float:
@@ -47,39 +48,42 @@ def block_score(block: Block) -> float:
         return -float(n)
     if EDITOR_RE.match(block.text) or _COPYRIGHT_RE.match(block.text):
         return -float(n)
-    if n >= MIN_GOOD_CHARS and block.punct / n >= MIN_PUNCT_DENSITY:
+    if n >= MIN_GOOD_CHARS and block.punct >= n * MIN_PUNCT_DENSITY:
         return float(n - block.link_chars)
     return -SHORT_TEXT_WEIGHT * n
 
 
-def extract(blocks: list[Block], root: etree._Element) -> Extraction | None:
-    """Pick the content node among the ancestors of the page's blocks; None if nothing scores."""
-    scores: dict[etree._Element, float] = {}
-    depth: dict[etree._Element, int] = {}
+def extract(blocks: list[Block], spans: list[Span]) -> Extraction | None:
+    """Pick the content node among the block elements of the walk; None if nothing scores."""
+    if not blocks:
+        return None
+    prefix = [0.0]
+    good_prefix = [0]
     positive = 0.0
-    chains: list[list[etree._Element]] = []
+    acc = 0.0
+    good = 0
     for block in blocks:
         s = block_score(block)
         if s > 0:
             positive += s
-        chain = []
-        el: etree._Element | None = block.element
-        while el is not None:
-            chain.append(el)
-            scores[el] = scores.get(el, 0.0) + s
-            el = el.getparent()
-        chains.append(chain)
-        n = len(chain)
-        for i, anc in enumerate(chain):
-            depth.setdefault(anc, n - i)
-    if not scores or positive <= 0:
+            good += 1
+        acc += s
+        prefix.append(acc)
+        good_prefix.append(good)
+    if positive <= 0:
         return None
-    best = max(scores, key=lambda e: (round(scores[e], 6), depth[e]))
-    best_score = scores[best]
+    # Highest subtree score; on a tie the deeper element (fewer chrome blocks around the body).
+    best = max(spans, key=lambda sp: (round(prefix[sp.end] - prefix[sp.start], 6), sp.depth), default=None)
+    if best is None:
+        return None
+    best_score = prefix[best.end] - prefix[best.start]
     if best_score <= 0:
         return None
-    inside = tuple(b for b, chain in zip(blocks, chains, strict=True) if best in chain)
+    inside = tuple(blocks[best.start : best.end])
     chars = sum(len(b.text) for b in inside) or 1
     links = sum(b.link_chars for b in inside)
-    log.debug("generic: <%s class=%r> score %.0f of %.0f", best.tag, best.get("class"), best_score, positive)
-    return Extraction(best, inside, best_score, positive, links / chars)
+    node = best.element
+    log.debug("generic: <%s class=%r> score %.0f of %.0f", node.tag, node.get("class"), best_score, positive)
+    return Extraction(
+        node, inside, best_score, positive, links / chars, good_prefix[best.end] - good_prefix[best.start]
+    )
