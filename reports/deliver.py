@@ -107,6 +107,7 @@ class SmtpTarget:
     password: Secret | None = None
     timeout: float = 30.0
     subject_prefix: str = "[chihwatch]"
+    ca_file: str | None = None  # extra CA bundle for a server with a private certificate
 
     def describe(self) -> str:
         return f"smtp {self.host}:{self.port} to {', '.join(self.recipients)}"
@@ -183,6 +184,7 @@ def target_from_config(cfg: Mapping[str, Any]) -> Target:
                 password=_secret(cfg, "password"),
                 timeout=float(cfg.get("timeout", 30.0)),
                 subject_prefix=str(cfg.get("subject_prefix", "[chihwatch]")),
+                ca_file=str(Path(str(cfg["ca_file"])).expanduser()) if cfg.get("ca_file") else None,
             )
         if kind == "webhook":
             url = _secret(cfg, "url", required=True)
@@ -286,19 +288,20 @@ def _to_smtp(
         target.username or "-",
     )
     try:
+        # Certificates are always verified (host name included); ca_file only adds trust anchors.
+        context = ssl.create_default_context()
+        if target.ca_file:
+            context.load_verify_locations(cafile=target.ca_file)
         if target.security == "ssl":
             client: smtplib.SMTP = smtplib.SMTP_SSL(
-                target.host,
-                target.port,
-                timeout=target.timeout,
-                context=ssl.create_default_context(),
+                target.host, target.port, timeout=target.timeout, context=context
             )
         else:
             client = smtplib.SMTP(target.host, target.port, timeout=target.timeout)
         # Never set_debuglevel(): smtplib's debug output prints the AUTH exchange (the password).
         with client:
             if target.security == "starttls":
-                client.starttls(context=ssl.create_default_context())
+                client.starttls(context=context)
             if target.username:
                 client.login(target.username, target.password.reveal() if target.password else "")
             refused = client.send_message(msg)

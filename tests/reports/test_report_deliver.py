@@ -349,3 +349,90 @@ def test_file_names_use_beijing_days(sample: dict[str, Any], tmp_path: Path) -> 
         targets=[{"type": "directory", "path": str(tmp_path)}],
     )
     assert [Path(p).name for p in where] == ["chihwatch-report-20240205-20240212.md"]
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 signed by itself, as a private mail server might have."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "chihwatch test smtp")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def test_smtp_starttls_verifies_the_server(sample: dict[str, Any], tmp_path: Path) -> None:
+    """The default security: STARTTLS with a verified certificate, AUTH only inside TLS."""
+    import ssl
+
+    cert, key = _self_signed(tmp_path)
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    inbox = _Inbox()
+    port = _free_port()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=inbox.authenticate,
+        tls_context=server_ctx,
+        require_starttls=True,
+    )
+    controller.start()
+    try:
+        cfg = {
+            "type": "smtp",
+            "host": "127.0.0.1",
+            "port": port,
+            "from": "c@example.test",
+            "to": "a@example.test",
+            "username": USER,
+            "password": PASSWORD,
+            "timeout": 10,
+        }
+        # Without trusting the private CA the certificate is refused and nothing is sent.
+        with pytest.raises(
+            DeliveryError, match="CERTIFICATE_VERIFY_FAILED|SSLCertVerificationError"
+        ):
+            reports.publish(SampleStore(sample), SINCE, UNTIL, formats=["md"], targets=[cfg])
+        assert inbox.messages == [] and inbox.logins == []
+        where = reports.publish(
+            SampleStore(sample),
+            SINCE,
+            UNTIL,
+            formats=["md"],
+            targets=[dict(cfg, ca_file=str(cert))],
+        )
+    finally:
+        controller.stop()
+    assert where == ["mailto:a@example.test"]
+    assert inbox.logins == [USER] and len(inbox.messages) == 1
