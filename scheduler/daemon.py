@@ -124,7 +124,11 @@ class Daemon:
         from apscheduler.schedulers.background import BackgroundScheduler
 
         # APScheduler logs every submission at INFO; our own line per run is the useful one.
-        logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLogger().level))
+        quiet = max(logging.WARNING, logging.getLogger().level)
+        logging.getLogger("apscheduler").setLevel(quiet)
+        # The crawl child's progress lines (logged at INFO by crawler.run) only with -vv.
+        if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+            logging.getLogger("crawler.child").setLevel(quiet)
         sched = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self._engine, tablename=JOBS_TABLE)},
             executors={"default": ThreadPoolExecutor(max_workers=2)},
@@ -235,13 +239,17 @@ class Daemon:
         secs = time.monotonic() - t0
         figures = summary.to_dict() if hasattr(summary, "to_dict") else dict(summary)
         figures.setdefault("seconds", round(secs, 3))
-        status = "ok"
+        # One row per crawl for months: keep the figures, not every URL the crawl touched.
+        figures.pop("changes", None)
+        figures["error_messages"] = list(figures.get("error_messages") or [])[:20]
+        # A child stopped by our SIGTERM may still exit cleanly with what it had done so far.
+        status = "interrupted" if self._stopping else "ok"
         self.runs.finish(run_id, status, figures=figures,
                          error="; ".join(figures.get("error_messages") or [])[:2000] or None)
         log.info(
-            "crawl #%d ok in %.1fs: fetched=%s not_modified=%s new_installments=%s "
+            "crawl #%d %s in %.1fs: fetched=%s not_modified=%s new_installments=%s "
             "new_revisions=%s suspects=%s errors=%s",
-            run_id, secs, figures.get("fetched"), figures.get("not_modified"),
+            run_id, status, secs, figures.get("fetched"), figures.get("not_modified"),
             figures.get("new_installments"), figures.get("new_revisions"),
             figures.get("suspects"), figures.get("errors"),
         )
