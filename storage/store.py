@@ -92,6 +92,15 @@ def _norm_text() -> Callable[[str], str]:
     return norm_text
 
 
+def _canonical_zone() -> Callable[[str], str]:
+    try:
+        from parsers.gazetteer import canonical_zone
+    except ImportError:
+        return lambda name: name
+    # The parser already names zones canonically; this also folds names stored by older parsers.
+    return lambda name: canonical_zone(name) or name
+
+
 def _default_parse(html: bytes, url: str | None, headers: Mapping[str, str] | None) -> Article:
     from parsers import parse
 
@@ -153,6 +162,7 @@ class Store:
         self._parse: ParseFn = parse or _default_parse
         self.parser_version = parser_version or _parser_version()
         self._norm = _norm_text()
+        self._zone = _canonical_zone()
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -318,7 +328,11 @@ class Store:
     def _content(self, article: Article) -> tuple[list[str], list[tuple[str, str, list[str]]]]:
         intro = [p for p in (self._norm(x) for x in article.intro) if p]
         zones = [
-            (z.name, z.heading or "", [p for p in (self._norm(x) for x in z.paragraphs) if p])
+            (
+                self._zone(z.name),
+                z.heading or ("" if self._zone(z.name) == z.name else z.name),
+                [p for p in (self._norm(x) for x in z.paragraphs) if p],
+            )
             for z in article.zones
         ]
         return intro, zones

@@ -296,3 +296,23 @@ def test_database_timestamps_and_schema(store: Store, db_url: str) -> None:
         with store.engine.connect() as c:
             assert c.execute(text("PRAGMA journal_mode")).scalar() == "wal"
             assert c.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_migrations_match_the_models(store: Store) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from storage.models import Base
+
+    with store.engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diffs == []
+
+
+def test_zone_aliases_fold_to_the_gazetteer_name(store: Store) -> None:
+    # An article naming a zone by its alias (e.g. stored by an older parser) is the canonical zone.
+    rec(store, page(article(zones={"天津滨海高新区": KUNMING})))
+    shown = store.show("2024-5")["zones"][0]
+    assert (shown["name"], shown["heading"]) == ("天津高新区", "天津滨海高新区")
+    res = rec(store, page(article(zones={"天津高新区": KUNMING})), at=T0 + timedelta(days=1))
+    assert not res.revision_new
