@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from lxml import etree
@@ -38,12 +38,17 @@ BYLINE_WINDOW = 400
 
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _EDITOR_ANYWHERE_RE = re.compile(r"(?:责任编辑|责编)\s*[：:]\s*([^\s）)\]】<]{1,20})")
-_META_TIME = etree.XPath(
-    "//meta[@property='article:published_time' or @name='pubdate' or @name='PubDate' "
-    "or @name='publishdate' or @name='publish_time' or @itemprop='datePublished' "
-    "or @name='article:published_time']/@content | //time/@datetime"
+# <meta> names/properties that carry the publication time (lower-cased).
+_META_TIME_KEYS = (
+    "article:published_time",
+    "pubdate",
+    "publishdate",
+    "publish_time",
+    "published_time",
+    "datepublished",
+    "og:release_date",
+    "dc.date.issued",
 )
-_OG_TITLE = etree.XPath("//meta[@property='og:title']/@content")
 _CLASS_TITLE = etree.XPath("//*[contains(concat(' ', normalize-space(@class), ' '), ' title ')]")
 _URL_DATE_RE = re.compile(r"/(20\d{2})[-/]?(\d{2})[-/]?(\d{2})/")
 
@@ -75,9 +80,23 @@ def parse(html: bytes, url: str | None = None, headers: Mapping[str, str] | None
 
 
 def _tree(text: str) -> etree._Element:
-    text = _XML_DECL_RE.sub("", text, count=1)
+    if text[:64].lstrip().startswith("<?xml"):  # lxml refuses str input with an encoding declaration
+        text = _XML_DECL_RE.sub("", text, count=1)
     try:
         doc = etree.fromstring(text, _parser())
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
+        raise NotHTML(f"input is not HTML ({exc})") from exc
+    if doc is None:
+        raise NotHTML("input is not HTML: no document")
+    return doc
+
+
+def _tree_utf8(data: bytes) -> etree._Element:
+    parser = getattr(_local, "utf8", None)
+    if parser is None:
+        parser = _local.utf8 = etree.HTMLParser(remove_comments=True, remove_pis=True, encoding="utf-8")
+    try:
+        doc = etree.fromstring(data, parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise NotHTML(f"input is not HTML ({exc})") from exc
     if doc is None:
@@ -111,7 +130,10 @@ class _Found:
 
 def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> Article:
     decoded = decode(data, headers)
-    doc = _tree(decoded.text)
+    if decoded.encoding == "utf-8" and decoded.how != "bom" and not decoded.lossy:
+        doc = _tree_utf8(data)  # valid UTF-8: let libxml2 read the bytes, no re-encoding
+    else:
+        doc = _tree(decoded.text)
     warnings: list[str] = []
     if decoded.lossy:
         warnings.append(f"some bytes could not be decoded as {decoded.encoding}")
@@ -229,12 +251,11 @@ def _find_title(doc: etree._Element, body: etree._Element) -> tuple[str, etree._
     if head_title is None:
         head_title = doc.find(".//title")
     page_title = clean_title(_raw_text(head_title))
-    og = _OG_TITLE(doc)
-    og_title = clean_title(str(og[0])) if og else ""
+    og_title = clean_title(_metas(doc).get("og:title"))
     keys = [k for k in (page_title.replace(" ", ""), og_title.replace(" ", "")) if k]
     first_h1: tuple[str, etree._Element] | None = None
-    for candidates in (body.iter("h1", "h2"), _CLASS_TITLE(body)):
-        for el in candidates:
+    for el in _title_candidates(body):
+        if True:
             text = _text(el)
             if not text or len(text) > 200:
                 continue
@@ -248,6 +269,11 @@ def _find_title(doc: etree._Element, body: etree._Element) -> tuple[str, etree._
     return first_h1 if first_h1 is not None else ("", None)
 
 
+def _title_candidates(body: etree._Element) -> Iterator[etree._Element]:
+    yield from body.iter("h1", "h2")
+    yield from _CLASS_TITLE(body)  # evaluated only when no <h1>/<h2> matched the <title>
+
+
 def _byline_window(doc: etree._Element, title_el: etree._Element | None, title: str) -> str:
     """Page text right after the title element (or the title's first mention), where bylines sit."""
     if title_el is not None:
@@ -259,7 +285,7 @@ def _byline_window(doc: etree._Element, title_el: etree._Element | None, title: 
                 parts.append(node.tail)
                 n += len(node.tail)
             for sib in node.itersiblings():
-                t = _raw_text(sib, tail=True)
+                t = _raw_text(sib, tail=True)[: BYLINE_WINDOW * 2]
                 parts.append(t)
                 n += len(t)
                 if n >= BYLINE_WINDOW:
@@ -272,10 +298,27 @@ def _byline_window(doc: etree._Element, title_el: etree._Element | None, title: 
     return text[start : start + BYLINE_WINDOW]
 
 
+def _metas(doc: etree._Element) -> dict[str, str]:
+    """<meta> name/property/itemprop (lower-cased) -> content, first occurrence wins."""
+    out: dict[str, str] = {}
+    for el in doc.iter("meta"):
+        content = el.get("content")
+        if content is None:
+            continue
+        for attr in ("property", "name", "itemprop"):
+            key = el.get(attr)
+            if key:
+                out.setdefault(key.strip().lower(), content)
+    return out
+
+
 def _published_fallback(doc: etree._Element, window: str, url: str | None) -> str | None:
     """Publication time from <meta>/<time>, the byline after the title, or the URL's date."""
-    for value in _META_TIME(doc):
-        got = parse_datetime(str(value))
+    metas = _metas(doc)
+    times = [metas[k] for k in _META_TIME_KEYS if k in metas]
+    times += [str(v) for v in (el.get("datetime") for el in doc.iter("time")) if v]
+    for value in times:
+        got = parse_datetime(value)
         if got:
             return got
     got = find_datetime([window])

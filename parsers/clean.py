@@ -109,6 +109,9 @@ def count_punct(text: str) -> int:
 
 
 _BOLD, _LINK, _CENTER, _HEAD = 1, 2, 4, 8
+# Inline tags whose class never marks chrome on the pages we know (links are the most numerous
+# elements of a page; skipping their class/id lookups is a measurable share of the walk).
+_NO_CLASS_CHECK = frozenset("a i em strong b font u sup sub small big".split())
 
 
 class _Walker:
@@ -178,7 +181,7 @@ class _Walker:
             self.img = True
             return
         get = el.get
-        if self.skip_chrome:
+        if self.skip_chrome and tag not in _NO_CLASS_CHECK:
             cls = get("class")
             ident = get("id")
             if (cls or ident) and el is not self.root and _chrome_attr(cls, ident):
@@ -274,11 +277,23 @@ _CHROME_TEXT_RE = re.compile(
 # Headers of related-link lists: they and the link paragraphs after them go.
 _RELATED_RE = re.compile(r"^(?:相关阅读|相关新闻|相关链接|相关文章|延伸阅读|相关报道|往期回顾|更多阅读)[：:]?$")
 # Image captions and credits.
-_CAPTION_RE = re.compile(
-    r"^(?:[（(]?\s*(?:图为|图片为|上图|下图|左图|右图|图\d*\s*[：:]|图片来源|图片由|图源|图/|摄影[：:]|供图|视频[：:]|视频来源))"
-    r"|(?:[（(]?(?:图片)?(?:来源|供图|摄影?)[：:][^）)]{1,30}[）)]?$)"
-    r"|(?:[\u4e00-\u9fff]{2,4}\s*摄[）)]?$)"
+_CAPTION_START_RE = re.compile(
+    r"[（(]?\s*(?:图为|图片为|上图|下图|左图|右图|图\d*\s*[：:]|图片来源|图片由|图源|图/|摄影[：:]|供图|视频[：:]|视频来源)"
 )
+# Credits at the end: （图片来源：…） / 张三 摄 / （合肥高新区供图）. Searched only when a marker occurs.
+_CAPTION_END_RE = re.compile(
+    r"(?:[（(]?(?:图片)?(?:来源|供图|摄影?)[：:][^）)]{1,30}[）)]?$)|(?:[\u4e00-\u9fff]{2,12}\s*(?:摄|供图)[）)]?$)"
+)
+_CAPTION_MARKERS = ("摄", "来源", "供图")
+
+
+def is_caption_text(text: str) -> bool:
+    """A short paragraph that reads like an image/video caption or credit."""
+    if len(text) > 80:
+        return False
+    if _CAPTION_START_RE.match(text):
+        return True
+    return any(m in text for m in _CAPTION_MARKERS) and _CAPTION_END_RE.search(text) is not None
 _META_LINE_RE = re.compile(r"^(?:来源|作者|发布时间|发布日期|时间|日期|记者|通讯员)\s*[：:]")
 _DATE_LINE_RE = re.compile(r"^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?$")
 
@@ -301,6 +316,15 @@ def clean_blocks(blocks: list[Block], title: str | None = None) -> Cleaned:
     in_related = False
     for block in blocks:
         text = block.text
+        n = len(text)
+        if n > 80 and text[0] not in _LONG_FIRST:
+            # Fast path (most body paragraphs): no anchored chrome pattern can start here.
+            if block.link_chars * 2 > n and (n < 200 or in_related):
+                dropped += 1
+            else:
+                in_related = False
+                keep.append(block)
+            continue
         if _COPYRIGHT_RE.match(text):
             dropped += 1
             break  # the copyright block and whatever follows it (rank lists, QR codes) are chrome
@@ -323,7 +347,7 @@ def clean_blocks(blocks: list[Block], title: str | None = None) -> Cleaned:
             continue
         in_related = False
         is_caption = len(text) <= 80 and (
-            bool(_CAPTION_RE.search(text)) or ((block.after_img or block.has_img) and block.centered and not _punct_end(text))
+            is_caption_text(text) or ((block.after_img or block.has_img) and block.centered and not _punct_end(text))
         )
         if (
             _CHROME_TEXT_RE.match(text)
@@ -336,6 +360,10 @@ def clean_blocks(blocks: list[Block], title: str | None = None) -> Cleaned:
             continue
         keep.append(block)
     return Cleaned(tuple(keep), editor, dropped)
+
+
+# First characters of every anchored rule that can hit a paragraph longer than 80 characters.
+_LONG_FIRST = frozenset("版免（([【责扫微分上下字首当您")
 
 
 def _punct_end(text: str) -> bool:

@@ -132,7 +132,7 @@ def decode(data: bytes, headers: Mapping[str, str] | None = None) -> Decoded:
     if ctype:
         m = _HEADER_RE.search(ctype)
         header_cs = m.group(1) if m else None
-    meta_cs = sniff_meta_charset(data[:8192])
+    meta_cs = sniff_meta_charset(data[:4096])  # WHATWG prescan reads 1024 bytes; be generous
 
     candidates: list[tuple[str, str, str | None]] = []  # (codec, how, declared)
     for how, declared in (("header", header_cs), ("meta", meta_cs)):
@@ -162,7 +162,7 @@ def _checked(doc: Decoded) -> Decoded:
     """Reject text that has no HTML markup at all."""
     if not _TAG_RE.search(doc.text, 0, 65536):
         raise NotHTML("input is not HTML: no HTML tags found")
-    bad = doc.text.count("\ufffd")
+    bad = doc.text.count("\ufffd") if doc.lossy or doc.how == "bom" else 0
     if bad > max(16, len(doc.text) // 50):
         raise NotHTML("input is not HTML text: too many undecodable bytes")
     return doc

@@ -41,12 +41,17 @@ class Extraction:
     good: int  # blocks inside the node that score as article text
 
 
+# First characters of the editor line and the copyright block (a cheap gate before their regexes).
+_CHROME_FIRST = frozenset("（([【责版免")
+
+
 def block_score(block: Block) -> float:
     """Signed worth of one block as article text."""
-    n = len(block.text)
-    if block.link_density > 0.5:
+    text = block.text
+    n = len(text)
+    if block.link_chars * 2 > n:
         return -float(n)
-    if EDITOR_RE.match(block.text) or _COPYRIGHT_RE.match(block.text):
+    if text[0] in _CHROME_FIRST and (EDITOR_RE.match(text) or _COPYRIGHT_RE.match(text)):
         return -float(n)
     if n >= MIN_GOOD_CHARS and block.punct >= n * MIN_PUNCT_DENSITY:
         return float(n - block.link_chars)
