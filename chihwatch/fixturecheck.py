@@ -1,0 +1,193 @@
+"""Scoring saved fixture pages against their expected parse (the `fixtures check` gate).
+
+Body score: precision / recall / F1 over the *multiset of characters* of the body, each character
+tagged with the section it belongs to (intro = 0, zone k = k). Whitespace is ignored. Tagging makes a
+paragraph filed under the wrong zone cost as much as a missing one; the multiset makes the score
+order-insensitive inside a section, which the exact zone check and the paragraph count complement.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chihwatch.errors import ChihwatchError, InputError
+
+__all__ = [
+    "META_FIELDS",
+    "F1_FLOOR",
+    "CONFIDENCE_FLOOR",
+    "Score",
+    "FixtureResult",
+    "fixtures_dir",
+    "fixture_names",
+    "body_score",
+    "check_fixture",
+    "check_all",
+    "load_expected",
+    "dump_json",
+]
+
+META_FIELDS = ("title", "published", "source", "author", "editor", "series", "year", "installment", "template")
+F1_FLOOR = 0.99
+# Expected JSON holds a placeholder confidence; a correct parse must still not call itself unsure.
+CONFIDENCE_FLOOR = 0.5
+
+
+@dataclass(frozen=True)
+class Score:
+    """Character precision, recall and F1 of a parsed body against the expected one."""
+
+    precision: float
+    recall: float
+    f1: float
+
+
+@dataclass(frozen=True)
+class FixtureResult:
+    """Outcome of one fixture: scores, what differs, and whether it passes."""
+
+    name: str
+    expected_error: str | None
+    got_error: str | None
+    body: Score | None = None
+    zones_expected: tuple[str, ...] = ()
+    zones_got: tuple[str, ...] = ()
+    paragraphs_expected: int = 0
+    paragraphs_got: int = 0
+    meta_diff: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    template: str | None = None
+    confidence: float | None = None
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def zones_ok(self) -> bool:
+        return self.zones_expected == self.zones_got
+
+
+def fixtures_dir() -> Path:
+    """fixtures/pages of this checkout (or $CHIHWATCH_FIXTURES)."""
+    override = os.environ.get("CHIHWATCH_FIXTURES")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parent.parent / "fixtures" / "pages"
+
+
+def fixture_names(directory: Path) -> list[str]:
+    """Names of fixtures that have both NAME.html and NAME.json."""
+    return sorted(p.stem for p in directory.glob("*.json") if p.with_suffix(".html").exists())
+
+
+def load_expected(path: Path) -> dict[str, Any]:
+    """The expected-parse JSON of a fixture."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise InputError(f"{path} is not valid JSON: {exc}") from None
+
+
+def dump_json(data: dict[str, Any]) -> str:
+    """The on-disk form of an expected parse: UTF-8, indent 2, trailing newline."""
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def _sections(data: dict[str, Any]) -> list[list[str]]:
+    return [list(data.get("intro") or [])] + [list(z.get("paragraphs") or []) for z in data.get("zones") or []]
+
+
+def _tagged_chars(sections: Sequence[Iterable[str]]) -> Counter[tuple[int, str]]:
+    counts: Counter[tuple[int, str]] = Counter()
+    for i, paragraphs in enumerate(sections):
+        for text in paragraphs:
+            counts.update((i, ch) for ch in text if not ch.isspace())
+    return counts
+
+
+def body_score(expected: dict[str, Any], got: dict[str, Any]) -> Score:
+    """Section-tagged character multiset precision/recall/F1 of got's body against expected's."""
+    exp = _tagged_chars(_sections(expected))
+    out = _tagged_chars(_sections(got))
+    common = sum((exp & out).values())
+    n_exp, n_out = sum(exp.values()), sum(out.values())
+    if n_exp == 0 and n_out == 0:
+        return Score(1.0, 1.0, 1.0)
+    precision = common / n_out if n_out else 0.0
+    recall = common / n_exp if n_exp else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return Score(precision, recall, f1)
+
+
+def _count_paragraphs(data: dict[str, Any]) -> int:
+    return sum(len(s) for s in _sections(data))
+
+
+def check_fixture(html_path: Path, expected: dict[str, Any]) -> FixtureResult:
+    """Parse one saved page and compare with its expected JSON."""
+    from parsers import parse
+
+    name = html_path.stem
+    expected_error = expected.get("error")
+    try:
+        data = html_path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {html_path}: {exc.strerror or exc}") from None
+    try:
+        got = parse(data, url=expected.get("url")).to_dict()
+    except ChihwatchError as exc:
+        got_error = type(exc).__name__
+        problems = () if got_error == expected_error else (f"raised {got_error}: {exc}",)
+        return FixtureResult(name, expected_error, got_error, problems=problems)
+    if expected_error:
+        return FixtureResult(
+            name, expected_error, None, template=got["template"], confidence=got["confidence"],
+            problems=(f"expected {expected_error}, got an article titled {got['title']!r}",),
+        )
+    problems: list[str] = []
+    score = body_score(expected, got)
+    if score.f1 < F1_FLOOR:
+        problems.append(f"body F1 {score.f1:.4f} < {F1_FLOOR}")
+    zones_exp = tuple(z["name"] for z in expected.get("zones") or ())
+    zones_got = tuple(z["name"] for z in got["zones"])
+    if zones_exp != zones_got:
+        problems.append(f"zones {list(zones_got)} != expected {list(zones_exp)}")
+    meta_diff = {f: (expected.get(f), got.get(f)) for f in META_FIELDS if expected.get(f) != got.get(f)}
+    for f, (want, have) in meta_diff.items():
+        problems.append(f"{f}: {have!r} != expected {want!r}")
+    if got["confidence"] < CONFIDENCE_FLOOR:
+        problems.append(f"confidence {got['confidence']} < {CONFIDENCE_FLOOR}")
+    return FixtureResult(
+        name,
+        None,
+        None,
+        body=score,
+        zones_expected=zones_exp,
+        zones_got=zones_got,
+        paragraphs_expected=_count_paragraphs(expected),
+        paragraphs_got=_count_paragraphs(got),
+        meta_diff=meta_diff,
+        template=got["template"],
+        confidence=got["confidence"],
+        problems=tuple(problems),
+    )
+
+
+def check_all(directory: Path, names: Sequence[str] | None = None) -> list[FixtureResult]:
+    """Check the named fixtures (all of them by default)."""
+    available = fixture_names(directory)
+    if names:
+        missing = [n for n in names if n not in available]
+        if missing:
+            raise InputError(f"no such fixture in {directory}: {', '.join(missing)}")
+    chosen = list(names) if names else available
+    return [check_fixture(directory / f"{n}.html", load_expected(directory / f"{n}.json")) for n in chosen]
