@@ -32,8 +32,9 @@ log = logging.getLogger(__name__)
 CRAWL_IMPL_ENV = "CHIHWATCH_DAEMON_CRAWL_IMPL"
 # How long a stopping crawl child gets to exit after SIGTERM before SIGKILL.
 CHILD_GRACE = 3.0
-# How often the main thread checks that the PostgreSQL lock connection is still there.
-LOCK_CHECK_EVERY = 30.0
+# How often the main thread checks that the PostgreSQL lock connection is still there
+# (tests shorten it through the environment).
+LOCK_CHECK_EVERY = float(os.environ.get("CHIHWATCH_DAEMON_LOCK_CHECK", "30"))
 
 _current: Daemon | None = None
 
@@ -64,6 +65,7 @@ class Daemon:
         self._engine: Any = None
         self.runs: RunLog | None = None
         self._crawl_running = threading.Event()
+        self.exit_code = 0
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -81,12 +83,13 @@ class Daemon:
                 self._start_scheduler()
             while not self._stop.wait(LOCK_CHECK_EVERY):
                 self._check_lock()
-            log.info("stopping: signal received")
+            if self.exit_code == 0:
+                log.info("stopping: signal received")
         finally:
             self._shutdown()
             _current = None
         log.info("daemon stopped")
-        return 0
+        return self.exit_code
 
     def request_stop(self) -> None:
         """Ask the main loop to stop (what the signal handlers do)."""
@@ -174,10 +177,22 @@ class Daemon:
                  schedule.describe(), _fmt(nxt))
 
     def _check_lock(self) -> None:
-        if self._lock is not None and not self._lock.alive():
-            log.error("lost the daemon lock on %s (database connection gone); stopping",
-                      lockmod.safe_url(self.db_url))
+        if self._lock is None or self._lock.alive():
+            return
+        # The PostgreSQL server dropped our session (restart, network): the advisory lock went
+        # with it. Take it again, or stop if another daemon got in meanwhile.
+        log.warning("lost the daemon lock connection to %s; taking the lock again",
+                    lockmod.safe_url(self.db_url))
+        self._lock.release()
+        self._lock = None
+        try:
+            self._lock = lockmod.acquire(self.db_url)
+        except ChihwatchError as exc:
+            log.error("cannot take the daemon lock again, stopping: %s", _one_line(exc))
+            self.exit_code = 1
             self._stop.set()
+            return
+        log.info("daemon lock taken again")
 
     def _shutdown(self) -> None:
         self._stopping = True

@@ -7,6 +7,7 @@ crawler against the mirror site.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -158,6 +159,17 @@ def test_second_daemon_is_refused_and_names_the_first(
     assert len(second.stderr.strip().splitlines()) == 1
     assert "postgres:postgres" not in second.stderr  # no password in messages
     assert first.proc.poll() is None  # the first one is untouched
+    status = subprocess.run([sys.executable, "-m", "chihwatch", "status", "--db", db_url, "--json"],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert status.returncode == 0, status.stderr
+    data = json.loads(status.stdout)
+    assert data["daemon"]["running"] and data["daemon"]["pid"] == first.pid
+    jobs = {j["id"]: j for j in data["jobs"]}
+    assert jobs["crawl"]["schedule"] == "every 1h" and jobs["crawl"]["next_run"]
+    assert jobs["crawl"]["last_run"]["status"] == "ok"
+    assert jobs["crawl"]["last_run"]["figures"]["not_modified"] == 2  # fakecrawl's figures
+    assert jobs["report"]["schedule"] == "cron '0 9 * * mon' Asia/Shanghai"
+    assert "postgres:postgres" not in status.stdout
     assert first.stop() == 0
 
 
@@ -203,3 +215,27 @@ def test_missed_runs_collapse_into_one_after_downtime(
     time.sleep(0.6)  # less than the interval: a burst would show several runs here
     assert d2.stop() == 0
     assert len(_runs(sqlite_url)) - n_before in (1, 2)
+
+
+def test_postgres_lock_connection_lost_is_taken_again(
+    pg_url: str, daemon_env: dict[str, str], start_daemon: Start
+) -> None:
+    env = _env(daemon_env, sleep=0)
+    env["CHIHWATCH_DAEMON_LOCK_CHECK"] = "0.3"
+    d = start_daemon(["daemon", "--db", pg_url, "--crawl-interval", "1h"], env)
+    d.wait_for("crawl #1 ok")
+    engine = sa.create_engine(pg_url)
+    try:
+        with engine.connect() as conn:
+            # What a server restart or a dropped network connection does to the lock's session.
+            killed = conn.execute(sa.text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = 'chihwatch daemon lock' AND datname = current_database()"
+            )).scalar()
+        assert killed == 1
+    finally:
+        engine.dispose()
+    d.wait_for("daemon lock taken again")
+    holder = lock.current_holder(pg_url)
+    assert holder is not None and holder.pid == d.pid
+    assert d.stop() == 0
