@@ -270,12 +270,17 @@ EDITOR_RE = re.compile(r"^[（(\[【]?\s*(?:责任编辑|责编)\s*[：:]\s*([^�
 _COPYRIGHT_RE = re.compile(r"^(?:版权与免责声明|版权声明|免责声明)")
 # Whole-paragraph chrome: rank lists, 编辑推荐, QR captions, share bars, pagination, breadcrumbs.
 _CHROME_TEXT_RE = re.compile(
-    r"^(?:排行|点击排行|热门排行|全部\s*/\s*本月|全部|本月|编辑推荐|热点推荐|推荐阅读|热门推荐|热门文章|"
+    r"^(?:全部\s*/?\s*(?:本月)?|本月|本周|"
     r"扫描添加.*|扫一扫.*|微信扫.*|（数字报）|\(数字报\)|分享到.*|分享：.*|打印|关闭|【打印】.*|【关闭】.*|"
     r"上一篇.*|下一篇.*|返回顶部|返回首页|字号.*|评论：?\s*\d*|首页\s*[>›»].*|当前位置.*|您的位置.*)$"
 )
 # Headers of related-link lists: they and the link paragraphs after them go.
-_RELATED_RE = re.compile(r"^(?:相关阅读|相关新闻|相关链接|相关文章|延伸阅读|相关报道|往期回顾|更多阅读)[：:]?$")
+# Headers of link lists (related articles, rank lists, recommendations): they and the short or
+# link-only paragraphs right after them go.
+_RELATED_RE = re.compile(
+    r"^(?:相关阅读|相关新闻|相关链接|相关文章|延伸阅读|相关报道|往期回顾|更多阅读|"
+    r"排行|点击排行|热门排行|排行榜|编辑推荐|热点推荐|推荐阅读|热门推荐|热门文章|精彩推荐)[：:]?$"
+)
 # Image captions and credits.
 _CAPTION_START_RE = re.compile(
     r"[（(]?\s*(?:图为|图片为|上图|下图|左图|右图|图\d*\s*[：:]|图片来源|图片由|图源|图/|摄影[：:]|供图|视频[：:]|视频来源)"

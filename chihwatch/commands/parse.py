@@ -15,8 +15,8 @@ from chihwatch.errors import InputError
 
 __all__ = ["parse_cmd", "read_source", "fetch_url", "USER_AGENT", "article_text"]
 
-# Honest about who we are; chih.cn serves everyone the same page.
-USER_AGENT = f"chihwatch/{__version__} (change tracker for the chih.cn series 国家高新区密集部署)"
+# Honest about who we are (HTTP headers are Latin-1: no Chinese here).
+USER_AGENT = f"chihwatch/{__version__} (change tracker for a chih.cn article series; python-urllib)"
 MAX_BYTES = 20 * 1024 * 1024  # no article page is this big; anything larger is not one
 FETCH_TIMEOUT = 30.0
 
