@@ -94,7 +94,8 @@ def _rfc3339(iso: Any, fallback: str) -> str:
             continue
         if dt.tzinfo is None:  # Atom requires an offset; naive times from storage are UTC
             dt = dt.replace(tzinfo=UTC)
-        return dt.isoformat(timespec="seconds")
+        # One offset for every stamp, so they also sort as strings.
+        return dt.astimezone(model.BEIJING).isoformat(timespec="seconds")
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
@@ -163,7 +164,8 @@ def render(data: Mapping[str, Any], fmt: str) -> str:
     else:
         entries = _atom_entries(ctx)
         updated = max([e["updated"] for e in entries], default=_rfc3339(ctx["until"], ""))
-        feed_id = f"urn:chihwatch:report:{model.stable_id(ctx['since'], ctx['until'])}"
+        # The same feed every week, so a reader subscribed to the file keeps one subscription.
+        feed_id = "urn:chihwatch:feed:changes"
         text = env.get_template("feed.atom.j2").render(
             ctx, entries=entries, updated=updated, feed_id=feed_id
         )

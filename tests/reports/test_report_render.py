@@ -258,3 +258,16 @@ def test_empty_and_minimal_reports_render() -> None:
 def test_unknown_format_is_refused(sample: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="pdf"):
         reports.render(sample, "pdf")
+
+
+def test_atom_times_share_one_offset_and_the_feed_id_is_stable(sample: dict[str, Any]) -> None:
+    sample["revisions"][0]["created_at"] = "2024-02-09T01:30:00+00:00"  # storage's UTC stamps
+    root = etree.fromstring(reports.render(sample, "atom").encode("utf-8"))
+    stamps = [e.findtext(f"{ATOM}updated") for e in root.iter(f"{ATOM}entry")]
+    assert "2024-02-09T09:30:00+08:00" in stamps
+    assert all(s.endswith("+08:00") for s in stamps)
+    assert stamps == sorted(stamps, reverse=True)  # newest first
+    assert root.findtext(f"{ATOM}updated") == max(stamps)
+    later = dict(sample, since="2024-02-12T00:00:00+08:00", until="2024-02-19T00:00:00+08:00")
+    again = etree.fromstring(reports.render(later, "atom").encode("utf-8"))
+    assert again.findtext(f"{ATOM}id") == root.findtext(f"{ATOM}id")
