@@ -27,11 +27,13 @@ SERIES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 # Site names that end a <title>: "国家高新区密集部署 2024年这样干！⑤_中国高新网".
+# Site names that end a <title> after a separator: "…！⑤_中国高新网", "… - 中国高新网 - 要闻".
 _SITE_SUFFIX_RE = re.compile(
-    r"\s*[_|｜\-—–]+\s*(?:中国高新网|中国高新技术产业导报|中高新传媒|chinahightech|chih\.cn|高新网|首页)"
-    r"(?:[_|｜\-—–].*)?$",
+    r"\s*[_|｜\-—–]+\s*(?:中国高新网|中国高新技术产业导报|中高新传媒|chinahightech(?:\.com)?|chih\.cn|高新网)",
     re.IGNORECASE,
 )
+# A CMS section name left between title and site name: "…！④_要闻" (underscore only: a dash may be the title's).
+_SECTION_SUFFIX_RE = re.compile(r"_[^_\s]{1,6}$")
 _DT_RE = re.compile(
     r"(?<!\d)(20\d{2}|19\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
     r"(?:[\sT\u00a0\u3000]*(\d{1,2})\s*[:：时]\s*(\d{2})(?:\s*[:：分]\s*(\d{2}))?)?"
@@ -69,7 +71,11 @@ def clean_title(raw: str | None) -> str:
     """Title as published: whitespace runs (NBSP included) to one space, site suffix removed."""
     if not raw:
         return ""
-    return collapse_all(_SITE_SUFFIX_RE.sub("", collapse_all(raw)))
+    title = collapse_all(raw)
+    hits = [m for m in _SITE_SUFFIX_RE.finditer(title) if m.start() > 0]
+    if hits:
+        title = _SECTION_SUFFIX_RE.sub("", title[: hits[-1].start()])
+    return title.strip()
 
 
 def parse_datetime(text: str | None) -> str | None:
@@ -79,7 +85,10 @@ def parse_datetime(text: str | None) -> str | None:
     iso = _ISO_RE.match(text.strip())
     if iso:
         y, mo, d, h, mi, s, tz = iso.groups()
-        dt = datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0))
+        try:
+            dt = datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0))
+        except ValueError:
+            return None
         if tz:
             sign = -1 if tz.startswith("-") else 1
             tz_clean = tz.replace(":", "")
@@ -116,8 +125,24 @@ def read_labelled(text: str, label: str) -> str | None:
     m = _LABEL_VALUE_RE[label].search(text)
     if not m:
         return None
-    value = collapse_all(m.group(1)).strip("（）() ")
+    tokens = collapse_all(m.group(1)).strip("（）() ").split(" ")
+    if label == "作者":
+        # Names are short: keep "张三 李四", stop before whatever text follows the byline.
+        names = [tokens[0]] + [t for t in _takewhile_short(tokens[1:4])]
+        value = " ".join(names)
+    else:
+        value = tokens[0]  # a source is one name; the rest of the window is other text
+    value = value.strip("，,。；;|｜")[:30]
     return value or None
+
+
+def _takewhile_short(tokens: list[str]) -> list[str]:
+    out = []
+    for t in tokens:
+        if not 1 < len(t) <= 4 or not all("\u4e00" <= c <= "\u9fff" for c in t):
+            break
+        out.append(t)
+    return out
 
 
 def installment_number(title: str) -> int | None:
