@@ -70,7 +70,11 @@ class LoggedRequest:
 
 
 class Fault(Protocol):
-    """Answers a request instead of the file handler; returns the status and body bytes it sent."""
+    """Answers a request instead of the file handler; returns the status and body bytes it sent.
+
+    It may call `handler.record(status, nbytes)` before writing, so the request is in the log
+    by the time the client has its answer; otherwise the server records it afterwards.
+    """
 
     def __call__(self, handler: BaseHTTPRequestHandler, server: MirrorServer) -> tuple[int, int]: ...
 
@@ -279,24 +283,32 @@ def _make_handler(server: MirrorServer) -> type[BaseHTTPRequestHandler]:
             self._serve(head=False)
 
         def _serve(self, head: bool) -> None:
-            state = server.state
-            raw_path = self.path
-            path = unquote(urlsplit(raw_path).path) or "/"
+            self._state = server.state
+            self._logged = False
+            path = unquote(urlsplit(self.path).path) or "/"
             headers = {k.lower(): v for k, v in self.headers.items()}
             fault = server.fault_for(path)
             if fault is not None:
                 status, nbytes = fault(self, server)
             else:
-                status, nbytes = self._serve_file(state, path, headers, head)
+                status, nbytes = self._serve_file(self._state, path, headers, head)
+            self.record(status, nbytes)
+
+        def record(self, status: int, nbytes: int) -> None:
+            """Log this request (once); called before the response is flushed so a client that has
+            read its response always finds it in the log. Faults may call it themselves."""
+            if self._logged:
+                return
+            self._logged = True
             server._record(
                 LoggedRequest(
                     method=self.command,
-                    path=raw_path,
+                    path=self.path,
                     host=self.headers.get("Host", ""),
                     headers=dict(self.headers.items()),
                     status=status,
                     bytes=nbytes,
-                    state=state,
+                    state=self._state,
                 )
             )
 
@@ -333,11 +345,11 @@ def _make_handler(server: MirrorServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             if status != 304:
                 self.send_header("Content-Length", str(len(body)))
+            sent = len(body) if not head and status != 304 else 0
+            self.record(status, sent)
             self.end_headers()
-            sent = 0
-            if not head and status != 304 and body:
+            if sent:
                 self.wfile.write(body)
-                sent = len(body)
             return status, sent
 
     return Handler
