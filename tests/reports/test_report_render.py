@@ -271,3 +271,11 @@ def test_atom_times_share_one_offset_and_the_feed_id_is_stable(sample: dict[str,
     later = dict(sample, since="2024-02-12T00:00:00+08:00", until="2024-02-19T00:00:00+08:00")
     again = etree.fromstring(reports.render(later, "atom").encode("utf-8"))
     assert again.findtext(f"{ATOM}id") == root.findtext(f"{ATOM}id")
+
+
+def test_whitespace_only_changes_stay_visible(sample: dict[str, Any]) -> None:
+    """2023⑦'s parser revision only dropped a trailing blank: shown as ␣, not as nothing."""
+    doc = lxml.html.fromstring(reports.render(sample, "html"))
+    li = _change_li(doc, "力争地区生产总值增长7%以上。")
+    assert [d.text for d in li.iter("del")] == ["␣"]
+    assert "力争地区生产总值增长7%以上。[-␣-]" in reports.render(sample, "md")
