@@ -110,13 +110,15 @@ def test_report_in_chromium(browser: Any, sample: dict[str, Any], tmp_path: Path
     assert page.locator("svg.chart rect.bar.new").count() == 2
     box = page.locator("svg.chart").bounding_box()
     assert box is not None and box["width"] > 300 and box["height"] > 100
-    # Chinese text is laid out with a real CJK font (not tofu): a CJK glyph is wider than a Latin one.
-    widths = page.evaluate(
-        """() => { const c = document.createElement('canvas').getContext('2d');
-        c.font = '16px ' + getComputedStyle(document.body).fontFamily;
-        return [c.measureText('高').width, c.measureText('i').width]; }"""
+    # Chinese text is drawn with a real CJK font, not tofu: without one, 高 and 中 are the same box.
+    differ = page.evaluate(
+        """() => { const family = getComputedStyle(document.body).fontFamily;
+        const draw = ch => { const c = document.createElement('canvas'); c.width = c.height = 40;
+          const g = c.getContext('2d'); g.font = '32px ' + family; g.fillText(ch, 2, 32);
+          return Array.from(g.getImageData(0, 0, 40, 40).data).join(','); };
+        return draw('高') !== draw('中'); }"""
     )
-    assert widths[0] > widths[1] * 1.5
+    assert differ, "no CJK font: install fonts-wqy-microhei (or any font of the stack)"
     # Printable: Chromium prints it to PDF.
     page.emulate_media(media="print")
     pdf = page.pdf(format="A4")
