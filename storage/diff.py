@@ -118,7 +118,12 @@ def _pair(a: Sequence[str], b: Sequence[str]) -> list[tuple[int | None, int | No
     for i, pa in enumerate(a):
         best, best_j = 0.0, None
         for j in range(j_next, len(b)):
-            score = similarity(pa, b[j])
+            sm = SequenceMatcher(None, pa, b[j], autojunk=False)
+            # quick_ratio() bounds ratio() from above at a fraction of its cost.
+            floor = max(best, PAIR_THRESHOLD)
+            if sm.real_quick_ratio() < floor or sm.quick_ratio() < floor:
+                continue
+            score = sm.ratio()
             if score > best:
                 best, best_j = score, j
         if best_j is not None and best >= PAIR_THRESHOLD:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
 import sqlalchemy.exc as sa_exc
-from sqlalchemy import Engine, and_, func, or_, select, text
+from sqlalchemy import Engine, func, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from chihwatch.errors import ChihwatchError, NotFound, ParseError
@@ -600,6 +600,20 @@ class Store:
             )
         )
 
+    @staticmethod
+    def _sections_for(s: Session, revision_ids: Sequence[int]) -> dict[int, list[Section]]:
+        """Sections of many revisions in few queries (a report touches dozens of revisions)."""
+        out: dict[int, list[Section]] = {rid: [] for rid in revision_ids}
+        ids = sorted(set(revision_ids))
+        for k in range(0, len(ids), 500):
+            for sec in s.scalars(
+                select(Section)
+                .where(Section.revision_id.in_(ids[k : k + 500]))
+                .order_by(Section.revision_id, Section.position)
+            ):
+                out[sec.revision_id].append(sec)
+        return out
+
     @_db_errors
     def list_installments(self) -> list[dict[str, Any]]:
         """Every installment (the JSON of `chihwatch list --json`)."""
@@ -694,13 +708,17 @@ class Store:
         out += [(sec.zone, _split(sec.text)) for sec in sections]
         return out
 
-    def _revision_changes(self, s: Session, old: Revision | None, new: Revision) -> list[Change]:
+    def _revision_changes(
+        self,
+        s: Session,
+        old: Revision | None,
+        new: Revision,
+        loaded: Mapping[int, list[Section]] | None = None,
+    ) -> list[Change]:
         if old is None:
             return []
-        return diff_zones(
-            self._rev_zones(old, self._zones_of(s, old.id)),
-            self._rev_zones(new, self._zones_of(s, new.id)),
-        )
+        secs = loaded if loaded is not None else self._sections_for(s, [old.id, new.id])
+        return diff_zones(self._rev_zones(old, secs[old.id]), self._rev_zones(new, secs[new.id]))
 
     @_db_errors
     def diff(
@@ -745,22 +763,23 @@ class Store:
             .where(
                 Section.zone == zone,
                 Installment.series == inst.series,
-                or_(
-                    Installment.year < inst.year,
-                    and_(Installment.year == inst.year, Installment.number < inst.number),
-                ),
+                # A row comparison walks the (year, number) index backwards and stops at the
+                # first hit; the equivalent OR is a filter over every earlier installment.
+                tuple_(Installment.year, Installment.number) < tuple_(inst.year, inst.number),
             )
             .order_by(Installment.year.desc(), Installment.number.desc())
             .limit(1)
         ).first()
         return (row[0], row[1]) if row else None
 
-    def _against_series(self, s: Session, inst: Installment, rev: Revision) -> dict[str, Any]:
+    def _against_series(
+        self, s: Session, inst: Installment, rev: Revision, secs: list[Section] | None = None
+    ) -> dict[str, Any]:
         """A revision's zones against earlier installments: new zones and per-zone diffs."""
         new_zones: list[str] = []
         covered: list[str] = []
         sections = []
-        for sec in self._zones_of(s, rev.id):
+        for sec in secs if secs is not None else self._zones_of(s, rev.id):
             paras = _split(sec.text)
             targets = extract_targets(paras)
             prev = self._previous_section(s, inst, sec.zone)
@@ -793,16 +812,18 @@ class Store:
             years: set[int] = set()
             zones_covered: set[str] = set()
             zones_new: set[str] = set()
-            for inst in s.scalars(
-                select(Installment)
-                .where(Installment.first_seen >= lo, Installment.first_seen < hi)
-                .order_by(Installment.year, Installment.number)
-            ):
-                rev = s.get(Revision, inst.latest_revision_id) if inst.latest_revision_id else None
-                if rev is None:
-                    continue
+            fresh = list(
+                s.execute(
+                    select(Installment, Revision)
+                    .join(Revision, Revision.id == Installment.latest_revision_id)
+                    .where(Installment.first_seen >= lo, Installment.first_seen < hi)
+                    .order_by(Installment.year, Installment.number)
+                ).all()
+            )
+            fresh_secs = self._sections_for(s, [rev.id for _inst, rev in fresh])
+            for inst, rev in fresh:
                 years.add(inst.year)
-                cmp = self._against_series(s, inst, rev)
+                cmp = self._against_series(s, inst, rev, fresh_secs[rev.id])
                 zones = [sec["zone"] for sec in cmp["sections"]]
                 zones_covered.update(zones)
                 zones_new.update(cmp["new_zones"])
@@ -817,22 +838,35 @@ class Store:
 
             revisions = []
             edited: set[int] = set()
-            for rev, inst in s.execute(
-                select(Revision, Installment)
-                .join(Installment, Installment.id == Revision.installment_id)
-                .where(
-                    Revision.created_at >= lo,
-                    Revision.created_at < hi,
-                    Installment.first_seen < lo,
-                )
-                .order_by(Revision.created_at, Revision.id)
-            ).all():
-                prev = s.scalar(
-                    select(Revision)
-                    .where(Revision.installment_id == inst.id, Revision.seq < rev.seq)
-                    .order_by(Revision.seq.desc())
-                    .limit(1)
-                )
+            changed = list(
+                s.execute(
+                    select(Revision, Installment)
+                    .join(Installment, Installment.id == Revision.installment_id)
+                    .where(
+                        Revision.created_at >= lo,
+                        Revision.created_at < hi,
+                        Installment.first_seen < lo,
+                    )
+                    .order_by(Revision.created_at, Revision.id)
+                ).all()
+            )
+            # Each revision's predecessor, then every section involved, in two queries.
+            by_key = (
+                {
+                    (r.installment_id, r.seq): r
+                    for r in s.scalars(
+                        select(Revision).where(
+                            Revision.installment_id.in_({inst.id for _r, inst in changed})
+                        )
+                    )
+                }
+                if changed
+                else {}
+            )
+            prevs = {rev.id: by_key.get((inst.id, rev.seq - 1)) for rev, inst in changed}
+            ids = [rev.id for rev, _i in changed] + [p.id for p in prevs.values() if p]
+            loaded = self._sections_for(s, ids)
+            for rev, inst in changed:
                 edited.add(inst.id)
                 revisions.append(
                     {
@@ -843,7 +877,10 @@ class Store:
                         "cause": rev.cause,
                         "revision": rev.seq,
                         "created_at": _iso(rev.created_at),
-                        "changes": [c.to_dict() for c in self._revision_changes(s, prev, rev)],
+                        "changes": [
+                            c.to_dict()
+                            for c in self._revision_changes(s, prevs[rev.id], rev, loaded)
+                        ],
                     }
                 )
 

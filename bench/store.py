@@ -1,0 +1,364 @@
+"""Benchmark of the store: report for one week, one diff, and growth on re-storing unchanged pages.
+
+    python bench/store.py [--scale 1.0] [--backend sqlite --backend postgres] [--pg-url URL]
+
+A generated store of 10,000 installments x 5 revisions (x --scale), bulk-inserted with Core.
+Times are medians, reported as ratios against a bare `SELECT count(*)` over installments, revisions
+and sections measured in the same run on the same database (so the numbers travel between machines).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, insert, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from storage import open_store  # noqa: E402
+from storage.models import Blob, Fetch, Installment, Page, Revision, Section  # noqa: E402
+from storage.store import Store, compress  # noqa: E402
+
+REVISIONS = 5
+ZONES_PER_INSTALLMENT = 3
+PER_DAY = 5  # new installments per day: ~35 in the reported week
+START = datetime(2019, 1, 1, 1, 0)
+CITIES = (
+    "威海 天津 兰州 昆明 玉溪 青岛 无锡 南昌 洛阳 苏州 杭州 合肥 武汉 长沙 成都 西安 郑州 济南 "
+    "沈阳 大连 长春 哈尔滨 石家庄 保定 太原 包头 南京 常州 宁波 温州 厦门 福州 泉州 深圳 广州 "
+    "珠海 佛山 东莞 中山 惠州 南宁 桂林 海口 贵阳 重庆 绵阳 宝鸡 银川 西宁 乌鲁木齐 拉萨 呼和浩特"
+).split()
+ZONES = [c + "高新区" for c in CITIES]
+SENTENCES = [
+    "会议提出,{y}年,{z}经济社会发展主要目标是:固定资产投资增长{a}%,规模以上工业产值增长{b}%。",
+    "力争{y}年生物医药产业完成产值{c}亿元以上,新落地过10亿元项目{d}个以上。",
+    "要坚定不移抓招商,开展“招引质效提振”行动,持之以恒、常抓不懈,加强招商工作统筹。",
+    "持续打造创新高地,厚植发展新质生产力,年内投产项目{d}个以上,一季度开工率超过{b}0%。",
+]
+
+
+def _paragraphs(rng: random.Random, year: int, zone: str, rev: int) -> list[str]:
+    vals = {
+        "y": year,
+        "z": zone,
+        "a": rng.randint(3, 9),
+        "b": rng.randint(5, 9),
+        "c": rng.randint(10, 200),
+        "d": rng.randint(5, 40),
+    }
+    paras = [s.format(**vals) for s in rng.sample(SENTENCES, 2)]
+    if rev:  # each later revision edits one figure of the first paragraph
+        paras[0] = paras[0].replace(str(vals["y"]) + "年", f"{vals['y']}年(第{rev}次修订)", 1)
+    return paras
+
+
+def _body(inst: int, rev: int) -> bytes:
+    """Deterministic page bytes (so the growth test can send exactly the stored bytes again)."""
+    chrome = "<div class=rank>排行 " + " ".join(str(inst * 7 + k) for k in range(40)) + "</div>"
+    return (
+        f"<html><head><title>installment {inst} revision {rev}</title></head><body>"
+        f"{chrome}<div class=content>{'正文' * 200}{inst}-{rev}</div></body></html>"
+    ).encode()
+
+
+def _chunks(rows: list[dict[str, Any]], n: int = 5000) -> Iterator[list[dict[str, Any]]]:
+    for i in range(0, len(rows), n):
+        yield rows[i : i + n]
+
+
+def generate(engine: Engine, installments: int) -> None:
+    """Bulk-insert the store: ids assigned here, latest-revision pointers set in one UPDATE."""
+    rng = random.Random(42)
+    blobs, pages, fetches, insts, revs, secs = [], [], [], [], [], []
+    per_year: dict[int, int] = {}
+    sec_id = 0
+    for i in range(1, installments + 1):
+        first = START + timedelta(days=(i - 1) // PER_DAY, hours=(i - 1) % PER_DAY)
+        year = first.year
+        per_year[year] = per_year.get(year, 0) + 1
+        number = per_year[year]
+        zones = rng.sample(ZONES, ZONES_PER_INSTALLMENT)
+        url = f"http://www.chinahightech.com/html/hotnews/yaowen/{year}/{i}.html"
+        last_sha = ""
+        for k in range(REVISIONS):
+            rid = (i - 1) * REVISIONS + k + 1
+            at = first + timedelta(days=2 * k)
+            body = _body(i, k)
+            sha = hashlib.sha256(body).hexdigest()
+            last_sha = sha
+            blobs.append(
+                {"sha256": sha, "size": len(body), "compression": "zlib", "data": compress(body)}
+            )
+            fetches.append(
+                {
+                    "id": rid,
+                    "page_id": i,
+                    "fetched_at": at,
+                    "status": 200,
+                    "blob_sha": sha,
+                    "content_type": "text/html; charset=utf-8",
+                }
+            )
+            paras = {z: _paragraphs(rng, year, z, k) for z in zones}
+            chars = sum(len(p) for ps in paras.values() for p in ps)
+            revs.append(
+                {
+                    "id": rid,
+                    "installment_id": i,
+                    "seq": k + 1,
+                    "created_at": at,
+                    "cause": "site",
+                    "fetch_id": rid,
+                    "parser_version": "bench",
+                    "body_hash": hashlib.sha256(repr(paras).encode()).hexdigest(),
+                    "body_chars": chars,
+                    "title": f"国家高新区密集部署 {year}年这样干!{number}",
+                    "published": first.isoformat() + "+08:00",
+                    "template": "chih-2019",
+                    "confidence": 0.95,
+                    "intro": "连日来,多个国家高新区召开会议。",
+                }
+            )
+            for pos, z in enumerate(zones):
+                sec_id += 1
+                secs.append(
+                    {
+                        "id": sec_id,
+                        "revision_id": rid,
+                        "position": pos,
+                        "zone": z,
+                        "heading": "",
+                        "text": "\n".join(paras[z]),
+                    }
+                )
+        last = first + timedelta(days=2 * (REVISIONS - 1))
+        pages.append(
+            {
+                "id": i,
+                "url": url,
+                "first_seen": first,
+                "last_fetched": last,
+                "status": 200,
+                "last_blob_sha": last_sha,
+                "installment_id": None,
+            }
+        )
+        insts.append(
+            {
+                "id": i,
+                "series": "国家高新区密集部署",
+                "year": year,
+                "number": number,
+                "title": f"国家高新区密集部署 {year}年这样干!{number}",
+                "url": url,
+                "published": first.isoformat() + "+08:00",
+                "first_seen": first,
+                "last_seen": last,
+                "latest_revision_id": None,
+            }
+        )
+    with engine.begin() as conn:
+        for model, rows in (
+            (Blob, blobs),
+            (Installment, insts),
+            (Page, pages),
+            (Fetch, fetches),
+            (Revision, revs),
+            (Section, secs),
+        ):
+            for chunk in _chunks(rows):
+                conn.execute(insert(model), chunk)
+        conn.execute(text(f"UPDATE installments SET latest_revision_id = id * {REVISIONS}"))
+        conn.execute(text("UPDATE pages SET installment_id = id"))
+        if engine.dialect.name == "postgresql":  # ids were given explicitly: move sequences on
+            for table in ("pages", "fetches", "installments", "revisions", "sections", "events"):
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT coalesce(max(id), 1) FROM {table}))"
+                    )
+                )
+    with engine.connect() as conn:
+        conn.execute(text("ANALYZE"))  # planner statistics, as a long-lived database has them
+        conn.commit()
+
+
+def median_time(fn: Callable[[], Any], runs: int) -> float:
+    fn()  # warm caches once: every measurement below is of a warm database
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def db_bytes(engine: Engine) -> int:
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+            pc = conn.execute(text("PRAGMA page_count")).scalar() or 0
+            fl = conn.execute(text("PRAGMA freelist_count")).scalar() or 0
+            ps = conn.execute(text("PRAGMA page_size")).scalar() or 0
+            return int((pc - fl) * ps)
+        return int(
+            conn.execute(
+                text(
+                    "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = 'public' AND c.relkind = 'r'"
+                )
+            ).scalar()
+            or 0
+        )
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {
+            t: int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar() or 0)
+            for t in (
+                "blobs",
+                "pages",
+                "fetches",
+                "installments",
+                "revisions",
+                "sections",
+                "events",
+            )
+        }
+
+
+def bench(url: str, installments: int) -> dict[str, Any]:
+    store: Store = open_store(url)
+    engine = store.engine
+    t = time.perf_counter()
+    generate(engine, installments)
+    gen_s = time.perf_counter() - t
+
+    def baseline() -> None:
+        with engine.connect() as conn:
+            for table in ("installments", "revisions", "sections"):
+                conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+
+    mid = START + timedelta(days=installments // PER_DAY // 2)
+    since, until = mid.replace(tzinfo=UTC), (mid + timedelta(days=7)).replace(tzinfo=UTC)
+    data = store.report_data(since, until)
+    base = median_time(baseline, 7)
+    rep = median_time(lambda: store.report_data(since, until), 3)
+    ref = f"{data['new_installments'][0]['year']}-{data['new_installments'][0]['installment']}"
+    dif = median_time(lambda: store.diff(ref), 7)
+
+    # Re-store 1,000 unchanged pages: exactly their last stored bytes, as a crawl would see them.
+    n_again = min(1000, installments)
+    before_bytes, before_counts = db_bytes(engine), counts(engine)
+    again_at = START + timedelta(days=installments // PER_DAY + 30)
+    t = time.perf_counter()
+    for i in range(1, n_again + 1):
+        page_url = f"http://www.chinahightech.com/html/hotnews/yaowen/{(START + timedelta(days=(i - 1) // PER_DAY)).year}/{i}.html"
+        res = store.record_response(
+            page_url,
+            status=200,
+            headers={"Content-Type": "text/html"},
+            body=_body(i, REVISIONS - 1),
+            fetched_at=again_at,
+        )
+        assert not res.blob_new and not res.revision_new, res
+    again_s = time.perf_counter() - t
+    after_bytes, after_counts = db_bytes(engine), counts(engine)
+    store.close()
+    grown = {
+        k: after_counts[k] - before_counts[k]
+        for k in after_counts
+        if after_counts[k] != before_counts[k]
+    }
+    return {
+        "backend": engine.dialect.name,
+        "installments": installments,
+        "revisions": installments * REVISIONS,
+        "sections": installments * REVISIONS * ZONES_PER_INSTALLMENT,
+        "generate_s": gen_s,
+        "baseline_ms": base * 1000,
+        "report_week": rep / base,
+        "report_new": data["summary"]["new_installments"],
+        "report_edited": data["summary"]["edited_installments"],
+        "diff": dif / base,
+        "restore_bytes": after_bytes - before_bytes,
+        "restore_rows": grown,
+        "restore_per_page_ms": again_s / n_again * 1000,
+        "restore_vs_baseline": (again_s / n_again) / base,
+        "n_again": n_again,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", type=float, default=1.0, help="fraction of 10,000 installments")
+    ap.add_argument("--backend", action="append", choices=["sqlite", "postgres"])
+    ap.add_argument(
+        "--pg-url",
+        default=os.environ.get("CHIHWATCH_TEST_PG"),
+        help="PostgreSQL server (a scratch database is created and dropped)",
+    )
+    args = ap.parse_args(argv)
+    n = max(10, int(10_000 * args.scale))
+    backends = args.backend or ["sqlite", "postgres"]
+    results = []
+    for backend in backends:
+        if backend == "sqlite":
+            with tempfile.TemporaryDirectory() as tmp:
+                results.append(bench(f"sqlite:///{tmp}/bench.db", n))
+        else:
+            if not args.pg_url:
+                print("postgres: skipped (no --pg-url / CHIHWATCH_TEST_PG)", file=sys.stderr)
+                continue
+            name = "cw_bench_" + uuid.uuid4().hex[:8]
+            admin = create_engine(args.pg_url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as c:
+                c.execute(text(f'CREATE DATABASE "{name}"'))
+            try:
+                results.append(bench(args.pg_url.rsplit("/", 1)[0] + "/" + name, n))
+            finally:
+                with admin.connect() as c:
+                    c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                admin.dispose()
+    print(
+        f"\nstore benchmark: {n:,} installments x {REVISIONS} revisions "
+        f"x {ZONES_PER_INSTALLMENT} zones; times are medians / baseline "
+        "(SELECT count(*) over installments, revisions, sections)"
+    )
+    head = (
+        "backend",
+        "generate",
+        "baseline",
+        "report 1 week",
+        "diff 1",
+        "re-store 1,000 unchanged",
+    )
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for r in results:
+        rows = ", ".join(f"{k} +{v}" for k, v in r["restore_rows"].items()) or "none"
+        print(
+            f"| {r['backend']} | {r['generate_s']:.1f} s | {r['baseline_ms']:.2f} ms | "
+            f"{r['report_week']:.1f}x ({r['report_new']} new, {r['report_edited']} edited) | "
+            f"{r['diff']:.2f}x | {r['restore_bytes']:,} bytes = {r['restore_bytes'] / r['n_again']:.0f} B/page; "
+            f"rows: {rows}; {r['restore_vs_baseline']:.2f}x per page |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
