@@ -28,6 +28,8 @@ __all__ = [
 ]
 
 BEIJING = timezone(timedelta(hours=8), "CST")
+# Qualifiers storage/targets.py reads after the number (100亿元以上); the rest come before it.
+_SUFFIX_KINDS = ("以上", "左右", "以内", "以下")
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 # Characters XML 1.0 forbids; a hostile or broken page could carry them into titles/paragraphs.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -129,11 +131,14 @@ def group_by_zone(changes: Iterable[Mapping[str, Any]]) -> list[ZoneChanges]:
 
 
 def target_value(target: Mapping[str, Any]) -> str:
-    """A target's number and unit (`5%`, `100亿元`), integral floats without `.0`."""
+    """A target as the text states it: `增长5%`, `100亿元以上`, `不少于70个` (kind split around the number)."""
     value = target.get("value")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return f"{'' if value is None else value}{target.get('unit') or ''}"
+    kind = str(target.get("kind") or "")
+    suffix = next((s for s in _SUFFIX_KINDS if kind.endswith(s)), "")
+    prefix = kind[: len(kind) - len(suffix)]
+    return f"{prefix}{'' if value is None else value}{target.get('unit') or ''}{suffix}"
 
 
 def md_escape(text: Any) -> str:

@@ -46,8 +46,8 @@ def test_html_shows_installments_zones_and_targets(sample: dict[str, Any]) -> No
     # The targets table of 昆明高新区 holds all four growth targets with their numbers.
     kunming = next(s for s in doc.iter("section") if s.findtext("h4", "").startswith("昆明高新区"))
     rows = [[td.text_content() for td in tr.iter("td")] for tr in kunming.iter("tr")]
-    assert ["固定资产投资", "5%", "固定资产投资增长5%"] in rows
-    assert ["一般公共预算收入", "3.5%", "一般公共预算收入增长3.5%"] in rows
+    assert ["固定资产投资", "增长5%", "固定资产投资增长5%"] in rows
+    assert ["一般公共预算收入", "增长3.5%", "一般公共预算收入增长3.5%"] in rows
     assert ["固定资产投资", "增长10%", "增长5%"] in rows  # target compared with 2023
     # Link to the earlier installment the zone is compared with.
     prev = [a.get("href") for a in kunming.iter("a")]
@@ -132,7 +132,7 @@ def test_markdown_reads_as_plain_text(sample: dict[str, Any]) -> None:
     for zone in ZONES:
         assert zone in md
     assert "报告期：2024-02-05 00:00 – 2024-02-12 00:00（北京时间）" in md
-    assert "| 固定资产投资 | 5% | 固定资产投资增长5% |" in md
+    assert "| 固定资产投资 | 增长5% | 固定资产投资增长5% |" in md
     assert "固定资产投资增长[-10-]{+5+}%" in md
     assert "全年新增高新技术企业1[-0-]{+2+}00家以上。" in md
     assert "#### 玉溪高新区（首次出现）" in md
