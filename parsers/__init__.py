@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from chihwatch.errors import NoArticle, NotHTML, ParseError
-from parsers.clean import Cleaned, Span, clean_blocks, walk
+from parsers.clean import EDITOR_RE, Block, Cleaned, Span, clean_blocks, walk
 from parsers.decode import decode
 from parsers.generic import block_score, extract
 from parsers.meta import clean_title, find_datetime, parse_datetime, read_labelled, series_info
@@ -126,6 +126,7 @@ class _Found:
     source: str | None
     author: str | None
     confidence: float
+    after: tuple[Block, ...] = ()  # blocks following the body (generic path), for the editor line
 
 
 def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> Article:
@@ -158,7 +159,7 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
         author = author or read_labelled(window, "作者")
         if published is None:
             published = _published_fallback(doc, window, url)
-    editor = found.cleaned.editor
+    editor = found.cleaned.editor or _editor_after(found.after)
     if editor is None:
         m = _EDITOR_ANYWHERE_RE.search(_raw_text(doc.find("body")))
         editor = m.group(1) if m else None
@@ -242,7 +243,15 @@ def _with_generic(doc: etree._Element) -> _Found:
         confidence -= 0.1
     if ext.link_density > 0.2:
         confidence -= 0.1
-    return _Found("generic", title, title_el, cleaned, None, None, None, min(confidence, 0.92))
+    return _Found("generic", title, title_el, cleaned, None, None, None, min(confidence, 0.92), ext.after)
+
+
+def _editor_after(blocks: tuple[Block, ...]) -> str | None:
+    for block in blocks:
+        m = EDITOR_RE.match(block.text)
+        if m:
+            return collapse_all(m.group(1))
+    return None
 
 
 def _find_title(doc: etree._Element, body: etree._Element) -> tuple[str, etree._Element | None]:
@@ -285,9 +294,16 @@ def _byline_window(doc: etree._Element, title_el: etree._Element | None, title: 
                 parts.append(node.tail)
                 n += len(node.tail)
             for sib in node.itersiblings():
-                t = _raw_text(sib, tail=True)[: BYLINE_WINDOW * 2]
-                parts.append(t)
-                n += len(t)
+                if not isinstance(sib.tag, str):
+                    continue
+                for t in sib.itertext():  # stops early inside a long body, unlike tostring()
+                    parts.append(t)
+                    n += len(t)
+                    if n >= BYLINE_WINDOW:
+                        break
+                if sib.tail:
+                    parts.append(sib.tail)
+                    n += len(sib.tail)
                 if n >= BYLINE_WINDOW:
                     break
             node = node.getparent()

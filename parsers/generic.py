@@ -27,6 +27,8 @@ MIN_GOOD_CHARS = 10
 # Unpunctuated short text (zone headings, dates, bylines) costs a little, so headings inside the
 # body never split it, while a footer of such lines is not worth annexing.
 SHORT_TEXT_WEIGHT = 0.3
+# How many blocks after the content node are searched for the editor line.
+AFTER_BLOCKS = 8
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Extraction:
     positive: float  # sum of all positive block scores on the page
     link_density: float  # link characters / all characters inside the node
     good: int  # blocks inside the node that score as article text
+    after: tuple[Block, ...] = ()  # the blocks right after the node (where an editor line may sit)
 
 
 # First characters of the editor line and the copyright block (a cheap gate before their regexes).
@@ -78,11 +81,15 @@ def extract(blocks: list[Block], spans: list[Span]) -> Extraction | None:
     if positive <= 0:
         return None
     # Highest subtree score; on a tie the deeper element (fewer chrome blocks around the body).
-    best = max(spans, key=lambda sp: (round(prefix[sp.end] - prefix[sp.start], 6), sp.depth), default=None)
+    best = None
+    best_score = 0.0
+    for sp in spans:
+        score = prefix[sp.end] - prefix[sp.start]
+        if score > best_score + 1e-6 or (
+            best is not None and abs(score - best_score) <= 1e-6 and sp.depth > best.depth
+        ):
+            best, best_score = sp, score
     if best is None:
-        return None
-    best_score = prefix[best.end] - prefix[best.start]
-    if best_score <= 0:
         return None
     inside = tuple(blocks[best.start : best.end])
     chars = sum(len(b.text) for b in inside) or 1
@@ -90,5 +97,6 @@ def extract(blocks: list[Block], spans: list[Span]) -> Extraction | None:
     node = best.element
     log.debug("generic: <%s class=%r> score %.0f of %.0f", node.tag, node.get("class"), best_score, positive)
     return Extraction(
-        node, inside, best_score, positive, links / chars, good_prefix[best.end] - good_prefix[best.start]
+        node, inside, best_score, positive, links / chars, good_prefix[best.end] - good_prefix[best.start],
+        tuple(blocks[best.end : best.end + AFTER_BLOCKS]),
     )

@@ -16,7 +16,10 @@ _ANY_WS = re.compile(r"[\s\u00a0\u3000\u2000-\u200b\u202f\u205f\ufeff]+")
 
 def browser_ws(s: str) -> str:
     """Collapse runs of source-formatting (ASCII) whitespace to one space, as a browser renders."""
-    return _ASCII_WS.sub(" ", s)
+    # Most runs of text hold no formatting whitespace: test with C-level `in` before the regex.
+    if "\n" in s or "  " in s or "\t" in s or "\r" in s or "\f" in s:
+        return _ASCII_WS.sub(" ", s)
+    return s
 
 
 def trim(s: str) -> str:
