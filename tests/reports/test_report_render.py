@@ -279,3 +279,16 @@ def test_whitespace_only_changes_stay_visible(sample: dict[str, Any]) -> None:
     li = _change_li(doc, "力争地区生产总值增长7%以上。")
     assert [d.text for d in li.iter("del")] == ["␣"]
     assert "力争地区生产总值增长7%以上。[-␣-]" in reports.render(sample, "md")
+
+
+def test_html_at_a_glance_table_links_to_each_installment(sample: dict[str, Any]) -> None:
+    doc = lxml.html.fromstring(reports.render(sample, "html"))
+    table = doc.find_class("glance")[0]
+    rows = table.findall(".//tbody/tr")
+    assert [r.find("td/a").text for r in rows] == ["2024年⑤", "2024年⑥", "2024年④", "2023年⑦"]
+    for row in rows:
+        target = row.find("td/a").get("href")
+        assert target.startswith("#") and doc.get_element_by_id(target[1:]).tag == "article"
+    new = [z.text for z in rows[1].find_class("z") if "new" in z.get("class").split()]
+    assert new == ["苏州工业园区", "宁波高新区"]
+    assert "3 处变化：西安高新区、导语及其他" in rows[2].text_content()
