@@ -316,8 +316,9 @@ def _byline_window(doc: etree._Element, title_el: etree._Element | None, title: 
 
 def _metas(doc: etree._Element) -> dict[str, str]:
     """<meta> name/property/itemprop (lower-cased) -> content, first occurrence wins."""
+    head = doc.find("head")
     out: dict[str, str] = {}
-    for el in doc.iter("meta"):
+    for el in (head if head is not None else doc).iter("meta"):
         content = el.get("content")
         if content is None:
             continue

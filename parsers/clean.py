@@ -114,153 +114,154 @@ _BOLD, _LINK, _CENTER, _HEAD = 1, 2, 4, 8
 _NO_CLASS_CHECK = frozenset("a i em strong b font u sup sub small big".split())
 
 
-class _Walker:
-    """One walk over a subtree; state lives on the instance to keep the recursion cheap.
-
-    Context (inside <strong>, <a>, centered, heading) travels as bit flags: this loop is the hot
-    path of the whole parser, so it avoids per-element allocations and repeated attribute reads.
-    """
-
-    __slots__ = (
-        "root", "skip_chrome", "out", "spans", "parts", "bold", "total", "link", "img", "after_img",
-        "owner", "flags",
-    )
-
-    def __init__(self, root: etree._Element, skip_chrome: bool) -> None:
-        self.root = root
-        self.skip_chrome = skip_chrome
-        self.out: list[Block] = []
-        self.spans: list[Span] = []
-        self.parts: list[str] = []
-        self.bold = self.total = self.link = 0
-        self.img = self.after_img = False
-        self.owner: etree._Element = root
-        self.flags = 0
-
-    def flush(self) -> None:
-        parts = self.parts
-        if parts:
-            text = trim(browser_ws("".join(parts)))
-            if text:
-                owner = self.owner
-                total = self.total
-                flags = self.flags
-                self.out.append(
-                    Block(
-                        text,
-                        owner,
-                        owner.tag,
-                        total > 0 and self.bold >= total,
-                        bool(flags & _CENTER),
-                        bool(flags & _HEAD),
-                        self.link,
-                        self.img,
-                        self.after_img,
-                        len(_PUNCT_RE.findall(text)),
-                    )
-                )
-                self.after_img = False
-            elif self.img:
-                self.after_img = True  # an image-only paragraph: the next one may be its caption
-            self.parts = []
-            self.bold = self.total = self.link = 0
-        elif self.img:
-            self.after_img = True
-        self.img = False
-
-    def visit(self, el: etree._Element, owner: etree._Element, flags: int, depth: int) -> None:
-        tag = el.tag
-        if tag.__class__ is not str or tag in SKIP_TAGS:  # comments/PIs: only their tail is text
-            return
-        if tag == "br":
-            if self.parts or self.img:
-                self.flush()
-            self.owner, self.flags = owner, flags
-            return
-        if tag == "img":
-            self.img = True
-            return
-        get = el.get
-        if self.skip_chrome and tag not in _NO_CLASS_CHECK:
-            cls = get("class")
-            ident = get("id")
-            if (cls or ident) and el is not self.root and _chrome_attr(cls, ident):
-                return
-        style = get("style")
-        if style and _HIDDEN_STYLE.search(style):
-            return
-        is_block = tag in BLOCK_TAGS
-        start = 0
-        if is_block:
-            if self.parts or self.img:
-                self.flush()
-            owner = el
-            align = get("align")
-            if tag == "center" or (align and align.lower() == "center") or (style and _CENTER_STYLE.search(style)):
-                flags |= _CENTER
-            elif align or (style and "text-align" in style):
-                flags &= ~_CENTER
-            if tag in HEADING_TAGS:
-                flags |= _HEAD | _BOLD
-            self.owner, self.flags = owner, flags
-            start = len(self.out)
-        if tag in BOLD_TAGS or (style and _BOLD_STYLE.search(style)):
-            flags |= _BOLD
-        elif tag == "a":
-            flags |= _LINK
-        parts = self.parts
-        text = el.text
-        if text:
-            if not text.isspace():
-                if not parts:
-                    self.owner, self.flags = owner, flags
-                parts.append(text)
-                n = len(text)
-                self.total += n
-                if flags & _BOLD:
-                    self.bold += n
-                if flags & _LINK:
-                    self.link += n
-            elif parts:
-                parts.append(text)
-        for child in el:
-            self.visit(child, owner, flags, depth + 1)
-            tail = child.tail
-            if tail:  # a tail is outside the child: the parent's context holds
-                parts = self.parts
-                if not tail.isspace():
-                    if not parts:
-                        self.owner, self.flags = owner, flags
-                    parts.append(tail)
-                    n = len(tail)
-                    self.total += n
-                    if flags & _BOLD:
-                        self.bold += n
-                    if flags & _LINK:
-                        self.link += n
-                elif parts:
-                    parts.append(tail)
-        if is_block:
-            if self.parts or self.img:
-                self.flush()
-            end = len(self.out)
-            if end > start:
-                self.spans.append(Span(el, start, end, depth))
-
-
 def walk(root: etree._Element, *, skip_chrome: bool = True, spans: list[Span] | None = None) -> list[Block]:
     """Paragraph blocks of a subtree in page order; <br> and block elements split paragraphs.
 
     With `spans`, every block-level element holding blocks is appended as (element, start, end,
     depth): the generic extractor scores subtrees from these slices without walking the tree again.
+
+    This loop is the hot path of the whole parser: state lives in closure cells and one list
+    (`st`), context (inside <strong>, <a>, centered, heading) travels as bit flags, and class/style
+    checks are memoised, because a page has hundreds of elements and Python calls are dear.
     """
-    walker = _Walker(root, skip_chrome)
-    walker.visit(root, root, 0, 0)
-    if walker.parts or walker.img:
-        walker.flush()
-    if spans is not None:
-        spans.extend(walker.spans)
-    return walker.out
+    out: list[Block] = []
+    span_out: list[Span] = spans if spans is not None else []
+    parts: list[str] = []
+    # st: [bold chars, total chars, link chars, img seen, after an image-only paragraph, owner, flags]
+    st: list = [0, 0, 0, False, False, root, 0]
+    append_part = parts.append
+    append_block = out.append
+    findall = _PUNCT_RE.findall
+
+    def flush() -> None:
+        if parts:
+            text = trim(browser_ws("".join(parts)))
+            if text:
+                owner = st[5]
+                total = st[1]
+                flags = st[6]
+                append_block(
+                    Block(
+                        text, owner, owner.tag, total > 0 and st[0] >= total, bool(flags & _CENTER),
+                        bool(flags & _HEAD), st[2], st[3], st[4], len(findall(text)),
+                    )
+                )
+                st[4] = False
+            elif st[3]:
+                st[4] = True  # an image-only paragraph: the next one may be its caption
+            parts.clear()
+            st[0] = st[1] = st[2] = 0
+        elif st[3]:
+            st[4] = True
+        st[3] = False
+
+    def visit(el: etree._Element, owner: etree._Element, flags: int, depth: int) -> None:
+        tag = el.tag
+        if tag.__class__ is not str or tag in SKIP_TAGS:  # comments/PIs: only their tail is text
+            return
+        if tag == "br":
+            if parts or st[3]:
+                flush()
+            st[5] = owner
+            st[6] = flags
+            return
+        if tag == "img":
+            st[3] = True
+            return
+        get = el.get
+        if skip_chrome and tag not in _NO_CLASS_CHECK and el is not root:
+            cls = get("class")
+            if cls and _chrome_value(cls):
+                return
+            ident = get("id")
+            if ident and _chrome_value(ident):
+                return
+        style = get("style")
+        sflags = _style_flags(style) if style else 0
+        if sflags & _S_HIDDEN:
+            return
+        is_block = tag in BLOCK_TAGS
+        start = 0
+        if is_block:
+            if parts or st[3]:
+                flush()
+            owner = el
+            align = get("align")
+            if tag == "center" or sflags & _S_CENTER or (align and align.lower() == "center"):
+                flags |= _CENTER
+            elif align or sflags & _S_ALIGN:
+                flags &= ~_CENTER
+            if tag in HEADING_TAGS:
+                flags |= _HEAD | _BOLD
+            st[5] = owner
+            st[6] = flags
+            start = len(out)
+        if tag in BOLD_TAGS or sflags & _S_BOLD:
+            flags |= _BOLD
+        elif tag == "a":
+            flags |= _LINK
+        text = el.text
+        if text:
+            if not text.isspace():
+                if not parts:
+                    st[5] = owner
+                    st[6] = flags
+                append_part(text)
+                n = len(text)
+                st[1] += n
+                if flags & _BOLD:
+                    st[0] += n
+                if flags & _LINK:
+                    st[2] += n
+            elif parts:
+                append_part(text)
+        for child in el:
+            visit(child, owner, flags, depth + 1)
+            tail = child.tail
+            if tail:  # a tail is outside the child: the parent's context holds
+                if not tail.isspace():
+                    if not parts:
+                        st[5] = owner
+                        st[6] = flags
+                    append_part(tail)
+                    n = len(tail)
+                    st[1] += n
+                    if flags & _BOLD:
+                        st[0] += n
+                    if flags & _LINK:
+                        st[2] += n
+                elif parts:
+                    append_part(tail)
+        if is_block:
+            if parts or st[3]:
+                flush()
+            end = len(out)
+            if end > start:
+                span_out.append(Span(el, start, end, depth))
+
+    visit(root, root, 0, 0)
+    if parts or st[3]:
+        flush()
+    return out
+
+
+_S_HIDDEN, _S_CENTER, _S_ALIGN, _S_BOLD = 1, 2, 4, 8
+_STYLE_MEMO: dict[str, int] = {}
+
+
+def _style_flags(style: str) -> int:
+    """What an inline style says about visibility, alignment and weight (memoised: styles repeat)."""
+    hit = _STYLE_MEMO.get(style)
+    if hit is None:
+        hit = (
+            (_S_HIDDEN if _HIDDEN_STYLE.search(style) else 0)
+            | (_S_CENTER if _CENTER_STYLE.search(style) else 0)
+            | (_S_ALIGN if "text-align" in style else 0)
+            | (_S_BOLD if _BOLD_STYLE.search(style) else 0)
+        )
+        if len(_STYLE_MEMO) < 4096:
+            _STYLE_MEMO[style] = hit
+    return hit
 
 
 # --- text rules --------------------------------------------------------------------------------

@@ -70,11 +70,21 @@ def _matches(el: etree._Element, cls: str | None, ident: str | None) -> bool:
     return True
 
 
+@lru_cache(maxsize=256)
+def _prefilter(tag: str | None, cls: str | None, ident: str | None) -> etree.XPath:
+    test = f"contains(@class, '{cls}')" if cls is not None else f"@id = '{ident}'"
+    return etree.XPath(f".//{tag or '*'}[{test}]")
+
+
 def _first_simple(
     root: etree._Element, steps: tuple[tuple[str | None, str | None, str | None], ...]
 ) -> etree._Element | None:
     (tag, cls, ident), rest = steps[0], steps[1:]
-    for el in root.iter(tag) if tag else root.iter():
+    if cls is not None or ident is not None:
+        candidates = _prefilter(tag, cls, ident)(root)  # substring test in C, exact check below
+    else:
+        candidates = root.iter(tag) if tag else root.iter()
+    for el in candidates:
         if el is root or not isinstance(el.tag, str) or not _matches(el, cls, ident):
             continue
         if not rest:
