@@ -158,8 +158,15 @@ class Daemon:
             # Same schedule as stored: keep its next run time (this is what "resume" means).
             sched.modify_job(job_id, misfire_grace_time=max(1, round(schedule.misfire_grace)), coalesce=True,
                              max_instances=1)
+            nxt = job.next_run_time
+            last = self.runs.last(job_id) if self.runs is not None else None
+            if job_id == "crawl" and last is not None and last.status == "interrupted":
+                # The previous daemon stopped mid-crawl: finish the job now rather than in an interval.
+                nxt = datetime.now(UTC)
+                sched.modify_job(job_id, next_run_time=nxt)
+                log.info("crawl: the last crawl was interrupted; crawling again now")
             log.info("%s: resuming stored schedule (%s), next run %s", job_id, schedule.describe(),
-                     _fmt(job.next_run_time))
+                     _fmt(nxt))
             return
         existed = job is not None
         trigger = schedule.trigger()

@@ -58,6 +58,8 @@ def _setup_logging(cfg: Any) -> None:
     # The daemon's one line per run is INFO; -vv (DEBUG) from the group stays as asked.
     if root.level > logging.INFO or root.level == logging.NOTSET:
         root.setLevel(logging.INFO)
+    # Alembic reports every migration step at INFO; the daemon's own lines are what matter.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     if not root.handlers:
         h = logging.StreamHandler()
         h.setFormatter(logging.Formatter(_LOG_FORMAT))

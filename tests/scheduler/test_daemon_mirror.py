@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -12,6 +16,7 @@ from daemonproc import DaemonProc
 
 from chihwatch.mirror import MirrorServer
 from crawler.settings import POLITE_OFF
+from scheduler.daemon import child_pids
 from storage import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,3 +113,114 @@ def test_daemon_picks_up_a_new_installment_and_writes_the_report(
     crawl_lines = [ln for ln in out.splitlines() if "scheduler.daemon: crawl #" in ln]
     assert crawl_lines and all("fetched=" in ln and "new_installments=" in ln for ln in crawl_lines)
     assert any("new_installments=1" in ln for ln in crawl_lines)
+
+
+class Hang:
+    """A mirror fault: the request hangs until released (or 30 s), then gets a 503."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.hit = threading.Event()
+
+    def __call__(self, handler: BaseHTTPRequestHandler, server: MirrorServer) -> tuple[int, int]:
+        self.hit.set()
+        self.release.wait(30)
+        try:
+            handler.send_response(503)
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+        except OSError:  # the crawler is gone
+            pass
+        return 503, 0
+
+
+def _article(path: str) -> bool:
+    return path.endswith(".html") and "/20" in path  # dated article paths, not list pages
+
+
+class AfterNArticles:
+    """A fault predicate: article requests after the first `n` (so a crawl stores some, then hangs)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.seen = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, path: str) -> bool:
+        if not _article(path):
+            return False
+        with self._lock:
+            self.seen += 1
+            return self.seen > self.n
+
+
+def _installment_keys(db_url: str) -> list[tuple[int, int]]:
+    store = open_store(db_url)
+    try:
+        return sorted((i["year"], i["installment"]) for i in store.list_installments())
+    finally:
+        if hasattr(store, "close"):
+            store.close()
+
+
+def test_sigterm_mid_crawl_leaves_a_consistent_database(
+    db_url: str, mirror: MirrorServer, daemon_env: dict[str, str], start_daemon: Start,
+    tmp_path: Path,
+) -> None:
+    hang = Hang()
+    mirror.faults.append((AfterNArticles(3), hang))
+    cfg = mirror_config(tmp_path / "daemon.toml", mirror, crawl="1h", report="1h",
+                        report_dir=tmp_path / "reports")
+    d = start_daemon(["daemon", "--db", db_url, "--config", str(cfg)], daemon_env)
+    try:
+        assert hang.hit.wait(60), d.text()
+        time.sleep(0.5)  # let the other article responses reach the store meanwhile
+        t0 = time.monotonic()
+        assert d.stop() == 0, d.text()
+        assert time.monotonic() - t0 < 8
+    finally:
+        hang.release.set()
+    out = d.text()
+    assert "crawl #1 interrupted" in out
+    assert not child_pids(d.pid)
+    partial = _installment_keys(db_url)
+    assert len(partial) == len(set(partial))
+
+    # A restart without the fault completes the crawl: nothing lost, nothing twice.
+    mirror.faults.clear()
+    d2 = start_daemon(["daemon", "--db", db_url, "--config", str(cfg)], daemon_env)
+    d2.wait_for("crawl #2 ok", timeout=60)
+    assert d2.stop() == 0
+    full = _installment_keys(db_url)
+    assert len(full) == len(set(full)) and set(partial) <= set(full)
+    fresh = f"sqlite:///{tmp_path / 'reference.db'}"
+    from crawler.run import crawl_in_subprocess
+
+    crawl_in_subprocess(fresh, [f"{mirror.url}/html/hotnews/yaowen/",
+                                f"{mirror.url}/yaowen/node_479.html"],
+                        timeout=60, settings=POLITE_OFF, progress=lambda line: None)
+    assert full == _installment_keys(fresh)  # same as one uninterrupted crawl
+
+
+def test_killed_real_crawl_child_does_not_stop_the_daemon(
+    sqlite_url: str, mirror: MirrorServer, daemon_env: dict[str, str], start_daemon: Start,
+    tmp_path: Path,
+) -> None:
+    hang = Hang()
+    mirror.faults.append((_article, hang))
+    cfg = mirror_config(tmp_path / "daemon.toml", mirror, crawl="2s", report="1h",
+                        report_dir=tmp_path / "reports")
+    d = start_daemon(["daemon", "--db", sqlite_url, "--config", str(cfg)], daemon_env)
+    try:
+        assert hang.hit.wait(60), d.text()
+        (child,) = child_pids(d.pid)
+        os.kill(child, signal.SIGKILL)
+        out = d.wait_for("crawl #1 failed")
+        assert "killed by signal 9" in out
+    finally:
+        mirror.faults.clear()
+        hang.release.set()
+    d.wait_for("crawl #2 ok", timeout=60)
+    assert d.proc.poll() is None
+    assert len(_installment_keys(sqlite_url)) >= 5
+    assert d.stop() == 0
