@@ -60,6 +60,7 @@ class LoggedRequest:
     status: int
     bytes: int  # body bytes sent
     state: str
+    header_bytes: int = 0  # status line and headers sent
     at: float = field(default_factory=time.time)
 
     @property
@@ -309,6 +310,7 @@ def _make_handler(server: MirrorServer) -> type[BaseHTTPRequestHandler]:
                     status=status,
                     bytes=nbytes,
                     state=self._state,
+                    header_bytes=sum(len(b) for b in getattr(self, "_headers_buffer", ())) + 2,
                 )
             )
 
