@@ -219,68 +219,77 @@ class Store:
             if last != sha:
                 article, parse_error = self._try_parse(body, url, hdrs)
 
-        with self._write() as s:
-            page = s.scalar(select(Page).where(Page.url == url))
-            if page is None:
-                page = Page(url=url, first_seen=at)
-                s.add(page)
-                s.flush()
-            blob_new = False
-            if sha is not None and body is not None:
-                blob_new = self._put_blob(s, sha, body)
-            fetch = Fetch(
-                page_id=page.id,
-                fetched_at=at,
-                status=status,
-                blob_sha=sha,
-                content_type=hdrs.get("content-type"),
-                request_url=request_url if request_url and request_url != url else None,
-                error=error,
-            )
-            s.add(fetch)
-            s.flush()
-            if page.last_fetched is None or at >= page.last_fetched:
-                page.last_fetched = at
-                page.status = status
-            outcome = _Outcome()
-            if sha is not None:
-                page.last_blob_sha = sha
-                page.etag = hdrs.get("etag")
-                page.last_modified = hdrs.get("last-modified")
-                if article is not None:
-                    outcome = self._apply_article(s, page, article, at, "site", fetch.id)
-                elif parse_error is not None:
-                    outcome = self._record_parse_error(s, page, parse_error, at, fetch.id)
-                elif page.installment_id is not None:
-                    inst = s.get(Installment, page.installment_id)
-                    if inst is not None:
-                        inst.last_seen = max(inst.last_seen, at)
-                        outcome = _Outcome(installment=(inst.series, inst.year, inst.number))
-            elif error is None and status >= 400 and page.installment_id is not None:
-                inst = s.get(Installment, page.installment_id)
-                s.add(
-                    Event(
-                        kind="availability",
-                        at=at,
-                        page_id=page.id,
-                        fetch_id=fetch.id,
-                        installment_id=page.installment_id,
-                        status=status,
-                        reason=f"HTTP {status}",
-                        title=inst.title if inst else None,
-                    )
+        def write() -> IngestResult:
+            with self._write() as s:
+                page = s.scalar(select(Page).where(Page.url == url))
+                if page is None:
+                    page = Page(url=url, first_seen=at)
+                    s.add(page)
+                    s.flush()
+                blob_new = False
+                if sha is not None and body is not None:
+                    blob_new = self._put_blob(s, sha, body)
+                fetch = Fetch(
+                    page_id=page.id,
+                    fetched_at=at,
+                    status=status,
+                    blob_sha=sha,
+                    content_type=hdrs.get("content-type"),
+                    request_url=request_url if request_url and request_url != url else None,
+                    error=error,
                 )
-            return IngestResult(
-                url=url,
-                fetch_id=fetch.id,
-                status=status,
-                blob_new=blob_new,
-                installment=outcome.installment,
-                installment_new=outcome.installment_new,
-                revision_new=outcome.revision_new,
-                suspect=outcome.suspect,
-                error=error or parse_error,
-            )
+                s.add(fetch)
+                s.flush()
+                if page.last_fetched is None or at >= page.last_fetched:
+                    page.last_fetched = at
+                    page.status = status
+                outcome = _Outcome()
+                if sha is not None:
+                    page.last_blob_sha = sha
+                    page.etag = hdrs.get("etag")
+                    page.last_modified = hdrs.get("last-modified")
+                    if article is not None:
+                        outcome = self._apply_article(s, page, article, at, "site", fetch.id)
+                    elif parse_error is not None:
+                        outcome = self._record_parse_error(s, page, parse_error, at, fetch.id)
+                    elif page.installment_id is not None:
+                        inst = s.get(Installment, page.installment_id)
+                        if inst is not None:
+                            inst.last_seen = max(inst.last_seen, at)
+                            outcome = _Outcome(installment=(inst.series, inst.year, inst.number))
+                elif error is None and status >= 400 and page.installment_id is not None:
+                    inst = s.get(Installment, page.installment_id)
+                    s.add(
+                        Event(
+                            kind="availability",
+                            at=at,
+                            page_id=page.id,
+                            fetch_id=fetch.id,
+                            installment_id=page.installment_id,
+                            status=status,
+                            reason=f"HTTP {status}",
+                            title=inst.title if inst else None,
+                        )
+                    )
+                return IngestResult(
+                    url=url,
+                    fetch_id=fetch.id,
+                    status=status,
+                    blob_new=blob_new,
+                    installment=outcome.installment,
+                    installment_new=outcome.installment_new,
+                    revision_new=outcome.revision_new,
+                    suspect=outcome.suspect,
+                    error=error or parse_error,
+                )
+
+        try:
+            return write()
+        except sa_exc.IntegrityError:
+            # Another process inserted the same page or blob between our read and our insert
+            # (PostgreSQL; SQLite writers are serialised): the retry finds the row and uses it.
+            log.info("retrying the write of %s after a concurrent insert", url)
+            return write()
 
     def _try_parse(
         self, body: bytes, url: str, headers: Mapping[str, str]

@@ -316,3 +316,16 @@ def test_zone_aliases_fold_to_the_gazetteer_name(store: Store) -> None:
     assert (shown["name"], shown["heading"]) == ("天津高新区", "天津滨海高新区")
     res = rec(store, page(article(zones={"天津高新区": KUNMING})), at=T0 + timedelta(days=1))
     assert not res.revision_new
+
+
+def test_concurrent_writers_of_one_new_page(store: Store) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = page(article(zones={"威海高新区": WEIHAI}))
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda k: rec(store, body, at=T0 + timedelta(minutes=k)), range(8)))
+    assert sum(r.blob_new for r in results) == 1
+    assert sum(r.installment_new for r in results) == 1
+    assert sum(r.revision_new for r in results) == 1
+    assert (count(store, Page), count(store, Blob), count(store, Fetch)) == (1, 1, 8)
+    assert (count(store, Installment), count(store, Revision)) == (1, 1)
