@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from datetime import datetime
@@ -10,8 +11,11 @@ from typing import Any
 import lxml.etree as etree
 import lxml.html
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import reports
+import reports.model
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ZONES = [
@@ -292,3 +296,52 @@ def test_html_at_a_glance_table_links_to_each_installment(sample: dict[str, Any]
     new = [z.text for z in rows[1].find_class("z") if "new" in z.get("class").split()]
     assert new == ["苏州工业园区", "宁波高新区"]
     assert "3 处变化：西安高新区、导语及其他" in rows[2].text_content()
+
+
+_PIECES = list("<>&\"'/=;`*_[]|\\ \n\t\x00\x0b\x1f\ufffe国家高新区增长5%") + [
+    "<script>",
+    "</script>",
+    "<img src=x onerror=",
+    "]]>",
+    "<!--",
+    "&amp;",
+    "javascript:",
+]
+# Page text built from the pieces that break markup when they are not escaped.
+_HOSTILE_TEXT = st.lists(st.sampled_from(_PIECES), max_size=20).map("".join)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(title=_HOSTILE_TEXT, para=_HOSTILE_TEXT, before=_HOSTILE_TEXT, after=_HOSTILE_TEXT)
+def test_any_page_text_stays_text(
+    sample: dict[str, Any], title: str, para: str, before: str, after: str
+) -> None:
+    """Whatever a page holds, the HTML gains no element from it and the Atom stays well-formed."""
+    data = copy.deepcopy(sample)
+    data["new_installments"][0]["title"] = title
+    data["new_installments"][0]["sections"][-1]["paragraphs"] = [para]
+    data["revisions"][0]["changes"] = [
+        {
+            "zone": title,
+            "kind": "changed",
+            "before": before,
+            "after": after,
+            "inline": [["-", before], ["+", after]],
+        }
+    ]
+    doc = lxml.html.fromstring(reports.render(data, "html"))
+    assert not list(doc.iter("script", "img", "iframe"))
+    assert all(not a.lower().startswith("on") for el in doc.iter() for a in el.attrib)
+    clean = reports.model.strip_xml_invalid(para)
+    if clean.strip() and "\r" not in clean:
+        assert " ".join(clean.split()) in " ".join(doc.text_content().split())
+    root = etree.fromstring(reports.render(data, "atom").encode("utf-8"))
+    for entry in root.iter(f"{ATOM}entry"):
+        frag = lxml.html.fragment_fromstring(
+            entry.findtext(f"{ATOM}content") or "", create_parent="div"
+        )
+        assert not list(frag.iter("script", "img", "iframe"))
+    md = reports.render(data, "md")
+    assert re.findall(r"(?<!\\)<(?!https?://)", md) == []
