@@ -11,7 +11,7 @@ from typing import Any
 
 import jinja2
 
-from chihwatch.errors import ChihwatchError
+from chihwatch.errors import ChihwatchError, ConfigError
 from reports import model
 from reports.svg import series_chart
 
@@ -190,7 +190,7 @@ def publish(
     fmts = tuple(dict.fromkeys(formats))
     for fmt in fmts:
         if fmt not in FORMATS:
-            raise ValueError(f"unknown report format {fmt!r}")
+            raise ConfigError(f"unknown report format {fmt!r} (choose from {', '.join(FORMATS)})")
     data = store.report_data(since, until)
     resolved = [t if not isinstance(t, Mapping) else target_from_config(t) for t in targets]
     delivered: list[str] = []

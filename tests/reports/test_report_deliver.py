@@ -436,3 +436,18 @@ def test_smtp_starttls_verifies_the_server(sample: dict[str, Any], tmp_path: Pat
         controller.stop()
     assert where == ["mailto:a@example.test"]
     assert inbox.logins == [USER] and len(inbox.messages) == 1
+
+
+def test_unknown_format_in_publish_is_a_config_error(
+    sample: dict[str, Any], tmp_path: Path
+) -> None:
+    store = SampleStore(sample)
+    with pytest.raises(ConfigError, match="unknown report format 'pdf'"):
+        reports.publish(
+            store,
+            SINCE,
+            UNTIL,
+            formats=["html", "pdf"],
+            targets=[{"type": "directory", "path": str(tmp_path)}],
+        )
+    assert store.calls == [] and list(tmp_path.iterdir()) == []
