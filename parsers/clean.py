@@ -24,9 +24,9 @@ BLOCK_TAGS = frozenset(
 # Never text of an article: code, embedded objects, forms, figure captions, page furniture.
 SKIP_TAGS = frozenset(
     "script style noscript iframe frame frameset object embed applet svg canvas template head title "
-    "meta link base button input select option textarea form figcaption video audio map area nav "
-    "aside footer header label dialog".split()
-)
+    "meta link base button input select option textarea figcaption video audio map area nav "
+    "aside footer header dialog".split()
+)  # not <form>: ASP.NET pages wrap the whole page, article included, in one
 HEADING_TAGS = frozenset("h1 h2 h3 h4 h5 h6".split())
 BOLD_TAGS = frozenset(("strong", "b"))
 
@@ -35,10 +35,10 @@ BOLD_TAGS = frozenset(("strong", "b"))
 _CHROME_TOKENS = frozenset(
     """share sharebar bdshare bshare social jiathis rank ranking paihang recommend tuijian editorrec
     related relate xiangguan qrcode qr erweima ewm copyright banquan disclaimer statement mianze
-    breadcrumb breadcrumbs crumb crumbs position location weizhi nav navbar menu sidebar side
-    comment comments pinglun footer foot ad ads advert advertisement banner tags pagination pager
-    print toolbar source addtime pubtime hidden sr-only""".split()
-)
+    breadcrumb breadcrumbs crumb crumbs weizhi nav navbar menu sidebar side comment comments
+    pinglun footer foot ad ads advert advertisement banner tags pagination pager toolbar source
+    addtime pubtime""".split()
+)  # not utility-class words (hidden, position, print...): `overflow-hidden` may wrap an article
 _TOKEN_SPLIT = re.compile(r"[\s_-]+")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _CENTER_STYLE = re.compile(r"text-align\s*:\s*center", re.IGNORECASE)

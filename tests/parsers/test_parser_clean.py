@@ -114,3 +114,12 @@ def test_inline_markup_stays_inside_its_paragraph() -> None:
 def test_norm_text_collapses_every_whitespace_kind() -> None:
     assert norm_text("\u3000\u00a0 甲  乙\u00a0\u00a0丙\n丁 \u3000") == "甲 乙 丙 丁"
     assert norm_text("") == ""
+
+
+def test_whole_page_in_a_form_and_utility_classes_are_not_chrome() -> None:
+    # ASP.NET pages wrap everything in <form>; CSS frameworks put words like "hidden" and
+    # "position" in class names of the very container that holds the article.
+    page = new_page(_body_with(""), title=ARTICLE).replace("<body>", '<body><form id="form1" method="post">')
+    page = page.replace('class="art-body"', 'class="art-body overflow-hidden position-relative print-area"')
+    article = parse(page.replace("</body>", "</form></body>").encode("utf-8"))
+    assert article.intro == (INTRO, P1, P3)
