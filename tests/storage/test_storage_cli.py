@@ -189,3 +189,23 @@ def test_default_database_is_created_in_data_dir(capsys: pytest.CaptureFixture[s
     code, out, _ = run(capsys, "list", "--json")
     assert code == 0 and json.loads(out) == []
     assert (data_dir() / "chihwatch.db").is_file()
+
+
+def test_show_and_reparse_text(sqlite_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    seed(sqlite_url)
+    code, out, _ = run(capsys, "--db", sqlite_url, "show", URL)
+    assert code == 0
+    assert "昆明高新区" in out and "revision 2 of 2" in out and "固定资产投资增长6%" in out
+    # `reparse` with the real parser over JSON "pages": every one fails to parse, nothing changes.
+    code, out, _ = run(capsys, "--db", sqlite_url, "reparse", "--json")
+    assert code == 0 and json.loads(out) == {
+        "pages": 1,
+        "parsed": 0,
+        "unchanged": 0,
+        "new_revisions": 0,
+        "new_installments": 0,
+        "suspects": 0,
+        "errors": 1,
+    }
+    code, out, _ = run(capsys, "--db", sqlite_url, "list", "--json")
+    assert json.loads(out)[0]["revisions"] == 2
