@@ -41,14 +41,24 @@ _current: Daemon | None = None
 
 def crawl_job() -> None:
     """APScheduler entry point (stored by reference in the job store)."""
-    if _current is not None:
-        _current.run_crawl()
+    _guarded("crawl", lambda d: d.run_crawl())
 
 
 def report_job() -> None:
     """APScheduler entry point (stored by reference in the job store)."""
-    if _current is not None:
-        _current.run_report()
+    _guarded("report", lambda d: d.run_report())
+
+
+def _guarded(name: str, run: Callable[[Daemon], None]) -> None:
+    # The job's own failures are recorded by the job; this catches the database being unreachable
+    # for the run record itself, as one line instead of APScheduler's traceback.
+    if _current is None:
+        return
+    try:
+        run(_current)
+    except Exception as exc:
+        log.error("%s job could not run: %s: %s (next run will retry)", name, type(exc).__name__,
+                  _one_line(exc))
 
 
 class Daemon:
