@@ -84,6 +84,7 @@ class Block(NamedTuple):
     has_img: bool = False
     after_img: bool = False  # follows an image-only paragraph (a caption candidate)
     punct: int = 0  # punctuation marks in text
+    item: etree._Element | None = None  # nearest <li>/<dd>/<dt>: teaser lists are told apart by it
 
     @property
     def link_density(self) -> float:
@@ -109,6 +110,7 @@ def count_punct(text: str) -> int:
 
 
 _BOLD, _LINK, _CENTER, _HEAD = 1, 2, 4, 8
+_ITEM_TAGS = frozenset(("li", "dd", "dt"))
 # Inline tags whose class never marks chrome on the pages we know (links are the most numerous
 # elements of a page; skipping their class/id lookups is a measurable share of the walk).
 _NO_CLASS_CHECK = frozenset("a i em strong b font u sup sub small big".split())
@@ -127,8 +129,9 @@ def walk(root: etree._Element, *, skip_chrome: bool = True, spans: list[Span] | 
     out: list[Block] = []
     span_out: list[Span] = spans if spans is not None else []
     parts: list[str] = []
-    # st: [bold chars, total chars, link chars, img seen, after an image-only paragraph, owner, flags]
-    st: list = [0, 0, 0, False, False, root, 0]
+    # st: [bold chars, total chars, link chars, img seen, after an image-only paragraph, owner,
+    #      flags, enclosing list item]
+    st: list = [0, 0, 0, False, False, root, 0, None]
     append_part = parts.append
     append_block = out.append
     findall = _PUNCT_RE.findall
@@ -143,7 +146,7 @@ def walk(root: etree._Element, *, skip_chrome: bool = True, spans: list[Span] | 
                 append_block(
                     Block(
                         text, owner, owner.tag, total > 0 and st[0] >= total, bool(flags & _CENTER),
-                        bool(flags & _HEAD), st[2], st[3], st[4], len(findall(text)),
+                        bool(flags & _HEAD), st[2], st[3], st[4], len(findall(text)), st[7],
                     )
                 )
                 st[4] = False
@@ -196,6 +199,9 @@ def walk(root: etree._Element, *, skip_chrome: bool = True, spans: list[Span] | 
             st[5] = owner
             st[6] = flags
             start = len(out)
+            if tag in _ITEM_TAGS:
+                outer_item = st[7]
+                st[7] = el
         if tag in BOLD_TAGS or sflags & _S_BOLD:
             flags |= _BOLD
         elif tag == "a":
@@ -235,6 +241,8 @@ def walk(root: etree._Element, *, skip_chrome: bool = True, spans: list[Span] | 
         if is_block:
             if parts or st[3]:
                 flush()
+            if tag in _ITEM_TAGS:
+                st[7] = outer_item
             end = len(out)
             if end > start:
                 span_out.append(Span(el, start, end, depth))

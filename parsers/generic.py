@@ -65,13 +65,16 @@ def extract(blocks: list[Block], spans: list[Span]) -> Extraction | None:
     """Pick the content node among the block elements of the walk; None if nothing scores."""
     if not blocks:
         return None
+    # Teaser lists (sidebars, "related" boxes, list pages): a list item holding a link title makes
+    # every block of that item chrome, however well punctuated its summary is.
+    teasers = {b.item for b in blocks if b.item is not None and b.link_chars * 2 > len(b.text)}
     prefix = [0.0]
     good_prefix = [0]
     positive = 0.0
     acc = 0.0
     good = 0
     for block in blocks:
-        s = block_score(block)
+        s = -float(len(block.text)) if block.item is not None and block.item in teasers else block_score(block)
         if s > 0:
             positive += s
             good += 1

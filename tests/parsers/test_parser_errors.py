@@ -122,3 +122,16 @@ def test_damaged_pages_only_raise_parse_errors(page: bytes, start: int, length: 
         parse(page[:i] + junk + page[j:])
     except ParseError:
         pass
+
+
+def test_sidebar_teasers_with_summaries_stay_out_of_the_body() -> None:
+    # Summaries are punctuated prose; only their list items' link titles betray them as chrome.
+    teasers = "".join(
+        f'<li><a href="/n{i}.html">高新区新闻标题第{i}条</a><p>这是第{i}条新闻的摘要，介绍了某高新区近期的工作进展，'
+        "包括招商引资、项目建设和科技创新等方面的情况。</p></li>"
+        for i in range(6)
+    )
+    page = new_page(series_body()).replace('<div class="col-r">', f'<div class="col-z"><ul>{teasers}</ul></div><div class="col-r">')
+    article = parse(page.encode("utf-8"))
+    assert "摘要" not in article.body_text
+    assert [z.name for z in article.zones] == ["威海高新区", "天津高新区"]
