@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from lxml import etree
@@ -158,7 +158,7 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
         source = source or read_labelled(window, "来源")
         author = author or read_labelled(window, "作者")
         if published is None:
-            published = _published_fallback(doc, window, url)
+            published = _published_fallback(doc, window, url, lambda: _text_before(found.title_el))
     editor = found.cleaned.editor or _editor_after(found.after)
     if editor is None:
         m = _EDITOR_ANYWHERE_RE.search(_raw_text(doc.find("body")))
@@ -314,6 +314,26 @@ def _byline_window(doc: etree._Element, title_el: etree._Element | None, title: 
     return text[start : start + BYLINE_WINDOW]
 
 
+def _text_before(title_el: etree._Element | None, limit: int = 200) -> str:
+    """Page text right before the title element (some designs put the date above the title)."""
+    if title_el is None:
+        return ""
+    parts: list[str] = []
+    n = 0
+    node: etree._Element | None = title_el
+    while node is not None and n < limit and node.tag != "body":
+        for sib in node.itersiblings(preceding=True):
+            if not isinstance(sib.tag, str):
+                continue
+            t = _raw_text(sib, tail=True)[-limit:]
+            parts.append(t)
+            n += len(t)
+            if n >= limit:
+                break
+        node = node.getparent()
+    return collapse_all(" ".join(reversed(parts)))[-limit:]
+
+
 def _metas(doc: etree._Element) -> dict[str, str]:
     """<meta> name/property/itemprop (lower-cased) -> content, first occurrence wins."""
     head = doc.find("head")
@@ -329,8 +349,10 @@ def _metas(doc: etree._Element) -> dict[str, str]:
     return out
 
 
-def _published_fallback(doc: etree._Element, window: str, url: str | None) -> str | None:
-    """Publication time from <meta>/<time>, the byline after the title, or the URL's date."""
+def _published_fallback(
+    doc: etree._Element, window: str, url: str | None, before: Callable[[], str] | None = None
+) -> str | None:
+    """Publication time from <meta>/<time>, the text after (else before) the title, the URL's date."""
     metas = _metas(doc)
     times = [metas[k] for k in _META_TIME_KEYS if k in metas]
     times += [str(v) for v in (el.get("datetime") for el in doc.iter("time")) if v]
@@ -339,6 +361,11 @@ def _published_fallback(doc: etree._Element, window: str, url: str | None) -> st
         if got:
             return got
     got = find_datetime([window])
+    if got and "T" in got:
+        return got
+    earlier = find_datetime([before()]) if before is not None else None
+    if earlier and ("T" in earlier or not got):
+        return earlier
     if got:
         return got
     if url:

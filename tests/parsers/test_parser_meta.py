@@ -96,3 +96,20 @@ def test_read_labelled_stops_at_the_next_label() -> None:
 def test_clean_title_drops_site_suffix_only() -> None:
     assert clean_title("国家高新区密集部署\u00a02024年这样干！⑤_中国高新网") == "国家高新区密集部署 2024年这样干！⑤"
     assert clean_title("园区“十四五”-新篇章 - 中国高新网 - 要闻") == "园区“十四五”-新篇章"
+
+
+def test_time_above_the_title_is_found() -> None:
+    page = new_page(series_body(), byline="<span>来源：中国高新技术产业导报</span>").replace(
+        '<h1 class="art-tit">', '<div class="d">2025-01-17 09:12:33</div><h1 class="art-tit">'
+    )
+    article = parse(page.encode("utf-8"))
+    assert article.published == "2025-01-17T09:12:33+08:00"
+    assert article.source == "中国高新技术产业导报"
+
+
+def test_time_from_the_url_when_the_page_shows_none() -> None:
+    page = new_page(series_body(), byline="<span>来源：中国高新技术产业导报</span>")
+    article = parse(page.encode("utf-8"), url="http://www.chinahightech.com/yaowen/2025-01/17/content_287543.html")
+    assert article.published == "2025-01-17"
+    assert "no publication time found" not in article.warnings
+    assert parse(page.encode("utf-8")).published is None
