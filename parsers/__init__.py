@@ -77,6 +77,8 @@ def parse(html: bytes, url: str | None = None, headers: Mapping[str, str] | None
     except Exception as exc:  # a parser bug must not take the crawler down: report it as a parse error
         log.exception("unexpected error while parsing %s", url or "<bytes>")
         raise NoArticle(f"could not parse the page ({type(exc).__name__}: {exc})") from exc
+    finally:
+        _local.metas = None  # do not keep the last page's tree alive
 
 
 def _tree(text: str) -> etree._Element:
@@ -140,7 +142,7 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
         warnings.append(f"some bytes could not be decoded as {decoded.encoding}")
 
     found = None
-    hit = match_profile(doc)
+    hit = match_profile(doc, data if decoded.how != "bom" else None)
     if hit is not None:
         profile, body = hit
         found = _with_profile(doc, profile, body)
@@ -336,6 +338,9 @@ def _text_before(title_el: etree._Element | None, limit: int = 200) -> str:
 
 def _metas(doc: etree._Element) -> dict[str, str]:
     """<meta> name/property/itemprop (lower-cased) -> content, first occurrence wins."""
+    cached = _local.__dict__.get("metas")
+    if cached is not None and cached[0] is doc:
+        return cached[1]
     head = doc.find("head")
     out: dict[str, str] = {}
     for el in (head if head is not None else doc).iter("meta"):
@@ -346,6 +351,7 @@ def _metas(doc: etree._Element) -> dict[str, str]:
             key = el.get(attr)
             if key:
                 out.setdefault(key.strip().lower(), content)
+    _local.metas = (doc, out)  # title and time both ask; one parse at a time per thread
     return out
 
 

@@ -116,6 +116,10 @@ _ZONES, _LOOKUP = _build()
 ZONES: Mapping[str, ZoneEntry] = MappingProxyType(_ZONES)
 
 
+# A zone name never ends a sentence: a cheap gate before the regexes of strip_heading.
+_SENTENCE_END = frozenset("。；，！？”…、")
+
+
 def strip_heading(text: str) -> str:
     """A heading's text without padding, inner spaces and decorations such as 【】 or a colon."""
     return _SPACE_RE.sub("", _DECOR_RE.sub("", text.strip()))
@@ -123,7 +127,7 @@ def strip_heading(text: str) -> str:
 
 def canonical_zone(text: str) -> str | None:
     """Canonical zone name for a heading or alias (天津滨海高新区 -> 天津高新区), None if not a zone."""
-    if not text or len(text) > 40:
+    if not text or len(text) > 40 or text[-1] in _SENTENCE_END:
         return None
     key = strip_heading(text)
     hit = _LOOKUP.get(key)

@@ -24,6 +24,9 @@ class Profile:
     published: str | None = None
     source: str | None = None  # the byline holding 来源：/作者：
     url_hint: str | None = None  # substring of URLs usually of this template (for docs/logging only)
+    # Byte strings every page of the template contains (class names): when one is missing from the
+    # raw bytes the profile cannot match, and the tree is not searched at all.
+    markers: tuple[bytes, ...] = ()
     min_body_chars: int = 80  # below this the profile's body "looks wrong": fall back to generic
     _xpaths: dict[str, etree.XPath] = field(default_factory=dict, compare=False, repr=False)
 
@@ -104,13 +107,16 @@ PROFILES: tuple[Profile, ...] = (
         published="div.addtime",
         source="div.source",
         url_hint="/html/hotnews/",
+        markers=(b"title_nr", b"content"),
     ),
 )
 
 
-def match_profile(doc: etree._Element) -> tuple[Profile, etree._Element] | None:
+def match_profile(doc: etree._Element, raw: bytes | None = None) -> tuple[Profile, etree._Element] | None:
     """The first profile whose title and body selectors both match, with its body element."""
     for profile in PROFILES:
+        if raw is not None and not all(m in raw for m in profile.markers):
+            continue
         body = profile.first(doc, "body")
         if body is not None and profile.first(doc, "title") is not None:
             return profile, body
