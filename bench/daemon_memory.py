@@ -63,8 +63,13 @@ def start_daemon(cfg: Path, log: Path, home: Path) -> subprocess.Popen[bytes]:
     env = dict(os.environ, CHIHWATCH_HOME=str(home))
     env.pop("CHIHWATCH_DB", None)
     with open(log, "ab") as f:
-        return subprocess.Popen([sys.executable, "-m", "chihwatch", "daemon", "--config", str(cfg)],
-                                cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "chihwatch", "daemon", "--config", str(cfg)],
+            cwd=ROOT,
+            env=env,
+            stdout=f,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def stop_daemon(p: subprocess.Popen[bytes]) -> int:
@@ -85,11 +90,16 @@ def crawl_runs(engine: sa.Engine) -> list[tuple[str, float]]:
         runs = RunLog(engine).recent(100000)
     except sa.exc.OperationalError:  # the table does not exist yet
         return []
-    return [(r.status, (r.finished - r.started).total_seconds())
-            for r in reversed(runs) if r.job == "crawl" and r.finished is not None]
+    return [
+        (r.status, (r.finished - r.started).total_seconds())
+        for r in reversed(runs)
+        if r.job == "crawl" and r.finished is not None
+    ]
 
 
-def wait_runs(engine: sa.Engine, n: int, p: subprocess.Popen[bytes], timeout: float) -> list[tuple[str, float]]:
+def wait_runs(
+    engine: sa.Engine, n: int, p: subprocess.Popen[bytes], timeout: float
+) -> list[tuple[str, float]]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         runs = crawl_runs(engine)
@@ -101,7 +111,9 @@ def wait_runs(engine: sa.Engine, n: int, p: subprocess.Popen[bytes], timeout: fl
     raise RuntimeError(f"only {len(crawl_runs(engine))} of {n} crawl runs within {timeout:.0f}s")
 
 
-def memory_run(mirror: MirrorServer, work: Path, cycles: int, checkpoints: list[int]) -> dict[int, int]:
+def memory_run(
+    mirror: MirrorServer, work: Path, cycles: int, checkpoints: list[int]
+) -> dict[int, int]:
     db_url = f"sqlite:///{work / 'mem.db'}"
     # Shorter than a crawl: cycles run back to back (max_instances=1 skips the overlapping ticks).
     cfg = write_config(work / "mem.toml", mirror, "0.5s", db_url)
@@ -124,7 +136,9 @@ def memory_run(mirror: MirrorServer, work: Path, cycles: int, checkpoints: list[
     return out
 
 
-def latency_run(mirror: MirrorServer, work: Path, trial: int, interval: float) -> tuple[float, float]:
+def latency_run(
+    mirror: MirrorServer, work: Path, trial: int, interval: float
+) -> tuple[float, float]:
     """One trial: (seconds from publish to stored, mean crawl seconds)."""
     mirror.set_state("state1")
     db_url = f"sqlite:///{work / f'lat{trial}.db'}"
@@ -163,7 +177,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=5)
     args = ap.parse_args()
     random.seed(args.seed)
-    checkpoints = sorted({n for n in (1, 10, args.cycles // 2, args.cycles) if 1 <= n <= args.cycles})
+    checkpoints = sorted(
+        {n for n in (1, 10, args.cycles // 2, args.cycles) if 1 <= n <= args.cycles}
+    )
 
     with tempfile.TemporaryDirectory(prefix="chihwatch-bench-daemon-") as tmp:
         work = Path(tmp)
@@ -185,8 +201,10 @@ def main() -> None:
 
     base = rss[1]
     print()
-    print(f"Daemon resident memory ({args.cycles} cycles in {mem_secs:.0f}s, "
-          f"{mem_secs / args.cycles:.2f}s per cycle)")
+    print(
+        f"Daemon resident memory ({args.cycles} cycles in {mem_secs:.0f}s, "
+        f"{mem_secs / args.cycles:.2f}s per cycle)"
+    )
     print(f"{'after cycles':>14} {'RSS MiB':>9} {'ratio to 1':>11}")
     for n in checkpoints:
         print(f"{n:>14} {rss[n] / 1024:>9.1f} {rss[n] / base:>11.3f}")
@@ -194,10 +212,16 @@ def main() -> None:
     expected = args.interval / 2 + statistics.mean(crawls)
     print(f"New installment -> store at a {args.interval:g}s interval ({args.trials} trials)")
     print(f"{'':>14} {'seconds':>9} {'ratio to interval':>18} {'ratio to expected':>18}")
-    for label, v in (("mean", statistics.mean(lats)), ("median", statistics.median(lats)),
-                     ("max", max(lats)), ("min", min(lats))):
+    for label, v in (
+        ("mean", statistics.mean(lats)),
+        ("median", statistics.median(lats)),
+        ("max", max(lats)),
+        ("min", min(lats)),
+    ):
         print(f"{label:>14} {v:>9.2f} {v / args.interval:>18.2f} {v / expected:>18.2f}")
-    print(f"expected = interval/2 + mean crawl time ({statistics.mean(crawls):.2f}s) = {expected:.2f}s")
+    print(
+        f"expected = interval/2 + mean crawl time ({statistics.mean(crawls):.2f}s) = {expected:.2f}s"
+    )
 
 
 if __name__ == "__main__":

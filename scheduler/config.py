@@ -101,7 +101,9 @@ class DaemonConfig:
     crawl: Schedule = Schedule(interval=6 * 3600.0, misfire_grace=3600.0)
     crawl_timeout: float = 1800.0
     crawl_settings: Mapping[str, Any] = field(default_factory=dict)
-    report: Schedule = Schedule(cron="0 9 * * mon", timezone="Asia/Shanghai", misfire_grace=3 * 86400.0)
+    report: Schedule = Schedule(
+        cron="0 9 * * mon", timezone="Asia/Shanghai", misfire_grace=3 * 86400.0
+    )
     report_enabled: bool = True
     report_period: float = 7 * 86400.0
     report_formats: tuple[str, ...] = ("html", "md")
@@ -160,10 +162,25 @@ def load_config(path: str | Path | None) -> DaemonConfig:
         raise ConfigError(f"{p}: {exc}") from None
 
 
-_TOP_KEYS = {"database", "start_urls", "log_file", "log_max_bytes", "log_backups", "crawl", "report"}
+_TOP_KEYS = {
+    "database",
+    "start_urls",
+    "log_file",
+    "log_max_bytes",
+    "log_backups",
+    "crawl",
+    "report",
+}
 _CRAWL_KEYS = {"interval", "cron", "timezone", "timeout", "misfire_grace", "settings"}
 _REPORT_KEYS = {
-    "enabled", "interval", "cron", "timezone", "misfire_grace", "period", "formats", "targets",
+    "enabled",
+    "interval",
+    "cron",
+    "timezone",
+    "misfire_grace",
+    "period",
+    "formats",
+    "targets",
     "dir",
 }
 
@@ -192,10 +209,12 @@ def config_from_dict(
     if isinstance(formats, str):
         formats = [formats]
     if not isinstance(formats, list) or not formats:
-        raise ConfigError("report.formats: expected a list like [\"html\", \"md\"]")
+        raise ConfigError('report.formats: expected a list like ["html", "md"]')
     for f in formats:
         if f not in REPORT_FORMATS:
-            raise ConfigError(f"report.formats: unknown format {f!r} (use {', '.join(REPORT_FORMATS)})")
+            raise ConfigError(
+                f"report.formats: unknown format {f!r} (use {', '.join(REPORT_FORMATS)})"
+            )
 
     raw_targets = report.get("targets", [])
     if not isinstance(raw_targets, list) or not all(isinstance(t, dict) for t in raw_targets):
@@ -220,11 +239,15 @@ def config_from_dict(
         db_url=_opt_str(data, "database"),
         start_urls=tuple(start_urls),
         crawl=_schedule(crawl, "crawl", defaults.crawl),
-        crawl_timeout=parse_duration(crawl.get("timeout", defaults.crawl_timeout), what="crawl.timeout"),
+        crawl_timeout=parse_duration(
+            crawl.get("timeout", defaults.crawl_timeout), what="crawl.timeout"
+        ),
         crawl_settings=settings,
         report=_schedule(report, "report", defaults.report),
         report_enabled=bool(report.get("enabled", True)),
-        report_period=parse_duration(report.get("period", defaults.report_period), what="report.period"),
+        report_period=parse_duration(
+            report.get("period", defaults.report_period), what="report.period"
+        ),
         report_formats=tuple(formats),
         report_targets=tuple(targets),
         log_file=log_file,
@@ -251,7 +274,9 @@ def _schedule(table: Mapping[str, Any], name: str, default: Schedule) -> Schedul
         ZoneInfo(str(tz))
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"{name}.timezone: unknown time zone {tz!r}") from None
-    grace = parse_duration(table.get("misfire_grace", default.misfire_grace), what=f"{name}.misfire_grace")
+    grace = parse_duration(
+        table.get("misfire_grace", default.misfire_grace), what=f"{name}.misfire_grace"
+    )
     if "interval" in table:
         interval = parse_duration(table["interval"], what=f"{name}.interval")
         return Schedule(interval=interval, timezone=str(tz), misfire_grace=grace)

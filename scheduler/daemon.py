@@ -57,8 +57,12 @@ def _guarded(name: str, run: Callable[[Daemon], None]) -> None:
     try:
         run(_current)
     except Exception as exc:
-        log.error("%s job could not run: %s: %s (next run will retry)", name, type(exc).__name__,
-                  _one_line(exc))
+        log.error(
+            "%s job could not run: %s: %s (next run will retry)",
+            name,
+            type(exc).__name__,
+            _one_line(exc),
+        )
 
 
 class Daemon:
@@ -85,8 +89,11 @@ class Daemon:
         self._install_signals()
         self._lock = lockmod.acquire(self.db_url)
         try:
-            log.info("daemon %s started on %s", self._lock.holder.describe(),
-                     lockmod.safe_url(self.db_url))
+            log.info(
+                "daemon %s started on %s",
+                self._lock.holder.describe(),
+                lockmod.safe_url(self.db_url),
+            )
             self._open()
             _current = self
             if not self._stop.is_set():
@@ -129,7 +136,9 @@ class Daemon:
         self.runs.create()
         stale = self.runs.interrupt_stale()
         if stale:
-            log.warning("%d run(s) were left unfinished by a previous daemon; marked interrupted", stale)
+            log.warning(
+                "%d run(s) were left unfinished by a previous daemon; marked interrupted", stale
+            )
 
     def _start_scheduler(self) -> None:
         from apscheduler.executors.pool import ThreadPoolExecutor
@@ -159,15 +168,20 @@ class Daemon:
             log.info("report job removed (report.enabled = false)")
         sched.resume()
 
-    def _ensure_job(self, job_id: str, func: Callable[[], None], schedule: Schedule,
-                    *, first_run_now: bool) -> None:
+    def _ensure_job(
+        self, job_id: str, func: Callable[[], None], schedule: Schedule, *, first_run_now: bool
+    ) -> None:
         sched = self._scheduler
         name = schedule.describe()
         job = sched.get_job(job_id)
         if job is not None and job.name == name:
             # Same schedule as stored: keep its next run time (this is what "resume" means).
-            sched.modify_job(job_id, misfire_grace_time=max(1, round(schedule.misfire_grace)), coalesce=True,
-                             max_instances=1)
+            sched.modify_job(
+                job_id,
+                misfire_grace_time=max(1, round(schedule.misfire_grace)),
+                coalesce=True,
+                max_instances=1,
+            )
             nxt = job.next_run_time
             last = self.runs.last(job_id) if self.runs is not None else None
             if job_id == "crawl" and last is not None and last.status == "interrupted":
@@ -175,8 +189,12 @@ class Daemon:
                 nxt = datetime.now(UTC)
                 sched.modify_job(job_id, next_run_time=nxt)
                 log.info("crawl: the last crawl was interrupted; crawling again now")
-            log.info("%s: resuming stored schedule (%s), next run %s", job_id, schedule.describe(),
-                     _fmt(nxt))
+            log.info(
+                "%s: resuming stored schedule (%s), next run %s",
+                job_id,
+                schedule.describe(),
+                _fmt(nxt),
+            )
             return
         existed = job is not None
         trigger = schedule.trigger()
@@ -184,22 +202,36 @@ class Daemon:
         if first_run_now and not existed:
             kwargs["next_run_time"] = datetime.now(UTC)
         sched.add_job(
-            func, trigger, id=job_id, name=name, replace_existing=True,
-            misfire_grace_time=max(1, round(schedule.misfire_grace)), coalesce=True, max_instances=1, **kwargs,
+            func,
+            trigger,
+            id=job_id,
+            name=name,
+            replace_existing=True,
+            misfire_grace_time=max(1, round(schedule.misfire_grace)),
+            coalesce=True,
+            max_instances=1,
+            **kwargs,
         )
         # A paused scheduler has not computed next_run_time yet; read it back from the store.
         stored = sched.get_job(job_id)
         nxt = stored.next_run_time if stored is not None else None
-        log.info("%s: %s (%s), next run %s", job_id, "rescheduled" if existed else "scheduled",
-                 schedule.describe(), _fmt(nxt))
+        log.info(
+            "%s: %s (%s), next run %s",
+            job_id,
+            "rescheduled" if existed else "scheduled",
+            schedule.describe(),
+            _fmt(nxt),
+        )
 
     def _check_lock(self) -> None:
         if self._lock is None or self._lock.alive():
             return
         # The PostgreSQL server dropped our session (restart, network): the advisory lock went
         # with it. Take it again, or stop if another daemon got in meanwhile.
-        log.warning("lost the daemon lock connection to %s; taking the lock again",
-                    lockmod.safe_url(self.db_url))
+        log.warning(
+            "lost the daemon lock connection to %s; taking the lock again",
+            lockmod.safe_url(self.db_url),
+        )
         self._lock.release()
         self._lock = None
         try:
@@ -225,7 +257,9 @@ class Daemon:
             time.sleep(0.1)
         if self._scheduler is not None:
             try:
-                self._scheduler.shutdown(wait=True)  # running jobs finish (the crawl just lost its child)
+                self._scheduler.shutdown(
+                    wait=True
+                )  # running jobs finish (the crawl just lost its child)
             except Exception as exc:  # already stopped
                 log.debug("scheduler shutdown: %s", exc)
         if self._store is not None and hasattr(self._store, "close"):
@@ -263,8 +297,13 @@ class Daemon:
             else:
                 kind = "" if isinstance(exc, ChihwatchError) else f"{type(exc).__name__}: "
                 self.runs.finish(run_id, "failed", error=kind + msg)
-                log.error("crawl #%d failed after %.1fs: %s%s (next cycle will retry)",
-                          run_id, secs, kind, msg)
+                log.error(
+                    "crawl #%d failed after %.1fs: %s%s (next cycle will retry)",
+                    run_id,
+                    secs,
+                    kind,
+                    msg,
+                )
             return
         finally:
             self._crawl_running.clear()
@@ -276,14 +315,24 @@ class Daemon:
         figures["error_messages"] = list(figures.get("error_messages") or [])[:20]
         # A child stopped by our SIGTERM may still exit cleanly with what it had done so far.
         status = "interrupted" if self._stopping else "ok"
-        self.runs.finish(run_id, status, figures=figures,
-                         error="; ".join(figures.get("error_messages") or [])[:2000] or None)
+        self.runs.finish(
+            run_id,
+            status,
+            figures=figures,
+            error="; ".join(figures.get("error_messages") or [])[:2000] or None,
+        )
         log.info(
             "crawl #%d %s in %.1fs: fetched=%s not_modified=%s new_installments=%s "
             "new_revisions=%s suspects=%s errors=%s",
-            run_id, status, secs, figures.get("fetched"), figures.get("not_modified"),
-            figures.get("new_installments"), figures.get("new_revisions"),
-            figures.get("suspects"), figures.get("errors"),
+            run_id,
+            status,
+            secs,
+            figures.get("fetched"),
+            figures.get("not_modified"),
+            figures.get("new_installments"),
+            figures.get("new_revisions"),
+            figures.get("suspects"),
+            figures.get("errors"),
         )
 
     def run_report(self) -> None:
@@ -298,22 +347,36 @@ class Daemon:
         try:
             import reports
 
-            where = reports.publish(self._store, since, until, formats=list(cfg.report_formats),
-                                    targets=list(cfg.report_targets))
+            where = reports.publish(
+                self._store,
+                since,
+                until,
+                formats=list(cfg.report_formats),
+                targets=list(cfg.report_targets),
+            )
         except Exception as exc:
             kind = "" if isinstance(exc, ChihwatchError) else f"{type(exc).__name__}: "
             self.runs.finish(run_id, "failed", error=kind + _one_line(exc))
             log.error("report #%d failed: %s%s", run_id, kind, _one_line(exc))
             return
         where = [_redact(str(w)) for w in where]
-        self.runs.finish(run_id, "ok", figures={
-            "since": since.isoformat(timespec="seconds"),
-            "until": until.isoformat(timespec="seconds"),
-            "delivered": where,
-        })
-        log.info("report #%d ok in %.1fs: %s .. %s -> %s", run_id, time.monotonic() - t0,
-                 since.isoformat(timespec="minutes"), until.isoformat(timespec="minutes"),
-                 ", ".join(where) or "no targets")
+        self.runs.finish(
+            run_id,
+            "ok",
+            figures={
+                "since": since.isoformat(timespec="seconds"),
+                "until": until.isoformat(timespec="seconds"),
+                "delivered": where,
+            },
+        )
+        log.info(
+            "report #%d ok in %.1fs: %s .. %s -> %s",
+            run_id,
+            time.monotonic() - t0,
+            since.isoformat(timespec="minutes"),
+            until.isoformat(timespec="minutes"),
+            ", ".join(where) or "no targets",
+        )
 
 
 def _crawl_impl() -> Callable[..., Any]:
@@ -341,7 +404,7 @@ def child_pids(pid: int | None = None) -> list[int]:
         except OSError:
             continue
         # Field 4 (ppid) follows the command name in parentheses, which may itself hold spaces.
-        fields = stat[stat.rfind(b")") + 2:].split()
+        fields = stat[stat.rfind(b")") + 2 :].split()
         if len(fields) > 1 and int(fields[1]) == pid:
             out.append(int(entry))
     return out
@@ -377,7 +440,7 @@ def _exists(pid: int) -> bool:
             stat = f.read()
     except OSError:
         return False
-    return stat[stat.rfind(b")") + 2:][:1] != b"Z"
+    return stat[stat.rfind(b")") + 2 :][:1] != b"Z"
 
 
 def _redact(where: str) -> str:

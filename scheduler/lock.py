@@ -76,8 +76,15 @@ def lock_path_for(db_url: str) -> Path:
 class DaemonLock:
     """A held lock; `release()` or process death frees it."""
 
-    def __init__(self, db_url: str, holder: Holder, *, fd: int | None = None, conn: Any = None,
-                 engine: Any = None) -> None:
+    def __init__(
+        self,
+        db_url: str,
+        holder: Holder,
+        *,
+        fd: int | None = None,
+        conn: Any = None,
+        engine: Any = None,
+    ) -> None:
         self.db_url = db_url
         self.holder = holder
         self._fd = fd
@@ -138,6 +145,7 @@ def current_holder(db_url: str) -> Holder | None:
 
 # -- SQLite: flock on a sidecar file ---------------------------------------------------------
 
+
 def _acquire_sqlite(db_url: str) -> DaemonLock:
     path = lock_path_for(db_url)
     try:
@@ -186,9 +194,13 @@ def _sqlite_holder(db_url: str) -> Holder | None:
 
 # -- PostgreSQL: session advisory lock -------------------------------------------------------
 
+
 def _pg_engine(db_url: str) -> sa.Engine:
-    return sa.create_engine(db_url, poolclass=sa.pool.NullPool,
-                            connect_args={"application_name": "chihwatch daemon lock"})
+    return sa.create_engine(
+        db_url,
+        poolclass=sa.pool.NullPool,
+        connect_args={"application_name": "chihwatch daemon lock"},
+    )
 
 
 def _acquire_pg(db_url: str) -> DaemonLock:
@@ -205,13 +217,17 @@ def _acquire_pg(db_url: str) -> DaemonLock:
         engine.dispose()
         raise AlreadyRunning(_refusal(db_url, holder))
     me = Holder.me()
-    conn.execute(sa.text(
-        f"CREATE TABLE IF NOT EXISTS {HOLDER_TABLE} ("
-        "id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, started TEXT NOT NULL)"
-    ))
+    conn.execute(
+        sa.text(
+            f"CREATE TABLE IF NOT EXISTS {HOLDER_TABLE} ("
+            "id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, started TEXT NOT NULL)"
+        )
+    )
     conn.execute(sa.text(f"DELETE FROM {HOLDER_TABLE}"))
     conn.execute(
-        sa.text(f"INSERT INTO {HOLDER_TABLE} (id, pid, host, started) VALUES (1, :pid, :host, :started)"),
+        sa.text(
+            f"INSERT INTO {HOLDER_TABLE} (id, pid, host, started) VALUES (1, :pid, :host, :started)"
+        ),
         asdict(me),
     )
     return DaemonLock(db_url, me, conn=conn, engine=engine)
@@ -219,17 +235,22 @@ def _acquire_pg(db_url: str) -> DaemonLock:
 
 def _pg_lock_held(conn: sa.Connection) -> bool:
     # pg_locks splits a bigint advisory key into classid (high 32 bits) and objid (low 32 bits).
-    row = conn.execute(sa.text(
-        "SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
-        "WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database() "
-        "AND l.classid = :hi AND l.objid = :lo AND l.objsubid = 1"
-    ), {"hi": PG_LOCK_KEY >> 32, "lo": PG_LOCK_KEY & 0xFFFFFFFF}).first()
+    row = conn.execute(
+        sa.text(
+            "SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+            "WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database() "
+            "AND l.classid = :hi AND l.objid = :lo AND l.objsubid = 1"
+        ),
+        {"hi": PG_LOCK_KEY >> 32, "lo": PG_LOCK_KEY & 0xFFFFFFFF},
+    ).first()
     return row is not None
 
 
 def _pg_read_holder(conn: sa.Connection) -> Holder | None:
     try:
-        row = conn.execute(sa.text(f"SELECT pid, host, started FROM {HOLDER_TABLE} WHERE id = 1")).first()
+        row = conn.execute(
+            sa.text(f"SELECT pid, host, started FROM {HOLDER_TABLE} WHERE id = 1")
+        ).first()
     except sa.exc.ProgrammingError:
         return None
     return Holder(pid=row.pid, host=row.host, started=row.started) if row else None

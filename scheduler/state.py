@@ -92,14 +92,24 @@ class RunLog:
             res = conn.execute(runs.insert().values(job=job, started=_now(), status="running"))
             return int(res.inserted_primary_key[0])
 
-    def finish(self, run_id: int, status: str, figures: dict[str, Any] | None = None,
-               error: str | None = None) -> None:
+    def finish(
+        self,
+        run_id: int,
+        status: str,
+        figures: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
         """Close a run with its outcome."""
         with self.engine.begin() as conn:
             conn.execute(
-                runs.update().where(runs.c.id == run_id).values(
-                    finished=_now(), status=status,
-                    figures=json.dumps(figures, ensure_ascii=False, default=str) if figures else None,
+                runs.update()
+                .where(runs.c.id == run_id)
+                .values(
+                    finished=_now(),
+                    status=status,
+                    figures=json.dumps(figures, ensure_ascii=False, default=str)
+                    if figures
+                    else None,
                     error=error,
                 )
             )
@@ -153,8 +163,12 @@ def stored_jobs(engine: sa.Engine) -> list[dict[str, Any]]:
 
 def _record(row: Any) -> RunRecord:
     return RunRecord(
-        id=row.id, job=row.job, started=_aware(row.started), finished=_aware(row.finished),
-        status=row.status, figures=json.loads(row.figures) if row.figures else None,
+        id=row.id,
+        job=row.job,
+        started=_aware(row.started),
+        finished=_aware(row.finished),
+        status=row.status,
+        figures=json.loads(row.figures) if row.figures else None,
         error=row.error,
     )
 

@@ -27,18 +27,46 @@ def _load(config_path: str | None) -> Any:
 
 
 @click.command("daemon")
-@click.option("--config", "config_path", metavar="FILE", type=click.Path(dir_okay=False),
-              help=f"TOML config file (docs/daemon.md). Env: {CONFIG_ENV}.")
-@click.option("--start-url", "start_urls", multiple=True, metavar="URL",
-              help="Crawl from this URL (repeatable); replaces the config's start_urls.")
-@click.option("--crawl-interval", metavar="DURATION",
-              help="Crawl every DURATION (90s, 30m, 6h); replaces the config's crawl schedule.")
-@click.option("--report-dir", metavar="DIR", type=click.Path(file_okay=False),
-              help="Write the weekly report files into DIR (besides e-mail/webhook targets).")
-@click.option("--db", "db_url", metavar="URL", help="Database URL; overrides --db before the command and the config.")
+@click.option(
+    "--config",
+    "config_path",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help=f"TOML config file (docs/daemon.md). Env: {CONFIG_ENV}.",
+)
+@click.option(
+    "--start-url",
+    "start_urls",
+    multiple=True,
+    metavar="URL",
+    help="Crawl from this URL (repeatable); replaces the config's start_urls.",
+)
+@click.option(
+    "--crawl-interval",
+    metavar="DURATION",
+    help="Crawl every DURATION (90s, 30m, 6h); replaces the config's crawl schedule.",
+)
+@click.option(
+    "--report-dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Write the weekly report files into DIR (besides e-mail/webhook targets).",
+)
+@click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    help="Database URL; overrides --db before the command and the config.",
+)
 @click.pass_context
-def daemon_cmd(ctx: click.Context, config_path: str | None, start_urls: tuple[str, ...],
-               crawl_interval: str | None, report_dir: str | None, db_url: str | None) -> int:
+def daemon_cmd(
+    ctx: click.Context,
+    config_path: str | None,
+    start_urls: tuple[str, ...],
+    crawl_interval: str | None,
+    report_dir: str | None,
+    db_url: str | None,
+) -> int:
     """Run the crawl and weekly report schedule until SIGTERM or Ctrl-C (one daemon per database)."""
     from scheduler.daemon import Daemon
 
@@ -47,8 +75,12 @@ def daemon_cmd(ctx: click.Context, config_path: str | None, start_urls: tuple[st
         if not u.startswith(("http://", "https://")):
             raise ConfigError(f"--start-url: not an http(s) URL: {u!r}")
     group_db = (ctx.obj or {}).get("db_url")
-    cfg = cfg.with_overrides(db_url=db_url or group_db, start_urls=start_urls,
-                             crawl_interval=crawl_interval, report_dir=report_dir)
+    cfg = cfg.with_overrides(
+        db_url=db_url or group_db,
+        start_urls=start_urls,
+        crawl_interval=crawl_interval,
+        report_dir=report_dir,
+    )
     _setup_logging(cfg)
     return Daemon(cfg).run()
 
@@ -69,7 +101,8 @@ def _setup_logging(cfg: Any) -> None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fh = logging.handlers.RotatingFileHandler(
-                path, maxBytes=cfg.log_max_bytes, backupCount=cfg.log_backups, encoding="utf-8")
+                path, maxBytes=cfg.log_max_bytes, backupCount=cfg.log_backups, encoding="utf-8"
+            )
         except OSError as exc:
             raise ConfigError(f"log_file: cannot open {path}: {exc.strerror or exc}") from None
         fh.setFormatter(logging.Formatter(_LOG_FORMAT))
@@ -77,12 +110,19 @@ def _setup_logging(cfg: Any) -> None:
 
 
 @click.command("status")
-@click.option("--config", "config_path", metavar="FILE", type=click.Path(dir_okay=False),
-              help=f"Config file, to find the database. Env: {CONFIG_ENV}.")
+@click.option(
+    "--config",
+    "config_path",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help=f"Config file, to find the database. Env: {CONFIG_ENV}.",
+)
 @click.option("--db", "db_url", metavar="URL", help="Database URL.")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @click.pass_context
-def status_cmd(ctx: click.Context, config_path: str | None, db_url: str | None, as_json: bool) -> None:
+def status_cmd(
+    ctx: click.Context, config_path: str | None, db_url: str | None, as_json: bool
+) -> None:
     """Show the database, the daemon holding it, each job's last and next run, errors and counts."""
     cfg = _load(config_path) if (config_path or os.environ.get(CONFIG_ENV)) else None
     url = resolve_db_url(db_url or (ctx.obj or {}).get("db_url") or (cfg.db_url if cfg else None))
@@ -112,30 +152,35 @@ def collect_status(db_url: str) -> dict[str, Any]:
             have_runs = runs.exists()
             jobs = stored_jobs(engine)
         except sa.exc.SQLAlchemyError as exc:
-            raise DatabaseError(f"cannot read {lockmod.safe_url(db_url)}: {lockmod._first_line(exc)}") from None
+            raise DatabaseError(
+                f"cannot read {lockmod.safe_url(db_url)}: {lockmod._first_line(exc)}"
+            ) from None
         job_rows = []
         names = [j["id"] for j in jobs] or ["crawl", "report"]
         for name in names:
             stored = next((j for j in jobs if j["id"] == name), None)
             last = runs.last(name) if have_runs else None
             failed = runs.last(name, failed=True) if have_runs else None
-            job_rows.append({
-                "id": name,
-                "schedule": (stored or {}).get("name"),
-                "next_run": (stored or {}).get("next_run"),
-                "scheduled": stored is not None,
-                "last_run": last.to_dict() if last else None,
-                "last_error": failed.to_dict() if failed else None,
-                "runs": runs.count(name) if have_runs else 0,
-                "failed_runs": (runs.count(name, "failed") if have_runs else 0),
-            })
+            job_rows.append(
+                {
+                    "id": name,
+                    "schedule": (stored or {}).get("name"),
+                    "next_run": (stored or {}).get("next_run"),
+                    "scheduled": stored is not None,
+                    "last_run": last.to_dict() if last else None,
+                    "last_error": failed.to_dict() if failed else None,
+                    "runs": runs.count(name) if have_runs else 0,
+                    "failed_runs": (runs.count(name, "failed") if have_runs else 0),
+                }
+            )
     finally:
         engine.dispose()
     return {
         "database": lockmod.safe_url(db_url),
         "daemon": (
             {"running": True, "pid": holder.pid, "host": holder.host, "started": holder.started}
-            if holder else {"running": False}
+            if holder
+            else {"running": False}
         ),
         "jobs": job_rows,
         "store": _store_status(db_url),
@@ -167,16 +212,22 @@ def format_status(data: dict[str, Any]) -> str:
     lines.append("jobs:")
     for j in data["jobs"]:
         sched = j["schedule"] or "not scheduled"
-        lines.append(f"  {j['id']:<7} {sched}; next run {j['next_run'] or '-'}; "
-                     f"{j['runs']} runs, {j['failed_runs']} failed")
+        lines.append(
+            f"  {j['id']:<7} {sched}; next run {j['next_run'] or '-'}; "
+            f"{j['runs']} runs, {j['failed_runs']} failed"
+        )
         last = j["last_run"]
         if last:
-            lines.append(f"          last run #{last['id']} {last['started']}: {last['status']}"
-                         f"{_figures(last)}")
+            lines.append(
+                f"          last run #{last['id']} {last['started']}: {last['status']}"
+                f"{_figures(last)}"
+            )
         err = j["last_error"]
         if err:
-            lines.append(f"          last error #{err['id']} {err['started']}: {err['status']}: "
-                         f"{err['error']}")
+            lines.append(
+                f"          last error #{err['id']} {err['started']}: {err['status']}: "
+                f"{err['error']}"
+            )
     store = data.get("store") or {}
     if store:
         lines.append("store:")
@@ -190,7 +241,14 @@ def format_status(data: dict[str, Any]) -> str:
 def _figures(run: dict[str, Any]) -> str:
     f = run.get("figures") or {}
     if run["job"] == "crawl" and f:
-        keys = ("fetched", "not_modified", "new_installments", "new_revisions", "suspects", "errors")
+        keys = (
+            "fetched",
+            "not_modified",
+            "new_installments",
+            "new_revisions",
+            "suspects",
+            "errors",
+        )
         return " (" + " ".join(f"{k}={f.get(k)}" for k in keys if k in f) + ")"
     if run["job"] == "report" and f.get("delivered"):
         return " -> " + ", ".join(f["delivered"])

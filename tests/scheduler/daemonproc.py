@@ -16,7 +16,9 @@ class DaemonProc:
         self.log = log
         self._f = open(log, "ab")  # noqa: SIM115 - closed in wait()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "chihwatch", *args], env=env, stdout=self._f,
+            [sys.executable, "-m", "chihwatch", *args],
+            env=env,
+            stdout=self._f,
             stderr=subprocess.STDOUT,
         )
 
@@ -34,7 +36,9 @@ class DaemonProc:
             if out.count(needle) >= count:
                 return out
             if self.proc.poll() is not None:
-                raise AssertionError(f"daemon exited ({self.proc.returncode}) before {needle!r}:\n{out}")
+                raise AssertionError(
+                    f"daemon exited ({self.proc.returncode}) before {needle!r}:\n{out}"
+                )
             time.sleep(0.05)
         raise AssertionError(f"no {needle!r} within {timeout}s:\n{self.text()}")
 

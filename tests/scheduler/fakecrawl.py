@@ -22,12 +22,17 @@ class Summary(dict):
         return dict(self)
 
 
-def crawl_in_subprocess(db_url: str, start_urls: Sequence[str] | None = None, *,
-                        timeout: float | None = None,
-                        settings: Mapping[str, Any] | None = None) -> Summary:
+def crawl_in_subprocess(
+    db_url: str,
+    start_urls: Sequence[str] | None = None,
+    *,
+    timeout: float | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> Summary:
     sleep = float(os.environ.get("FAKECRAWL_SLEEP", "0"))
-    child = subprocess.Popen([sys.executable, "-c", "import sys, time; time.sleep(float(sys.argv[1]))",
-                              str(sleep)])
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; time.sleep(float(sys.argv[1]))", str(sleep)]
+    )
     pids = os.environ.get("FAKECRAWL_PIDS")
     if pids:
         with open(pids, "a") as f:
@@ -40,5 +45,14 @@ def crawl_in_subprocess(db_url: str, start_urls: Sequence[str] | None = None, *,
         raise ChihwatchError(f"crawl timed out after {timeout:g}s") from None
     if rc != 0:
         raise ChihwatchError(f"crawl child exited with code {rc}")
-    return Summary(fetched=1, not_modified=2, new_installments=0, new_revisions=0, suspects=0,
-                   errors=0, error_messages=[], seconds=sleep, requests=3)
+    return Summary(
+        fetched=1,
+        not_modified=2,
+        new_installments=0,
+        new_revisions=0,
+        suspects=0,
+        errors=0,
+        error_messages=[],
+        seconds=sleep,
+        requests=3,
+    )

@@ -10,8 +10,9 @@ import pytest
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "chihwatch", *args], capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "chihwatch", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_help_lists_every_flag() -> None:

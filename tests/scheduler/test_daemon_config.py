@@ -12,8 +12,17 @@ from scheduler.config import DaemonConfig, format_duration, load_config, parse_d
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("90s", 90), ("30m", 1800), ("6h", 21600), ("1d", 86400), ("1h30m", 5400), ("45", 45),
-     (" 2 m ", 120), ("0.5s", 0.5), (10, 10)],
+    [
+        ("90s", 90),
+        ("30m", 1800),
+        ("6h", 21600),
+        ("1d", 86400),
+        ("1h30m", 5400),
+        ("45", 45),
+        (" 2 m ", 120),
+        ("0.5s", 0.5),
+        (10, 10),
+    ],
 )
 def test_parse_duration(text: str | int, seconds: float) -> None:
     assert parse_duration(text) == seconds
@@ -70,7 +79,9 @@ url = "https://example.invalid/hook"
     cfg = load_config(tmp_path / "c.toml")
     assert cfg.db_url == "sqlite:////var/lib/chihwatch/chihwatch.db"
     assert cfg.start_urls == ("http://127.0.0.1:8000/list.html",)
-    assert cfg.crawl.interval == 1800 and cfg.crawl_timeout == 600 and cfg.crawl.misfire_grace == 900
+    assert (
+        cfg.crawl.interval == 1800 and cfg.crawl_timeout == 600 and cfg.crawl.misfire_grace == 900
+    )
     assert cfg.report.cron == "30 8 * * fri" and cfg.report.timezone == "Europe/Berlin"
     assert cfg.report_formats == ("html", "atom")
     # Relative paths are relative to the config file.
@@ -86,7 +97,9 @@ def test_flags_override_file(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     cfg = load_config(tmp_path / "c.toml").with_overrides(
-        db_url="sqlite:///x.db", start_urls=["http://b.example/"], crawl_interval="90s",
+        db_url="sqlite:///x.db",
+        start_urls=["http://b.example/"],
+        crawl_interval="90s",
         report_dir=str(tmp_path / "new"),
     )
     assert cfg.db_url == "sqlite:///x.db"

@@ -35,7 +35,9 @@ def test_second_acquire_is_refused_and_names_holder(db_url: str) -> None:
         with pytest.raises(AlreadyRunning) as info:
             lock.acquire(db_url)
         msg = str(info.value)
-        assert f"pid {os.getpid()}" in msg and first.holder.host in msg and first.holder.started in msg
+        assert (
+            f"pid {os.getpid()}" in msg and first.holder.host in msg and first.holder.started in msg
+        )
         assert lock.current_holder(db_url) == first.holder
     finally:
         first.release()

@@ -30,8 +30,9 @@ def mirror() -> Iterator[MirrorServer]:
     m.stop()
 
 
-def mirror_config(path: Path, mirror: MirrorServer, *, crawl: str, report: str,
-                  report_dir: Path) -> Path:
+def mirror_config(
+    path: Path, mirror: MirrorServer, *, crawl: str, report: str, report_dir: Path
+) -> Path:
     """A daemon config crawling the mirror without politeness delays."""
     settings = "\n".join(f"{k} = {json.dumps(v)}" for k, v in POLITE_OFF.items())
     path.write_text(
@@ -75,12 +76,16 @@ def _wait(pred: Callable[[], object], timeout: float, what: str) -> object:
 
 
 def test_daemon_picks_up_a_new_installment_and_writes_the_report(
-    db_url: str, mirror: MirrorServer, daemon_env: dict[str, str], start_daemon: Start,
+    db_url: str,
+    mirror: MirrorServer,
+    daemon_env: dict[str, str],
+    start_daemon: Start,
     tmp_path: Path,
 ) -> None:
     reports = tmp_path / "reports"
-    cfg = mirror_config(tmp_path / "daemon.toml", mirror, crawl="2s", report="6s",
-                        report_dir=reports)
+    cfg = mirror_config(
+        tmp_path / "daemon.toml", mirror, crawl="2s", report="6s", report_dir=reports
+    )
     d = start_daemon(["daemon", "--db", db_url, "--config", str(cfg)], daemon_env)
     d.wait_for("crawl #1 ok", timeout=60)
     before = _urls(db_url)
@@ -164,13 +169,17 @@ def _installment_keys(db_url: str) -> list[tuple[int, int]]:
 
 
 def test_sigterm_mid_crawl_leaves_a_consistent_database(
-    db_url: str, mirror: MirrorServer, daemon_env: dict[str, str], start_daemon: Start,
+    db_url: str,
+    mirror: MirrorServer,
+    daemon_env: dict[str, str],
+    start_daemon: Start,
     tmp_path: Path,
 ) -> None:
     hang = Hang()
     mirror.faults.append((AfterNArticles(3), hang))
-    cfg = mirror_config(tmp_path / "daemon.toml", mirror, crawl="1h", report="1h",
-                        report_dir=tmp_path / "reports")
+    cfg = mirror_config(
+        tmp_path / "daemon.toml", mirror, crawl="1h", report="1h", report_dir=tmp_path / "reports"
+    )
     d = start_daemon(["daemon", "--db", db_url, "--config", str(cfg)], daemon_env)
     try:
         assert hang.hit.wait(60), d.text()
@@ -196,20 +205,28 @@ def test_sigterm_mid_crawl_leaves_a_consistent_database(
     fresh = f"sqlite:///{tmp_path / 'reference.db'}"
     from crawler.run import crawl_in_subprocess
 
-    crawl_in_subprocess(fresh, [f"{mirror.url}/html/hotnews/yaowen/",
-                                f"{mirror.url}/yaowen/node_479.html"],
-                        timeout=60, settings=POLITE_OFF, progress=lambda line: None)
+    crawl_in_subprocess(
+        fresh,
+        [f"{mirror.url}/html/hotnews/yaowen/", f"{mirror.url}/yaowen/node_479.html"],
+        timeout=60,
+        settings=POLITE_OFF,
+        progress=lambda line: None,
+    )
     assert full == _installment_keys(fresh)  # same as one uninterrupted crawl
 
 
 def test_killed_real_crawl_child_does_not_stop_the_daemon(
-    sqlite_url: str, mirror: MirrorServer, daemon_env: dict[str, str], start_daemon: Start,
+    sqlite_url: str,
+    mirror: MirrorServer,
+    daemon_env: dict[str, str],
+    start_daemon: Start,
     tmp_path: Path,
 ) -> None:
     hang = Hang()
     mirror.faults.append((_article, hang))
-    cfg = mirror_config(tmp_path / "daemon.toml", mirror, crawl="2s", report="1h",
-                        report_dir=tmp_path / "reports")
+    cfg = mirror_config(
+        tmp_path / "daemon.toml", mirror, crawl="2s", report="1h", report_dir=tmp_path / "reports"
+    )
     d = start_daemon(["daemon", "--db", sqlite_url, "--config", str(cfg)], daemon_env)
     try:
         assert hang.hit.wait(60), d.text()

@@ -75,9 +75,11 @@ def _assert_consistent(db_url: str) -> None:
         with engine.connect() as conn:
             if engine.dialect.name == "sqlite":
                 assert conn.execute(sa.text("PRAGMA integrity_check")).scalar() == "ok"
-            running = conn.execute(sa.text(
-                "SELECT count(*) FROM scheduler_runs WHERE status = 'running' OR finished IS NULL"
-            )).scalar()
+            running = conn.execute(
+                sa.text(
+                    "SELECT count(*) FROM scheduler_runs WHERE status = 'running' OR finished IS NULL"
+                )
+            ).scalar()
             assert running == 0
     finally:
         engine.dispose()
@@ -100,8 +102,9 @@ def test_sigterm_during_a_crawl_stops_child_and_exits_zero(
     assert "daemon stopped" in d.text()
 
 
-def test_sigint_when_idle_exits_zero(sqlite_url: str, daemon_env: dict[str, str],
-                                     start_daemon: Start) -> None:
+def test_sigint_when_idle_exits_zero(
+    sqlite_url: str, daemon_env: dict[str, str], start_daemon: Start
+) -> None:
     env = _env(daemon_env, sleep=0)
     d = start_daemon(["daemon", "--db", sqlite_url, "--crawl-interval", "1h"], env)
     d.wait_for("crawl #1 ok")
@@ -125,8 +128,13 @@ def test_killed_crawl_child_does_not_stop_the_daemon(
     assert d.stop() == 0
     runs = _runs(sqlite_url)
     assert runs[0] == ("crawl", "failed") and runs[1] == ("crawl", "interrupted")
-    out = subprocess.run([sys.executable, "-m", "chihwatch", "status", "--db", sqlite_url],
-                         capture_output=True, text=True, env=env, timeout=30)
+    out = subprocess.run(
+        [sys.executable, "-m", "chihwatch", "status", "--db", sqlite_url],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
     assert out.returncode == 0, out.stderr
     assert "crawl child exited with code -9" in out.stdout  # the last error, shown by status
     assert "daemon:    not running" in out.stdout
@@ -152,15 +160,23 @@ def test_second_daemon_is_refused_and_names_the_first(
     first.wait_for("crawl #1 ok")
     second = subprocess.run(
         [sys.executable, "-m", "chihwatch", "daemon", "--db", db_url, "--crawl-interval", "1h"],
-        capture_output=True, text=True, env=env, timeout=60,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     assert second.returncode == 8, second.stderr
     assert f"pid {first.pid} " in second.stderr and "already running" in second.stderr
     assert len(second.stderr.strip().splitlines()) == 1
     assert "postgres:postgres" not in second.stderr  # no password in messages
     assert first.proc.poll() is None  # the first one is untouched
-    status = subprocess.run([sys.executable, "-m", "chihwatch", "status", "--db", db_url, "--json"],
-                            capture_output=True, text=True, env=env, timeout=60)
+    status = subprocess.run(
+        [sys.executable, "-m", "chihwatch", "status", "--db", db_url, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert status.returncode == 0, status.stderr
     data = json.loads(status.stdout)
     assert data["daemon"]["running"] and data["daemon"]["pid"] == first.pid
@@ -228,10 +244,12 @@ def test_postgres_lock_connection_lost_is_taken_again(
     try:
         with engine.connect() as conn:
             # What a server restart or a dropped network connection does to the lock's session.
-            killed = conn.execute(sa.text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE application_name = 'chihwatch daemon lock' AND datname = current_database()"
-            )).scalar()
+            killed = conn.execute(
+                sa.text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE application_name = 'chihwatch daemon lock' AND datname = current_database()"
+                )
+            ).scalar()
         assert killed == 1
     finally:
         engine.dispose()
