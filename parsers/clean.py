@@ -83,7 +83,6 @@ class Block(NamedTuple):
     link_chars: int = 0
     has_img: bool = False
     after_img: bool = False  # follows an image-only paragraph (a caption candidate)
-    punct: int = 0  # punctuation marks in text
     item: etree._Element | None = None  # nearest <li>/<dd>/<dt>: teaser lists are told apart by it
 
     @property
@@ -134,7 +133,6 @@ def walk(root: etree._Element, *, skip_chrome: bool = True, spans: list[Span] | 
     st: list = [0, 0, 0, False, False, root, 0, None]
     append_part = parts.append
     append_block = out.append
-    findall = _PUNCT_RE.findall
 
     def flush() -> None:
         if parts:
@@ -146,7 +144,7 @@ def walk(root: etree._Element, *, skip_chrome: bool = True, spans: list[Span] | 
                 append_block(
                     Block(
                         text, owner, owner.tag, total > 0 and st[0] >= total, bool(flags & _CENTER),
-                        bool(flags & _HEAD), st[2], st[3], st[4], len(findall(text)), st[7],
+                        bool(flags & _HEAD), st[2], st[3], st[4], st[7],
                     )
                 )
                 st[4] = False

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from parsers.clean import _COPYRIGHT_RE, EDITOR_RE, Block, Span
+from parsers.clean import _COPYRIGHT_RE, EDITOR_RE, Block, Span, count_punct
 
 __all__ = ["Extraction", "extract", "block_score"]
 
@@ -56,7 +56,9 @@ def block_score(block: Block) -> float:
         return -float(n)
     if text[0] in _CHROME_FIRST and (EDITOR_RE.match(text) or _COPYRIGHT_RE.match(text)):
         return -float(n)
-    if n >= MIN_GOOD_CHARS and block.punct >= n * MIN_PUNCT_DENSITY:
+    need = n * MIN_PUNCT_DENSITY
+    # Commas and full stops settle most paragraphs with two C-level scans; the regex is the fallback.
+    if n >= MIN_GOOD_CHARS and (text.count("，") + text.count("。") >= need or count_punct(text) >= need):
         return float(n - block.link_chars)
     return -SHORT_TEXT_WEIGHT * n
 

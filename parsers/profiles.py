@@ -6,12 +6,9 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from cssselect import GenericTranslator
 from lxml import etree
 
 __all__ = ["Profile", "PROFILES", "match_profile"]
-
-_CSS = GenericTranslator()
 
 
 @dataclass(frozen=True)
@@ -33,8 +30,11 @@ class Profile:
     def __post_init__(self) -> None:
         for part in ("title", "body", "published", "source"):
             css = getattr(self, part)
-            if css:
-                self._xpaths[part] = etree.XPath(_CSS.css_to_xpath(css))
+            if css and _simple(css) is None:
+                # Only selectors beyond "tag.class tag" need cssselect (installed with Scrapy).
+                from cssselect import GenericTranslator
+
+                self._xpaths[part] = etree.XPath(GenericTranslator().css_to_xpath(css))
 
     def first(self, doc: etree._Element, part: str) -> etree._Element | None:
         """First element of the document matching this profile's selector for part."""
