@@ -48,6 +48,9 @@ RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 COOKIES_ENABLED = False
+# Items per response are few (one page, or a list's links); Scrapy's default of 100 parallel
+# workers per response output costs more in task churn than it saves.
+CONCURRENT_ITEMS = 8
 TELNETCONSOLE_ENABLED = False
 REDIRECT_MAX_TIMES = 5
 METAREFRESH_ENABLED = False
