@@ -21,7 +21,7 @@ from parsers.generic import block_score, extract
 from parsers.meta import clean_title, find_datetime, parse_datetime, read_labelled, series_info
 from parsers.model import Article, Zone
 from parsers.normalize import collapse_all
-from parsers.profiles import Profile, match_profile
+from parsers.profiles import Profile, TagIndex, match_profile
 from parsers.zones import segment
 
 __all__ = ["parse", "PARSER_VERSION", "Article", "Zone"]
@@ -144,8 +144,8 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
     found = None
     hit = match_profile(doc, data if decoded.how != "bom" else None)
     if hit is not None:
-        profile, body = hit
-        found = _with_profile(doc, profile, body)
+        profile = hit.profile
+        found = _with_profile(doc, profile, hit.body, hit.index)
         if found is None:
             warnings.append(f"profile {profile.name} matched but its body looked wrong: used the generic extractor")
             log.info("profile %s rejected for %s", profile.name, url)
@@ -201,9 +201,9 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
     )
 
 
-def _with_profile(doc: etree._Element, profile: Profile, body: etree._Element) -> _Found | None:
+def _with_profile(doc: etree._Element, profile: Profile, body: etree._Element, index: TagIndex) -> _Found | None:
     """The fast path: a known template's selectors; None when its result looks wrong."""
-    title_el = profile.first(doc, "title")
+    title_el = profile.first(doc, "title", index)
     title = clean_title(_raw_text(title_el))
     cleaned = clean_blocks(walk(body), title)
     chars = sum(len(b.text) for b in cleaned.blocks)
@@ -211,8 +211,8 @@ def _with_profile(doc: etree._Element, profile: Profile, body: etree._Element) -
         return None
     if not any(block_score(b) > 0 for b in cleaned.blocks):
         return None
-    published = parse_datetime(_text(profile.first(doc, "published")))
-    byline = _text(profile.first(doc, "source"))
+    published = parse_datetime(_text(profile.first(doc, "published", index)))
+    byline = _text(profile.first(doc, "source", index))
     source = read_labelled(byline, "来源")
     confidence = 0.97 if source else 0.92
     return _Found(profile.name, title, title_el, cleaned, published, source, read_labelled(byline, "作者"), confidence)

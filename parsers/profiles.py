@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from lxml import etree
 
-__all__ = ["Profile", "PROFILES", "match_profile"]
+__all__ = ["Profile", "PROFILES", "Match", "TagIndex", "match_profile"]
 
 
 @dataclass(frozen=True)
@@ -36,16 +37,32 @@ class Profile:
 
                 self._xpaths[part] = etree.XPath(GenericTranslator().css_to_xpath(css))
 
-    def first(self, doc: etree._Element, part: str) -> etree._Element | None:
+    def first(self, doc: etree._Element, part: str, index: TagIndex | None = None) -> etree._Element | None:
         """First element of the document matching this profile's selector for part."""
         css = getattr(self, part)
         if not css:
             return None
         simple = _simple(css)
         if simple is not None:
-            return _first_simple(doc, simple)
+            return _first_simple(doc, simple, index)
         hits = self._xpaths[part](doc)
         return hits[0] if hits else None
+
+
+class TagIndex:
+    """Elements of one document by tag, each listed once: several selectors share one pass."""
+
+    __slots__ = ("_doc", "_by_tag")
+
+    def __init__(self, doc: etree._Element) -> None:
+        self._doc = doc
+        self._by_tag: dict[str, list[tuple[etree._Element, str | None, str | None]]] = {}
+
+    def get(self, tag: str) -> list[tuple[etree._Element, str | None, str | None]]:
+        hit = self._by_tag.get(tag)
+        if hit is None:
+            hit = self._by_tag[tag] = [(el, el.get("class"), el.get("id")) for el in self._doc.iter(tag)]
+        return hit
 
 
 # "tag.class tag.class" selectors (all our profiles use) are matched by a loop over candidate tags:
@@ -80,9 +97,21 @@ def _prefilter(tag: str | None, cls: str | None, ident: str | None) -> etree.XPa
 
 
 def _first_simple(
-    root: etree._Element, steps: tuple[tuple[str | None, str | None, str | None], ...]
+    root: etree._Element,
+    steps: tuple[tuple[str | None, str | None, str | None], ...],
+    index: TagIndex | None = None,
 ) -> etree._Element | None:
     (tag, cls, ident), rest = steps[0], steps[1:]
+    if index is not None and tag:
+        for el, el_cls, el_id in index.get(tag):
+            if ident is not None and el_id != ident:
+                continue
+            if cls is not None and not (el_cls and cls in el_cls.split()):
+                continue
+            found = _first_simple(el, rest) if rest else el
+            if found is not None:
+                return found
+        return None
     if cls is not None or ident is not None:
         candidates = _prefilter(tag, cls, ident)(root)  # substring test in C, exact check below
     else:
@@ -112,12 +141,21 @@ PROFILES: tuple[Profile, ...] = (
 )
 
 
-def match_profile(doc: etree._Element, raw: bytes | None = None) -> tuple[Profile, etree._Element] | None:
+class Match(NamedTuple):
+    """A profile that matched, its body element, and the tag index to resolve its other parts."""
+
+    profile: Profile
+    body: etree._Element
+    index: TagIndex
+
+
+def match_profile(doc: etree._Element, raw: bytes | None = None) -> Match | None:
     """The first profile whose title and body selectors both match, with its body element."""
+    index = TagIndex(doc)
     for profile in PROFILES:
         if raw is not None and not all(m in raw for m in profile.markers):
             continue
-        body = profile.first(doc, "body")
-        if body is not None and profile.first(doc, "title") is not None:
-            return profile, body
+        body = profile.first(doc, "body", index)
+        if body is not None and profile.first(doc, "title", index) is not None:
+            return Match(profile, body, index)
     return None
