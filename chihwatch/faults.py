@@ -38,6 +38,7 @@ __all__ = [
     "FaultPlan",
     "FaultSpec",
     "drop_mid_body",
+    "extra_links",
     "empty_200",
     "gbk_declared_utf8",
     "gzip_bomb",
@@ -320,6 +321,29 @@ def _hide_paragraphs(body: bytes) -> bytes:
         b"<script>/* rendered client-side since the redesign */</script>"
     )
     return _BODY_CONTAINERS.sub(lambda m: m.group(1) + holder, page, count=1)
+
+
+_LIST_AREA = re.compile(
+    rb'<(?:div|ul)[^>]*(?:id="index-gz"|class="[^"]*\b(?:list-a|list-main)\b[^"]*")[^>]*>', re.IGNORECASE)
+
+
+def extra_links(snippet: str) -> Fault:
+    """The real list page with `snippet` (links; `{port}` = the mirror's port) at the top of its item list."""
+
+    def fault(handler: BaseHTTPRequestHandler, server: MirrorServer) -> tuple[int, int]:
+        body, ctype = _original(handler, server)
+        extra = snippet.replace("{port}", str(server.port)).encode(_charset_of(ctype) or "utf-8",
+                                                                   "xmlcharrefreplace")
+        m = _LIST_AREA.search(body) or re.search(rb"<body[^>]*>", body, re.IGNORECASE)
+        at = m.end() if m else 0
+        return _send(handler, 200, body[:at] + extra + body[at:], ctype)
+
+    return fault
+
+
+def _charset_of(ctype: str) -> str | None:
+    m = re.search(r"charset=([\w-]+)", ctype, re.IGNORECASE)
+    return m.group(1) if m else None
 
 
 # -- catalogue and plan ---------------------------------------------------------------------------
