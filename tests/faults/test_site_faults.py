@@ -1,0 +1,160 @@
+"""Faults from the site, one test each: what chihwatch records, what the report says, and recovery.
+
+Every test starts from a store that crawled the healthy mirror (state1), damages one installment's
+page with a fault from chihwatch.faults, crawls for real (Scrapy in a child process, over HTTP on
+127.0.0.1), and checks:
+
+  * the fetch row, event and report the fault should leave — and nothing else: no revision,
+    no new installment, every other page still re-checked (the crawl went on);
+  * the store is consistent;
+  * the next healthy crawl (state2: 2024 ② edited, 2025 ④ published) records exactly the real
+    changes — the edit of ② with its text, the new ④ — and no revision anywhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from faultkit import LAYOUT, consistency_problems, crawl, now, path_of, record_figures, snapshot
+
+from chihwatch.faults import CATALOGUE, FaultPlan
+from chihwatch.mirror import MirrorServer
+from storage import open_store
+
+EDITED = "2024-2"  # the installment state2 edits (fixtures/site/layout.json)
+
+
+@dataclass(frozen=True)
+class Case:
+    fault: str
+    target: str  # installment key whose page is damaged
+    outcome: str  # "availability" | "network" | "suspect" | "unchanged"
+    status: int | None = None  # HTTP status of the recorded fetch, when there is one
+    error: str | None = None  # text the fetch row's error must contain
+
+
+CASES = [
+    Case("http500", EDITED, "availability", 500),
+    Case("http503", EDITED, "availability", 503),
+    Case("gone404", EDITED, "availability", 404),
+    Case("timeout", EDITED, "network", error="took longer than"),
+    Case("very_slow", EDITED, "network", error="took longer than"),
+    Case("drop", EDITED, "network", error="DataLoss"),
+    Case("huge", EDITED, "network", error="max size"),
+    Case("gzip_bomb", EDITED, "network", error="size"),
+    Case("redirect_loop", EDITED, "network", error="redirect"),
+    Case("redirect_offsite_ip", EDITED, "network", error="out of scope"),
+    Case("redirect_offsite_name", EDITED, "network", error="out of scope"),
+    Case("redirect_file", EDITED, "network"),
+    Case("redirect_ftp", EDITED, "network"),
+    Case("truncated", EDITED, "suspect", 200),
+    Case("empty", EDITED, "suspect", 200),
+    Case("template_change", EDITED, "suspect", 200),
+    Case("slow", EDITED, "unchanged", 200),
+    Case("wrong_charset", EDITED, "unchanged", 200),
+    Case("no_charset", EDITED, "unchanged", 200),
+    Case("gbk_as_utf8", "2024-5", "unchanged", 200),
+]
+
+
+def test_every_catalogued_fault_has_a_test() -> None:
+    assert {c.fault for c in CASES} == set(CATALOGUE)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CASES, ids=[c.fault for c in CASES])
+def test_fault(case: Case, site: MirrorServer, plan: FaultPlan, store_url: str) -> None:
+    target = path_of(case.target)
+    before = snapshot(store_url)
+    n_inst = len(before.installments)
+    assert n_inst == 9 and len(before.revisions) == 9
+
+    # -- the faulty crawl ------------------------------------------------------------------------
+    plan.inject(case.fault, target)
+    t0 = now()
+    summary = crawl(store_url, site)
+    t1 = now()
+    hits = plan.hits.get(case.fault, 0)
+    plan.clear()
+    assert hits >= 1, f"the crawl never asked for {target}"
+
+    after = snapshot(store_url)
+    new_fetches = after.fetches_of(target)[len(before.fetches_of(target)):]
+    assert new_fetches, f"{case.fault}: nothing recorded for {target} (the fault left no trace)"
+    last = new_fetches[-1]
+    # One fetch row per attempt the crawler finished, never one per retry of the same exchange.
+    assert len(new_fetches) == 1, new_fetches
+
+    # No false alarm: no revision, no installment appeared, none was duplicated.
+    assert len(after.revisions) == len(before.revisions), "a fault made a revision"
+    assert len(after.installments) == n_inst
+    assert consistency_problems(store_url) == []
+
+    # The crawl went on: every other installment was re-checked in the same crawl.
+    for key in LAYOUT["states"]["state1"]["installments"]:
+        if key == case.target:
+            continue
+        path = path_of(key)
+        assert len(after.fetches_of(path)) == len(before.fetches_of(path)) + 1, f"{key} not re-checked"
+
+    with open_store(store_url) as store:
+        report = store.report_data(t0, t1 + timedelta(seconds=1))
+    assert report["revisions"] == [] and report["new_installments"] == []
+    reported = {e["url"] for e in report["suspects"]} | {e["url"] for e in report["availability"]}
+    url = site.url + target
+
+    if case.outcome == "availability":
+        assert last["status"] == case.status and last["error"] is None
+        assert last["blob_sha"] is None  # an error page is not content
+        events = [e for e in report["availability"] if e["url"] == url]
+        assert [e["status"] for e in events] == [case.status]
+        assert events[0]["title"]  # the report names the installment
+        assert report["suspects"] == []
+        assert summary.errors == 1
+    elif case.outcome == "network":
+        assert last["status"] != 200 and last["error"], last
+        if case.error:
+            assert case.error.lower() in last["error"].lower(), last["error"]
+        assert last["blob_sha"] is None
+        assert reported == set()  # a network failure is in the fetch log, not news
+        assert summary.errors == 1
+    elif case.outcome == "suspect":
+        assert last["status"] == 200 and last["blob_sha"]  # the raw bytes are kept for later
+        suspects = [e for e in report["suspects"] if e["url"] == url]
+        assert len(suspects) == 1 and suspects[0]["reason"], report["suspects"]
+        assert report["summary"]["suspects"] == 1
+        assert report["availability"] == []
+        assert summary.suspects == 1
+    else:  # unchanged: the damaged delivery still yields the same text
+        assert last["status"] == 200 and last["error"] is None
+        assert reported == set(), report["suspects"]
+        assert summary.errors == 0 and summary.suspects == 0
+
+    # -- the next healthy crawl --------------------------------------------------------------------
+    site.set_state("state2")
+    summary2 = crawl(store_url, site)
+    t2 = now()
+    assert summary2.errors == 0, summary2.error_messages
+    healed = snapshot(store_url)
+    assert healed.fetches_of(target)[-1]["status"] in (200, 304)
+    assert consistency_problems(store_url) == []
+
+    with open_store(store_url) as store:
+        report2 = store.report_data(t1, t2 + timedelta(seconds=1))
+    # Real changes: exactly the edit of 2024 ② and the new 2025 ④, whatever the fault did before.
+    edit = LAYOUT["states"]["state2"]["edited"][EDITED]
+    revised = [(r["year"], r["installment"]) for r in report2["revisions"]]
+    false_revisions = len([k for k in revised if k != (2024, 2)])
+    assert revised == [(2024, 2)], report2["revisions"]
+    changes = report2["revisions"][0]["changes"]
+    assert any(c["zone"] == edit["zone"] and edit["before"] in (c["before"] or "")
+               and edit["after"] in (c["after"] or "") for c in changes), changes
+    assert report2["revisions"][0]["cause"] == "site"
+    assert [(n["year"], n["installment"]) for n in report2["new_installments"]] == [(2025, 4)]
+    assert report2["suspects"] == [] and report2["availability"] == []
+    assert len(healed.installments) == n_inst + 1
+
+    record_figures(faults_injected=1, fault_requests=hits, runs_survived=2,
+                   false_revisions=false_revisions, real_changes_missed=0, rows_lost_or_duplicated=0)
