@@ -16,7 +16,14 @@ from lxml import etree
 
 from chihwatch.errors import NoArticle, NotHTML, ParseError
 from parsers.clean import EDITOR_RE, Block, Cleaned, Span, clean_blocks, walk
-from parsers.decode import decode
+from parsers.decode import (
+    PERMISSIVE,
+    declared_charsets,
+    decode,
+    has_markup,
+    normalise_charset,
+    precheck,
+)
 from parsers.generic import block_score, extract
 from parsers.meta import clean_title, find_datetime, parse_datetime, read_labelled, series_info
 from parsers.model import Article, Zone
@@ -93,17 +100,34 @@ def _tree(text: str) -> etree._Element:
     return doc
 
 
-def _tree_utf8(data: bytes) -> etree._Element:
+def _fast_utf8(data: bytes, headers: Mapping[str, str] | None) -> etree._Element | None:
+    """Tree straight from the bytes when they are UTF-8 (most pages); None to take the decode path.
+
+    libxml2 validates UTF-8 while it parses and logs ERR_INVALID_ENCODING on the first bad byte, so
+    a valid page is never decoded twice; anything else (a BOM, a declared GBK, invalid bytes) goes
+    through decode.decode, which tries the candidates strictly.
+    """
+    if precheck(data) is not None:
+        return None
+    for label in declared_charsets(data, headers):
+        codec = normalise_charset(label)
+        if codec is not None and codec != "utf-8" and codec not in PERMISSIVE:
+            return None
+    if not has_markup(data):
+        raise NotHTML("input is not HTML: no HTML tags found")
     parser = getattr(_local, "utf8", None)
     if parser is None:
         parser = _local.utf8 = etree.HTMLParser(remove_comments=True, remove_pis=True, encoding="utf-8")
     try:
         doc = etree.fromstring(data, parser)
-    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
-        raise NotHTML(f"input is not HTML ({exc})") from exc
-    if doc is None:
-        raise NotHTML("input is not HTML: no document")
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        return None
+    if doc is None or parser.error_log.filter_types(_ENCODING_ERRORS):
+        return None
     return doc
+
+
+_ENCODING_ERRORS = [etree.ErrorTypes.ERR_INVALID_ENCODING, etree.ErrorTypes.ERR_INVALID_CHAR]
 
 
 def _raw_text(el: etree._Element | None, *, tail: bool = False) -> str:
@@ -132,17 +156,16 @@ class _Found:
 
 
 def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> Article:
-    decoded = decode(data, headers)
-    if decoded.encoding == "utf-8" and decoded.how != "bom" and not decoded.lossy:
-        doc = _tree_utf8(data)  # valid UTF-8: let libxml2 read the bytes, no re-encoding
-    else:
-        doc = _tree(decoded.text)
     warnings: list[str] = []
-    if decoded.lossy:
-        warnings.append(f"some bytes could not be decoded as {decoded.encoding}")
+    doc = _fast_utf8(data, headers)
+    if doc is None:
+        decoded = decode(data, headers)
+        doc = _tree(decoded.text)
+        if decoded.lossy:
+            warnings.append(f"some bytes could not be decoded as {decoded.encoding}")
 
     found = None
-    hit = match_profile(doc, data if decoded.how != "bom" else None)
+    hit = match_profile(doc, None if data.startswith((b"\xff\xfe", b"\xfe\xff")) else data)
     if hit is not None:
         profile = hit.profile
         found = _with_profile(doc, profile, hit.body, hit.index)

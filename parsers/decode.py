@@ -10,7 +10,16 @@ from dataclasses import dataclass
 
 from chihwatch.errors import EmptyInput, NotHTML
 
-__all__ = ["Decoded", "decode", "normalise_charset", "sniff_meta_charset"]
+__all__ = [
+    "Decoded",
+    "decode",
+    "precheck",
+    "declared_charsets",
+    "has_markup",
+    "normalise_charset",
+    "sniff_meta_charset",
+    "PERMISSIVE",
+]
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +43,7 @@ _ALIASES = {
 }
 # Declared charsets that decode any byte string without error, so they never prove anything:
 # a page declaring one of these is tried as UTF-8 / GB18030 first (WHATWG also maps them to cp1252).
-_PERMISSIVE = {"latin-1", "iso8859-1", "cp1252", "ascii"}
+PERMISSIVE = {"latin-1", "iso8859-1", "cp1252", "ascii"}
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -46,6 +55,10 @@ _META_RE = re.compile(
 )
 _XML_DECL_RE = re.compile(rb"""<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _HEADER_RE = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_TAG_RE_B = re.compile(
+    rb"<\s*(?:!doctype\s+html|html|head|body|meta|title|div|p|span|table|a|h[1-6]|br|script|ul|section|article)\b",
+    re.IGNORECASE,
+)
 _TAG_RE = re.compile(
     r"<\s*(?:!doctype\s+html|html|head|body|meta|title|div|p|span|table|a|h[1-6]|br|script|ul|section|article)\b",
     re.IGNORECASE,
@@ -116,31 +129,54 @@ def _looks_binary(data: bytes) -> bool:
     return controls > max(8, len(sample) // 100)
 
 
-def decode(data: bytes, headers: Mapping[str, str] | None = None) -> Decoded:
-    """Decode page bytes; raise EmptyInput for nothing, NotHTML for binary data or plain text."""
-    if not data or not data.strip():
+def precheck(data: bytes) -> str | None:
+    """Raise EmptyInput / NotHTML for what is surely no page; the BOM's codec if there is one."""
+    if not data or data.isspace():
         raise EmptyInput("empty input: no bytes to parse")
     for bom, codec in _BOMS:
         if data.startswith(bom):
-            text = data[len(bom) :].decode(codec, "replace")
-            return _checked(Decoded(text, codec, codec, "bom"))
+            return codec
     if _looks_binary(data):
         raise NotHTML("input is binary data, not an HTML page")
+    return None
 
+
+def declared_charsets(data: bytes, headers: Mapping[str, str] | None) -> tuple[str | None, str | None]:
+    """Charset labels from the Content-Type header and from the page's <meta>, as written."""
     header_cs = None
     ctype = _header(headers, "content-type")
     if ctype:
         m = _HEADER_RE.search(ctype)
         header_cs = m.group(1) if m else None
-    meta_cs = sniff_meta_charset(data[:4096])  # WHATWG prescan reads 1024 bytes; be generous
+    return header_cs, sniff_meta_charset(data[:4096])  # WHATWG prescan reads 1024 bytes; be generous
 
-    candidates: list[tuple[str, str, str | None]] = []  # (codec, how, declared)
-    for how, declared in (("header", header_cs), ("meta", meta_cs)):
-        codec = normalise_charset(declared)
-        if codec and codec not in _PERMISSIVE:
+
+def has_markup(data: bytes) -> bool:
+    """True when the first 64 KB hold at least one HTML tag."""
+    return _TAG_RE_B.search(data, 0, 65536) is not None
+
+
+def decode(data: bytes, headers: Mapping[str, str] | None = None) -> Decoded:
+    """Decode page bytes; raise EmptyInput for nothing, NotHTML for binary data or plain text.
+
+    UTF-8 is tried first whatever the page declares: text in GBK is never valid UTF-8 beyond a few
+    characters, while UTF-8 read as GB18030 "succeeds" as mojibake. Then the header's charset, the
+    <meta> charset, and GB18030.
+    """
+    bom = precheck(data)
+    if bom is not None:
+        for mark, codec in _BOMS:
+            if codec == bom:
+                text = data[len(mark) :].decode(codec, "replace")
+                return _checked(Decoded(text, codec, codec, "bom"))
+    header_cs, meta_cs = declared_charsets(data, headers)
+    header_codec, meta_codec = normalise_charset(header_cs), normalise_charset(meta_cs)
+    utf8_how = "header" if header_codec == "utf-8" else "meta" if meta_codec == "utf-8" else "sniffed"
+    candidates: list[tuple[str, str, str | None]] = [("utf-8", utf8_how, header_cs or meta_cs)]
+    for how, declared, codec in (("header", header_cs, header_codec), ("meta", meta_cs, meta_codec)):
+        if codec and codec not in PERMISSIVE:
             candidates.append((codec, how, declared))
-    for codec in ("utf-8", "gb18030"):
-        candidates.append((codec, "sniffed", header_cs or meta_cs))
+    candidates.append(("gb18030", "sniffed", header_cs or meta_cs))
 
     seen: set[str] = set()
     for codec, how, declared in candidates:
@@ -148,13 +184,19 @@ def decode(data: bytes, headers: Mapping[str, str] | None = None) -> Decoded:
             continue
         seen.add(codec)
         got = _try(data, codec)
+        if got is None and codec == "utf-8":
+            # A UTF-8 page with a stray bad byte stays UTF-8 (GB18030 would "decode" it as mojibake);
+            # text in another charset fails UTF-8 everywhere, not once or twice.
+            text = data.decode("utf-8", "replace")
+            if text.count("\ufffd") <= max(3, len(text) // 2000):
+                return _checked(Decoded(text, codec, declared, how, True))
         if got is not None:
             text, lossy = got
             if how == "sniffed" and declared:
                 log.info("declared charset %r does not decode the page; %s does", declared, codec)
             return _checked(Decoded(text, codec, declared, how, lossy))
     # Neither UTF-8 nor GB18030 decodes it: keep what we can rather than fail on a few bad bytes.
-    codec = normalise_charset(header_cs) or normalise_charset(meta_cs) or "gb18030"
+    codec = header_codec or meta_codec or "gb18030"
     return _checked(Decoded(data.decode(codec, "replace"), codec, header_cs or meta_cs, "sniffed", True))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 
 import pytest
-from chihparse_pages import P1, P2, old_page, series_body
+from chihparse_pages import P1, P2, P3, P4, old_page, series_body
 
 from parsers import parse
 from parsers.decode import decode, normalise_charset, sniff_meta_charset
@@ -96,3 +96,19 @@ def test_sniff_meta_charset_forms() -> None:
     assert sniff_meta_charset(b'<meta charset="GBK">') == "GBK"
     assert sniff_meta_charset(b"<META HTTP-EQUIV='Content-Type' CONTENT='text/html; charset=gb2312'>") == "gb2312"
     assert sniff_meta_charset(b"<meta name='x' content='y'>") is None
+
+
+def test_utf8_declared_as_gbk_is_read_as_utf8() -> None:
+    # UTF-8 bytes also "decode" as GB18030 (into mojibake): valid UTF-8 wins over the declaration.
+    data = old_page(series_body(), charset_meta='<meta charset="gbk">').encode("utf-8")
+    assert parse(data).zones[0].paragraphs[0] == P1
+    assert parse(data, headers={"Content-Type": "text/html; charset=gb2312"}).zones[0].paragraphs[0] == P1
+
+
+def test_a_stray_bad_byte_does_not_turn_utf8_into_mojibake() -> None:
+    data = old_page(series_body()).encode("utf-8")
+    i = data.index(P1.encode("utf-8"))
+    article = parse(data[:i] + b"\xff" + data[i:])
+    assert article.zones[0].paragraphs[0].endswith(P1)
+    assert article.zones[1].paragraphs == (P3, P4)  # the rest of the page is read as written
+    assert any("could not be decoded" in w for w in article.warnings)
