@@ -37,6 +37,7 @@ __all__ = [
     "Canary",
     "FaultPlan",
     "FaultSpec",
+    "delayed",
     "drop_mid_body",
     "extra_links",
     "empty_200",
@@ -141,6 +142,20 @@ def stall(seconds: float, stop: threading.Event | None = None) -> Fault:
             time.sleep(_STOP_POLL)
         _hang_up(handler)
         return 0, 0
+
+    return fault
+
+
+def delayed(seconds: float, stop: threading.Event | None = None) -> Fault:
+    """The normal answer (304s included), after `seconds`: a slow site, to spread a crawl out in time."""
+
+    def fault(handler: BaseHTTPRequestHandler, server: MirrorServer) -> tuple[int, int]:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not (stop and stop.is_set()):
+            time.sleep(min(_STOP_POLL, seconds))
+        headers = {k.lower(): v for k, v in handler.headers.items()}
+        serve = handler._serve_file  # type: ignore[attr-defined]  # the mirror's own file handler
+        return serve(server.state, _path(handler), headers, handler.command == "HEAD")
 
     return fault
 

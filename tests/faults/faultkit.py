@@ -96,6 +96,9 @@ def snapshot(db_url: str) -> Snapshot:
             rows = lambda q: [dict(r._mapping) for r in c.execute(text(q))]  # noqa: E731
             pages = {p["url"]: p for p in rows("SELECT * FROM pages ORDER BY id")}
             fetches = rows("SELECT f.*, p.url FROM fetches f JOIN pages p ON p.id = f.page_id ORDER BY f.id")
+            for f in fetches:  # SQLite hands back text: naive UTC datetimes on both backends
+                if isinstance(f["fetched_at"], str):
+                    f["fetched_at"] = datetime.fromisoformat(f["fetched_at"])
             insts = rows("SELECT * FROM installments ORDER BY year, number")
             revs = rows("SELECT r.id, r.installment_id, r.seq, r.cause, r.body_hash, r.body_chars, r.created_at, "
                         "i.year, i.number FROM revisions r JOIN installments i ON i.id = r.installment_id "
