@@ -42,6 +42,8 @@ log.addHandler(logging.NullHandler())
 MIN_ARTICLE_CHARS = 80
 # How much page text after the title (characters) is searched for the byline (来源：, 作者：, time).
 BYLINE_WINDOW = 400
+# How many blocks before the body are searched for the title (the byline lies between them).
+BYLINE_BLOCKS = 12
 
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _EDITOR_ANYWHERE_RE = re.compile(r"(?:责任编辑|责编)\s*[：:]\s*([^\s）)\]】<]{1,20})")
@@ -153,6 +155,7 @@ class _Found:
     author: str | None
     confidence: float
     after: tuple[Block, ...] = ()  # blocks following the body (generic path), for the editor line
+    byline_seen: bool = False  # a byline was read: a missing author is absent, not unfound
 
 
 def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> Article:
@@ -178,10 +181,11 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
     confidence = found.confidence
 
     published, source, author = found.published, found.source, found.author
-    if published is None or source is None or author is None:
+    if published is None or not (found.byline_seen and source):
         window = _byline_window(doc, found.title_el, title)
-        source = source or read_labelled(window, "来源")
-        author = author or read_labelled(window, "作者")
+        if not (found.byline_seen and source):
+            source = source or read_labelled(window, "来源")
+            author = author or read_labelled(window, "作者")
         if published is None:
             published = _published_fallback(doc, window, url, lambda: _text_before(found.title_el))
     editor = found.cleaned.editor or _editor_after(found.after)
@@ -238,7 +242,10 @@ def _with_profile(doc: etree._Element, profile: Profile, body: etree._Element, i
     byline = _text(profile.first(doc, "source", index))
     source = read_labelled(byline, "来源")
     confidence = 0.97 if source else 0.92
-    return _Found(profile.name, title, title_el, cleaned, published, source, read_labelled(byline, "作者"), confidence)
+    return _Found(
+        profile.name, title, title_el, cleaned, published, source, read_labelled(byline, "作者"),
+        confidence, byline_seen=bool(byline),
+    )
 
 
 def _with_generic(doc: etree._Element) -> _Found:
@@ -255,6 +262,7 @@ def _with_generic(doc: etree._Element) -> _Found:
     if ext.link_density > 0.4 or (links >= 5 and links >= ext.good):
         raise NoArticle(f"page looks like a list of links ({links} link items, {ext.good} paragraphs), not an article")
     title, title_el = _find_title(doc, root)
+    byline = _byline_blocks(blocks, ext.start, title_el)
     cleaned = clean_blocks(list(ext.blocks), title)
     chars = sum(len(b.text) for b in cleaned.blocks)
     if chars < MIN_ARTICLE_CHARS:
@@ -268,7 +276,30 @@ def _with_generic(doc: etree._Element) -> _Found:
         confidence -= 0.1
     if ext.link_density > 0.2:
         confidence -= 0.1
-    return _Found("generic", title, title_el, cleaned, None, None, None, min(confidence, 0.92), ext.after)
+    published = find_datetime([byline]) if byline else None
+    if published is not None and "T" not in published:
+        published = None  # a bare date may be a sidebar's; let the fallbacks (meta, URL) decide
+    return _Found(
+        "generic", title, title_el, cleaned, published,
+        read_labelled(byline, "来源") if byline else None,
+        read_labelled(byline, "作者") if byline else None,
+        min(confidence, 0.92), ext.after, byline_seen=bool(byline),
+    )
+
+
+def _byline_blocks(blocks: list[Block], start: int, title_el: etree._Element | None) -> str:
+    """Text of the short blocks right after the title block: the byline, already walked."""
+    if title_el is None:
+        return ""
+    for i in range(max(0, start - BYLINE_BLOCKS), min(len(blocks), start + BYLINE_BLOCKS)):
+        if blocks[i].element is title_el:
+            parts = []
+            for b in blocks[i + 1 : i + 1 + 6]:
+                if len(b.text) > 120 or b.text[-1] in "。！？”；":
+                    break  # a sentence: the body begins
+                parts.append(b.text)
+            return collapse_all(" ".join(parts))[:BYLINE_WINDOW]
+    return ""
 
 
 def _editor_after(blocks: tuple[Block, ...]) -> str | None:

@@ -42,6 +42,7 @@ class Extraction:
     link_density: float  # link characters / all characters inside the node
     good: int  # blocks inside the node that score as article text
     after: tuple[Block, ...] = ()  # the blocks right after the node (where an editor line may sit)
+    start: int = 0  # index of the node's first block in the walk
 
 
 # First characters of the editor line and the copyright block (a cheap gate before their regexes).
@@ -104,4 +105,5 @@ def extract(blocks: list[Block], spans: list[Span]) -> Extraction | None:
     return Extraction(
         node, inside, best_score, positive, links / chars, good_prefix[best.end] - good_prefix[best.start],
         tuple(blocks[best.end : best.end + AFTER_BLOCKS]),
+        best.start,
     )
