@@ -209,18 +209,24 @@ def main() -> None:
     for n in checkpoints:
         print(f"{n:>14} {rss[n] / 1024:>9.1f} {rss[n] / base:>11.3f}")
     print()
-    expected = args.interval / 2 + statistics.mean(crawls)
+    # The new page is found when the list page is read, early in a crawl, so a crawl's whole wall
+    # time (child start included) bounds the part after the tick: mean <= interval/2 + crawl,
+    # worst case <= interval + crawl.
+    crawl = statistics.mean(crawls)
+    mean_bound = args.interval / 2 + crawl
+    worst_bound = args.interval + max(crawls)
     print(f"New installment -> store at a {args.interval:g}s interval ({args.trials} trials)")
-    print(f"{'':>14} {'seconds':>9} {'ratio to interval':>18} {'ratio to expected':>18}")
-    for label, v in (
-        ("mean", statistics.mean(lats)),
-        ("median", statistics.median(lats)),
-        ("max", max(lats)),
-        ("min", min(lats)),
+    print(f"{'':>14} {'seconds':>9} {'ratio to interval':>18} {'ratio to bound':>15}")
+    for label, v, bound in (
+        ("mean", statistics.mean(lats), mean_bound),
+        ("median", statistics.median(lats), mean_bound),
+        ("max", max(lats), worst_bound),
+        ("min", min(lats), mean_bound),
     ):
-        print(f"{label:>14} {v:>9.2f} {v / args.interval:>18.2f} {v / expected:>18.2f}")
+        print(f"{label:>14} {v:>9.2f} {v / args.interval:>18.2f} {v / bound:>15.2f}")
     print(
-        f"expected = interval/2 + mean crawl time ({statistics.mean(crawls):.2f}s) = {expected:.2f}s"
+        f"bound: mean/median/min against interval/2 + mean crawl wall time ({crawl:.2f}s) = "
+        f"{mean_bound:.2f}s; max against interval + longest crawl = {worst_bound:.2f}s"
     )
 
 
