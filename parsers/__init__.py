@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from lxml import etree
@@ -261,7 +261,7 @@ def _with_generic(doc: etree._Element) -> _Found:
     links = sum(1 for b in ext.blocks if b.link_chars * 2 > len(b.text))
     if ext.link_density > 0.4 or (links >= 5 and links >= ext.good):
         raise NoArticle(f"page looks like a list of links ({links} link items, {ext.good} paragraphs), not an article")
-    title, title_el = _find_title(doc, root)
+    title, title_el = _find_title(doc, root, blocks)
     byline = _byline_blocks(blocks, ext.start, title_el)
     cleaned = clean_blocks(list(ext.blocks), title)
     chars = sum(len(b.text) for b in cleaned.blocks)
@@ -310,33 +310,52 @@ def _editor_after(blocks: tuple[Block, ...]) -> str | None:
     return None
 
 
-def _find_title(doc: etree._Element, body: etree._Element) -> tuple[str, etree._Element | None]:
-    """Title as shown on the page: the heading the <title> starts with, else og:title / <title>."""
+def _find_title(
+    doc: etree._Element, body: etree._Element, blocks: list[Block] | None = None
+) -> tuple[str, etree._Element | None]:
+    """Title as shown on the page: the heading the <title> (else og:title) starts with, else those.
+
+    Candidates are the walked <h1>/<h2> blocks when there are any (no second pass over the tree),
+    else every <h1>/<h2> of the body; elements with a `title` class are the last resort.
+    """
     head_title = doc.find("head/title")
     if head_title is None:
         head_title = doc.find(".//title")
     page_title = clean_title(_raw_text(head_title))
+    if blocks:
+        candidates = [(collapse_all(b.text), b.element) for b in blocks if b.tag in ("h1", "h2")]
+    else:
+        candidates = []
+    if not candidates:
+        candidates = [(_text(el), el) for el in body.iter("h1", "h2")]
+    hit = _title_match(candidates, page_title)
+    if hit is not None:
+        return hit
     og_title = clean_title(_metas(doc).get("og:title"))
-    keys = [k for k in (page_title.replace(" ", ""), og_title.replace(" ", "")) if k]
-    first_h1: tuple[str, etree._Element] | None = None
-    for el in _title_candidates(body):
-        if True:
-            text = _text(el)
-            if not text or len(text) > 200:
-                continue
-            if first_h1 is None and el.tag == "h1":
-                first_h1 = (text, el)
-            key = text.replace(" ", "")
-            if len(key) >= 4 and any(k == key or k.startswith(key) for k in keys):
-                return text, el
+    hit = _title_match(candidates, og_title)
+    if hit is None:
+        classed = [(_text(el), el) for el in _CLASS_TITLE(body)]
+        hit = _title_match(classed, page_title) or _title_match(classed, og_title)
+    if hit is not None:
+        return hit
     if og_title or page_title:
         return og_title or page_title, None
-    return first_h1 if first_h1 is not None else ("", None)
+    h1 = next(((t, el) for t, el in candidates if el.tag == "h1" and t), None)
+    return h1 if h1 is not None else ("", None)
 
 
-def _title_candidates(body: etree._Element) -> Iterator[etree._Element]:
-    yield from body.iter("h1", "h2")
-    yield from _CLASS_TITLE(body)  # evaluated only when no <h1>/<h2> matched the <title>
+def _title_match(
+    candidates: list[tuple[str, etree._Element]], page_title: str
+) -> tuple[str, etree._Element] | None:
+    """The first candidate that the page title starts with (spaces ignored)."""
+    key = page_title.replace(" ", "")
+    if not key:
+        return None
+    for text, el in candidates:
+        ckey = text.replace(" ", "")
+        if 4 <= len(ckey) <= 200 and (key == ckey or key.startswith(ckey)):
+            return text, el
+    return None
 
 
 def _byline_window(doc: etree._Element, title_el: etree._Element | None, title: str) -> str:
