@@ -195,3 +195,97 @@ def test_sigkill_a_writer_mid_write(db_url: str, tmp_path: Path) -> None:
         assert res.installment == ("国家高新区密集部署", 2024, 3) and not res.installment_new
     assert consistency_problems(db_url) == []
     record_figures(crashes_injected=kills, runs_survived=kills + 1, rows_lost_or_duplicated=len(committed - have))
+
+
+# -- the daemon killed mid-crawl ----------------------------------------------------------------------
+
+DAEMON_KILLS = 3
+
+
+def _crawl_children(db_url: str) -> list[int]:
+    """Pids of `python -m crawler` processes working on this test's database (ours alone: unique path)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmd = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if b"crawler" in cmd and db_url.encode() in cmd and state != "Z":
+            pids.append(int(entry))
+    return pids
+
+
+@pytest.mark.slow
+def test_sigkill_the_daemon_mid_crawl(site: MirrorServer, plan: FaultPlan, tmp_path: Path) -> None:
+    """The daemon dies (SIGKILL) while its crawl child writes; a new daemon takes over cleanly."""
+    rng = random.Random(SEED + 1)
+    db_url = f"sqlite:///{tmp_path / 'daemon.db'}"
+    settings = "\n".join(f"{k} = {json.dumps(v)}" for k, v in FAST.items())
+    starts = ", ".join(json.dumps(site.url + p) for p in LAYOUT["start_paths"])
+    cfg = tmp_path / "daemon.toml"
+    cfg.write_text(f'start_urls = [{starts}]\n[crawl]\ninterval = "1h"\ntimeout = "60s"\n'
+                   f'[crawl.settings]\n{settings}\n[report]\ninterval = "1h"\nformats = ["json"]\n'
+                   f'dir = "{tmp_path / "reports"}"\n', "utf-8")
+    exe = str(Path(sys.executable).parent / "chihwatch")
+    plan.add("slow_site", delayed(0.15, plan.stop), _is_article)
+    leftovers: set[int] = set()
+
+    def start_daemon(n: int) -> tuple[subprocess.Popen[bytes], Path]:
+        log = tmp_path / f"daemon{n}.log"
+        proc = subprocess.Popen([exe, "--db", db_url, "daemon", "--config", str(cfg)], stdin=subprocess.DEVNULL,
+                                stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        return proc, log
+
+    try:
+        for n in range(DAEMON_KILLS):
+            site.set_state("state1" if n < 2 else "state2")
+            mark = len(site.request_log)
+            proc, log = start_daemon(n)
+            want = rng.randint(1, 8)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and proc.poll() is None:
+                if sum(_is_article(r.path) for r in site.log_since(mark)) >= want:
+                    break
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0, 0.2))
+            assert proc.poll() is None, log.read_text()
+            leftovers.update(_crawl_children(db_url))
+            os.kill(proc.pid, signal.SIGKILL)  # the daemon alone, as the OOM killer would
+            proc.wait(timeout=10)
+            assert consistency_problems(db_url) == [], f"after daemon kill {n + 1}"
+
+        # A new daemon after the last kill: it must start (the dead one's lock is free), crawl, succeed.
+        proc, log = start_daemon(DAEMON_KILLS)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and " ok " not in log.read_text() and proc.poll() is None:
+            time.sleep(0.2)
+        text = log.read_text()
+        assert proc.poll() is None and " ok " in text, text[-3000:]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0, log.read_text()[-2000:]
+        # No crawl child outlives its daemon for long: an unsupervised writer has no time limit.
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and _crawl_children(db_url):
+            time.sleep(0.2)
+        orphans = _crawl_children(db_url)
+        assert orphans == [], f"crawl children still running after their daemons died: {orphans}"
+    finally:
+        for pid in leftovers | set(_crawl_children(db_url)):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    assert consistency_problems(db_url) == []
+    snap = snapshot(db_url)
+    expected = LAYOUT["states"]["state2"]["installments"]
+    assert sorted(f"{i['year']}-{i['number']}" for i in snap.installments) == sorted(expected)
+    for key in expected:
+        year, number = map(int, key.split("-"))
+        want = 2 if key in LAYOUT["states"]["state2"]["edited"] else 1
+        assert len(snap.revisions_of(year, number)) == want, key
+    record_figures(crashes_injected=DAEMON_KILLS, runs_survived=DAEMON_KILLS + 1, rows_lost_or_duplicated=0,
+                   false_revisions=0, real_changes_missed=0)
