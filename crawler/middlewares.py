@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
 
 from scrapy import Request, signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ScopeMiddleware",
+    "RedirectLoopMiddleware",
     "BackoffRetryMiddleware",
     "ConditionalRequestMiddleware",
     "AlwaysRevalidatePolicy",
@@ -67,6 +69,26 @@ class ScopeMiddleware:
                     note(request)
             raise IgnoreRequest(f"out of scope: {request.url}")
         return None
+
+
+class RedirectLoopMiddleware:
+    """A redirect back to a URL of its own chain is a loop: dropped with a reason, not silently.
+
+    (Scrapy's duplicate filter would drop the looping request without telling the spider.)
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls()
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if 300 <= response.status < 400 and b"Location" in response.headers:
+            location = response.headers[b"Location"].decode("latin-1")
+            target = urljoin(request.url, location)
+            chain = [*request.meta.get("redirect_urls", ()), request.url]
+            if target in chain:
+                raise IgnoreRequest(f"redirect loop: {' -> '.join([*chain, target])}")
+        return response
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

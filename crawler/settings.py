@@ -72,6 +72,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    # Sees a 3xx before the redirect middleware (600) does: loops end with a recorded reason.
+    "crawler.middlewares.RedirectLoopMiddleware": 605,
     # Validators from the store for articles, after redirects so a redirected request gets the
     # target's own validators.
     "crawler.middlewares.ConditionalRequestMiddleware": 610,

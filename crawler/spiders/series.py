@@ -133,31 +133,39 @@ class SeriesSpider(scrapy.Spider):
         )
 
     def article_failed(self, failure: Failure) -> Iterable[Any]:
+        """A fetch that produced no response the spider sees: recorded on the URL asked for."""
         request = failure.request  # type: ignore[attr-defined]
         redirects = request.meta.get("redirect_urls") or []
-        if self._ignored(failure):
-            if redirects and not self.scope.allows(request.url):
-                # The page we asked for now sends us elsewhere: recorded on the URL we asked for.
-                yield PageItem(url=redirects[0], status=0, headers={}, body=None,
-                               fetched_at=datetime.now(UTC), error=f"redirect out of scope: {request.url}",
-                               series=request.meta.get("chihwatch_series"))
+        if self._decision(failure) and not (redirects and not self.scope.allows(request.url)):
             return
-        yield PageItem(url=request.url, status=0, headers={}, body=None, fetched_at=datetime.now(UTC),
-                       error=_describe(failure), series=request.meta.get("chihwatch_series"))
+        response = getattr(failure.value, "response", None)
+        status, error = 0, _describe(failure, request)
+        if response is not None and 300 <= response.status < 400:
+            # A redirect the redirect middleware would not follow (to file://, ftp:, ...).
+            location = response.headers.get(b"Location", b"").decode("latin-1")
+            status, error = response.status, f"redirect not followed: {location}"
+        yield PageItem(url=redirects[0] if redirects else request.url, status=status, headers={},
+                       body=None, fetched_at=datetime.now(UTC), error=error,
+                       series=request.meta.get("chihwatch_series"))
 
     def list_failed(self, failure: Failure) -> Iterable[Any]:
         request = failure.request  # type: ignore[attr-defined]
-        if self._ignored(failure):
+        if self._decision(failure):
             return
         response = getattr(failure.value, "response", None)
-        yield ListPageItem(url=request.url, status=getattr(response, "status", 0), error=_describe(failure))
+        yield ListPageItem(url=request.url, status=getattr(response, "status", 0),
+                           error=_describe(failure, request))
 
-    def _ignored(self, failure: Failure) -> bool:
+    @staticmethod
+    def _decision(failure: Failure) -> bool:
+        """Dropped on purpose (robots.txt, out of scope): not an error of the site."""
         from scrapy.exceptions import IgnoreRequest
         from scrapy.spidermiddlewares.httperror import HttpError
 
-        # Out of scope or disallowed by robots.txt: a decision, not an error.
-        return failure.check(IgnoreRequest) is not None and failure.check(HttpError) is None
+        if failure.check(HttpError) or not failure.check(IgnoreRequest):
+            return False
+        text = str(failure.value)
+        return text.startswith(("Forbidden by robots.txt", "out of scope"))
 
     def note_offsite_redirect(self, request: Request) -> None:
         """Called by ScopeMiddleware when a redirect leads out of scope."""
@@ -165,11 +173,17 @@ class SeriesSpider(scrapy.Spider):
                     (request.meta.get("redirect_urls") or ["?"])[0], request.url)
 
 
-def _describe(failure: Failure) -> str:
+def _describe(failure: Failure, request: Request) -> str:
+    from scrapy.exceptions import IgnoreRequest
     from scrapy.spidermiddlewares.httperror import HttpError
 
     if failure.check(HttpError):
         return f"HTTP {failure.value.response.status}"
     value = failure.value
     text = " ".join(str(value).split())
+    if str(value).startswith("out of scope"):
+        return f"redirect out of scope: {request.url}"
+    if failure.check(IgnoreRequest):
+        # Dropped by a middleware: max size, decompression bomb, redirect loop, non-http redirect.
+        return f"dropped: {text}" if text else "dropped by the crawler"
     return f"{type(value).__name__}: {text}" if text else type(value).__name__

@@ -101,6 +101,33 @@ def test_redirect_offsite_is_not_followed(sqlite_url: str, mirror: MirrorServer)
     assert summary.new_installments == 7
     assert summary.errors == 2
     assert any("redirect out of scope" in m and "localhost" in m for m in summary.error_messages)
+    assert any("redirect not followed: file:///etc/passwd" in m for m in summary.error_messages)
+
+
+def test_redirect_loop_and_oversized_pages_are_recorded(sqlite_url: str, mirror: MirrorServer) -> None:
+    from sqlalchemy import create_engine, text
+
+    loop, big = S1["2025-3"], S1["2025-2"]
+
+    def redirect_to_self(handler: BaseHTTPRequestHandler, server: MirrorServer) -> tuple[int, int]:
+        handler.send_response(302)
+        handler.send_header("Location", loop)
+        handler.send_header("Content-Length", "0")
+        handler.record(302, 0)  # type: ignore[attr-defined]
+        handler.end_headers()
+        return 302, 0
+
+    mirror.faults.append((lambda path: path == loop, redirect_to_self))
+    summary = crawl(sqlite_url, mirror, DOWNLOAD_MAXSIZE=10_000)  # every article is larger
+    assert summary.new_installments == 0
+    engine = create_engine(sqlite_url)
+    with engine.connect() as conn:
+        rows = dict(conn.execute(text(
+            "select p.url, f.error from fetches f join pages p on p.id = f.page_id")).all())
+    engine.dispose()
+    assert "redirect" in rows[mirror.url + loop]
+    assert "dropped" in rows[mirror.url + big] or "size" in rows[mirror.url + big].lower()
+    assert summary.errors == len(S1)
 
 
 def test_timeout_kills_the_crawl_child(sqlite_url: str, mirror: MirrorServer) -> None:
