@@ -34,6 +34,7 @@ from chihwatch.mirror import Fault, MirrorServer
 
 __all__ = [
     "CATALOGUE",
+    "churn",
     "Canary",
     "FaultPlan",
     "FaultSpec",
@@ -52,6 +53,7 @@ __all__ = [
     "status",
     "trickle",
     "truncated",
+    "unzoned",
 ]
 
 log = logging.getLogger(__name__)
@@ -338,6 +340,44 @@ def _hide_paragraphs(body: bytes) -> bytes:
     return _BODY_CONTAINERS.sub(lambda m: m.group(1) + holder, page, count=1)
 
 
+def churn() -> Fault:
+    """Boilerplate churn: a new ad banner, a footer with a visit counter, re-indented paragraphs."""
+
+    def fault(handler: BaseHTTPRequestHandler, server: MirrorServer) -> tuple[int, int]:
+        body, ctype = _original(handler, server)
+        enc = _charset_of(ctype) or "utf-8"
+        text = _decode(body, ctype)
+        ad = ('<div class="ad-top"><a href="/ad/1.html"><img src="/ad.gif" alt="广告"></a>'
+              f"高新区招商引资 限时推介 {time.time_ns() % 9973}</div>")
+        text = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + ad, text, count=1)
+        text = text.replace("</body>", f'<div class="footer"><p>访问量：{time.time_ns() % 100003} '
+                                       "Copyright © 2026 中国高新网</p></div></body>", 1)
+        # The CMS re-saves the article: NBSP indents become full-width spaces, line breaks move.
+        text = text.replace("&nbsp;&nbsp;&nbsp;&nbsp;", "\u3000\u3000").replace("</p>\n<p", "</p><p")
+        text = text.replace("<p>", "<p>\n  ")
+        return _send(handler, 200, text.encode(enc, "xmlcharrefreplace"), ctype)
+
+    return fault
+
+
+_HEADING_BLOCKS = re.compile(
+    r"<h[2-4][^>]*>.*?</h[2-4]>"
+    r"|<p[^>]*>\s*<(?:strong|b)>[^<]{2,20}</(?:strong|b)>\s*</p>"
+    r"|<p[^>]*>(?:\s|&nbsp;|\u3000|\xa0)*[^<，。]{2,14}(?:高新区|园区|科技城)(?:\s|&nbsp;|\u3000|\xa0)*</p>",
+    re.IGNORECASE | re.DOTALL)
+
+
+def unzoned() -> Fault:
+    """The zone headings are gone (a template that drops them): same text, no zones."""
+
+    def fault(handler: BaseHTTPRequestHandler, server: MirrorServer) -> tuple[int, int]:
+        body, ctype = _original(handler, server)
+        text = _HEADING_BLOCKS.sub("", _decode(body, ctype))
+        return _send(handler, 200, text.encode(_charset_of(ctype) or "utf-8", "xmlcharrefreplace"), ctype)
+
+    return fault
+
+
 _LIST_AREA = re.compile(
     rb'<(?:div|ul)[^>]*(?:id="index-gz"|class="[^"]*\b(?:list-a|list-main)\b[^"]*")[^>]*>', re.IGNORECASE)
 
@@ -403,6 +443,9 @@ def _catalogue() -> dict[str, FaultSpec]:
         FaultSpec("gone404", "404 for a known installment", lambda stop: status(404)),
         FaultSpec("template_change", "template change: article text no longer in the HTML",
                   lambda stop: hidden_body()),
+        FaultSpec("zones_lost", "template change: zone headings gone, text kept", lambda stop: unzoned()),
+        FaultSpec("boilerplate_churn", "new ad banner, footer counter, re-indented paragraphs",
+                  lambda stop: churn()),
     ]
     return {s.name: s for s in specs}
 

@@ -52,6 +52,8 @@ CASES = [
     Case("truncated", EDITED, "suspect", 200),
     Case("empty", EDITED, "suspect", 200),
     Case("template_change", EDITED, "suspect", 200),
+    Case("zones_lost", EDITED, "suspect", 200),
+    Case("boilerplate_churn", EDITED, "unchanged", 200),
     Case("slow", EDITED, "unchanged", 200),
     Case("wrong_charset", EDITED, "unchanged", 200),
     Case("no_charset", EDITED, "unchanged", 200),
