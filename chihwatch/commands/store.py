@@ -212,6 +212,21 @@ def render_diff_text(data: dict[str, Any], styled: bool) -> str:
             f"[bold]{_esc(zone)}[/bold] · {c['kind']}" if styled else f"{zone} · {c['kind']}"
         )
         lines.append("  " + _inline_text(c["inline"], styled))
+    if data.get("sections") is not None:
+        lines.append("")
+        lines.append("against earlier installments:")
+        esc = _esc if styled else str
+        lines.append("  new to the series: " + (esc("、".join(data["new_zones"])) or "none"))
+        for sec in data["sections"]:
+            prev = sec["previous"]
+            if prev is None:
+                continue
+            moved = [f"{t['subject']} {t['before']} -> {t['after']}" for t in sec["target_changes"]]
+            lines.append(
+                f"  {esc(sec['zone'])}: before in {prev['year']}-{prev['installment']}, "
+                f"{len(sec['changes'])} paragraph changes"
+                + (f"; targets: {esc('; '.join(moved))}" if moved else "")
+            )
     return "\n".join(lines)
 
 

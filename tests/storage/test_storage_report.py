@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from storage_helpers import KUNMING, WEIHAI, article, page
 
 from storage import Store
@@ -143,3 +144,25 @@ def test_week_with_nothing(store: Store) -> None:
         "suspects": 0,
     }
     assert data["series"] == []
+
+
+def test_diff_text_summarises_the_series_comparison(
+    store: Store, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from chihwatch.cli import main
+
+    build(store)
+    with pytest.raises(SystemExit) as exc:
+        main(["--db", db_url, "diff", "2024-5"])
+        raise SystemExit(0)
+    out = capsys.readouterr().out
+    assert exc.value.code == 0
+    assert "new to the series: 玉溪高新区" in out
+    assert (
+        "威海高新区: before in 2023-3, 1 paragraph changes; targets: 新落地过10亿元项目 10个以上 -> 12个以上"
+        in out
+    )
+    assert (
+        "昆明高新区: before in 2024-4, 2 paragraph changes; targets: 固定资产投资 增长5% -> 增长6%"
+        in out
+    )
