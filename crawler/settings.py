@@ -47,6 +47,19 @@ DOWNLOAD_WARNSIZE = 1024 * 1024
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Scrapy's list without CannotResolveHostError: a host name that does not resolve (no network) is
+# not fixed seconds later, and retrying it only delays the "could not reach" message by a minute.
+RETRY_EXCEPTIONS = [
+    "scrapy.exceptions.DownloadConnectionRefusedError",
+    "scrapy.exceptions.DownloadFailedError",
+    "scrapy.exceptions.DownloadTimeoutError",
+    "scrapy.exceptions.ResponseDataLossError",
+    "twisted.internet.error.ConnectionDone",
+    "twisted.internet.error.ConnectError",
+    "twisted.internet.error.ConnectionLost",
+    OSError,  # HttpCompression on an empty compressed body
+    "scrapy.core.downloader.handlers.http11.TunnelError",
+]
 COOKIES_ENABLED = False
 # Items per response are few (one page, or a list's links); Scrapy's default of 100 parallel
 # workers per response output costs more in task churn than it saves.
