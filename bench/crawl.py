@@ -28,7 +28,9 @@ from crawler.settings import POLITE_OFF  # noqa: E402
 
 
 def _builder() -> Any:
-    spec = importlib.util.spec_from_file_location("mirror_build", ROOT / "fixtures" / "site" / "build.py")
+    spec = importlib.util.spec_from_file_location(
+        "mirror_build", ROOT / "fixtures" / "site" / "build.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules["mirror_build"] = module  # dataclasses look their module up
@@ -36,11 +38,17 @@ def _builder() -> Any:
     return module
 
 
-def _crawl(db_url: str, server: MirrorServer, settings: dict[str, Any]) -> tuple[CrawlSummary, float, int, int]:
+def _crawl(
+    db_url: str, server: MirrorServer, settings: dict[str, Any]
+) -> tuple[CrawlSummary, float, int, int]:
     first = len(server.request_log)
     began = time.monotonic()
-    summary = crawl_in_subprocess(db_url, [server.url + "/html/hotnews/yaowen/", server.url + "/yaowen/node_479.html"],
-                                  timeout=3600, settings=settings)
+    summary = crawl_in_subprocess(
+        db_url,
+        [server.url + "/html/hotnews/yaowen/", server.url + "/yaowen/node_479.html"],
+        timeout=3600,
+        settings=settings,
+    )
     wall = time.monotonic() - began
     log = server.log_since(first)
     return summary, wall, sum(e.bytes + e.header_bytes for e in log), len(log)
@@ -71,16 +79,40 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = [
         ("articles in the mirror", f"{args.articles}", ""),
-        ("full crawl: articles stored", f"{full.fetched} ({full.new_installments} new installments)", ""),
+        (
+            "full crawl: articles stored",
+            f"{full.fetched} ({full.new_installments} new installments)",
+            "",
+        ),
         ("full crawl: requests", f"{full_reqs}", ""),
         ("full crawl: time (crawl / wall)", f"{full.seconds:.1f}s / {full_wall:.1f}s", ""),
-        ("full crawl: pages per second", f"{full.fetched / full.seconds:.1f}", "articles / crawl time"),
+        (
+            "full crawl: pages per second",
+            f"{full.fetched / full.seconds:.1f}",
+            "articles / crawl time",
+        ),
         ("full crawl: bytes", f"{full_bytes / 1e6:.2f} MB", ""),
         ("full crawl: peak memory (child RSS)", f"{full.peak_rss_kb / 1024:.0f} MiB", ""),
-        ("re-crawl: requests", f"{again_reqs}", ", ".join(f"{n}x{s}" for s, n in sorted(statuses.items()))),
-        ("re-crawl: bytes", f"{again_bytes / 1e3:.1f} kB", f"{100 * again_bytes / full_bytes:.2f}% of full (target <= 2%)"),
-        ("re-crawl: time (crawl)", f"{again.seconds:.1f}s", f"{100 * again.seconds / full.seconds:.1f}% of full"),
-        ("re-crawl: time (wall)", f"{again_wall:.1f}s", f"{100 * again_wall / full_wall:.1f}% of full"),
+        (
+            "re-crawl: requests",
+            f"{again_reqs}",
+            ", ".join(f"{n}x{s}" for s, n in sorted(statuses.items())),
+        ),
+        (
+            "re-crawl: bytes",
+            f"{again_bytes / 1e3:.1f} kB",
+            f"{100 * again_bytes / full_bytes:.2f}% of full (target <= 2%)",
+        ),
+        (
+            "re-crawl: time (crawl)",
+            f"{again.seconds:.1f}s",
+            f"{100 * again.seconds / full.seconds:.1f}% of full",
+        ),
+        (
+            "re-crawl: time (wall)",
+            f"{again_wall:.1f}s",
+            f"{100 * again_wall / full_wall:.1f}% of full",
+        ),
         ("re-crawl: new revisions", f"{again.new_revisions + again.new_installments}", "target 0"),
         ("re-crawl: peak memory (child RSS)", f"{again.peak_rss_kb / 1024:.0f} MiB", ""),
     ]
@@ -90,7 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"|{'-' * (width + 2)}|{'-' * (vwidth + 2)}|------|")
     for name, value, note in rows:
         print(f"| {name:<{width}} | {value:<{vwidth}} | {note} |")
-    ok = again_bytes <= 0.02 * full_bytes and again.new_revisions == 0 and again.new_installments == 0
+    ok = (
+        again_bytes <= 0.02 * full_bytes
+        and again.new_revisions == 0
+        and again.new_installments == 0
+    )
     return 0 if ok else 1
 
 

@@ -77,7 +77,9 @@ class Fault(Protocol):
     by the time the client has its answer; otherwise the server records it afterwards.
     """
 
-    def __call__(self, handler: BaseHTTPRequestHandler, server: MirrorServer) -> tuple[int, int]: ...
+    def __call__(
+        self, handler: BaseHTTPRequestHandler, server: MirrorServer
+    ) -> tuple[int, int]: ...
 
 
 FaultPredicate = Callable[[str], bool]
@@ -94,7 +96,9 @@ class _Resource:
 class MirrorServer:
     """Serve a mirror state directory on 127.0.0.1 with ETag/Last-Modified and a request log."""
 
-    def __init__(self, root: Path | str, host: str = "127.0.0.1", port: int = 0, *, state: str | None = None):
+    def __init__(
+        self, root: Path | str, host: str = "127.0.0.1", port: int = 0, *, state: str | None = None
+    ):
         if host not in {"127.0.0.1", "localhost"}:
             raise ValueError("the mirror server binds 127.0.0.1 only")
         self.root = Path(root)
@@ -118,7 +122,9 @@ class MirrorServer:
         self._httpd = ThreadingHTTPServer((self.host, self._port), handler)
         self._httpd.daemon_threads = True
         self._port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="mirror", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, name="mirror", daemon=True
+        )
         self._thread.start()
         log.info("mirror serving %s (state %s) on %s", self.root, self._state, self.url)
         return self
@@ -154,7 +160,9 @@ class MirrorServer:
         """State directory names under root, sorted (root itself when it has none)."""
         if not self.root.is_dir():
             raise FileNotFoundError(f"mirror root not found: {self.root}")
-        names = sorted(p.name for p in self.root.iterdir() if p.is_dir() and p.name.startswith("state"))
+        names = sorted(
+            p.name for p in self.root.iterdir() if p.is_dir() and p.name.startswith("state")
+        )
         return names
 
     @property
@@ -316,11 +324,15 @@ def _make_handler(server: MirrorServer) -> type[BaseHTTPRequestHandler]:
                 )
             )
 
-        def _serve_file(self, state: str, path: str, headers: dict[str, str], head: bool) -> tuple[int, int]:
+        def _serve_file(
+            self, state: str, path: str, headers: dict[str, str], head: bool
+        ) -> tuple[int, int]:
             redirect = server.redirect_for(state, path)
             if redirect is not None:
                 status, location = redirect
-                return self._send(status, b"", "text/html; charset=utf-8", head, {"Location": location})
+                return self._send(
+                    status, b"", "text/html; charset=utf-8", head, {"Location": location}
+                )
             res = server.resource(state, path)
             if res is None:
                 body = b"<!DOCTYPE html><html><head><title>404</title></head><body><h1>404 Not Found</h1></body></html>"

@@ -18,8 +18,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m crawler", description=__doc__.splitlines()[0])
     ap.add_argument("--db", required=True, help="database URL")
     ap.add_argument("--start-url", action="append", default=[], help="start URL (repeatable)")
-    ap.add_argument("--settings-json", default=None, help="Scrapy settings overrides as a JSON object")
-    ap.add_argument("--summary-out", default=None, help="write the JSON summary here (default: stdout)")
+    ap.add_argument(
+        "--settings-json", default=None, help="Scrapy settings overrides as a JSON object"
+    )
+    ap.add_argument(
+        "--summary-out", default=None, help="write the JSON summary here (default: stdout)"
+    )
     args = ap.parse_args(argv)
 
     handler = logging.StreamHandler(sys.stderr)

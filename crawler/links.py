@@ -43,15 +43,33 @@ _CN_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九", start=1)
 
 # Article URLs of the two designs (SITE.md); anything else given as a start URL is a list page.
 ARTICLE_URL_PATTERNS = (
-    re.compile(r"/html/(?:[\w-]+/)+\d{4}/\d{4}/\d+\.html?$"),  # older: /html/hotnews/yaowen/2024/0206/5700517.html
-    re.compile(r"/(?:[\w-]+/)+\d{4}-\d{2}/\d{2}/content_\d+\.html?$"),  # newer: /yaowen/2025-01/17/content_287543.html
+    re.compile(
+        r"/html/(?:[\w-]+/)+\d{4}/\d{4}/\d+\.html?$"
+    ),  # older: /html/hotnews/yaowen/2024/0206/5700517.html
+    re.compile(
+        r"/(?:[\w-]+/)+\d{4}-\d{2}/\d{2}/content_\d+\.html?$"
+    ),  # newer: /yaowen/2025-01/17/content_287543.html
 )
 
 # Where a list page keeps its items (older design, newer design); when none matches, the whole page
 # minus the usual navigation and sidebar containers is searched.
 LIST_AREAS = ("#index-gz", ".list-a", ".list-main")
-NON_CONTENT = ("header", "nav", "footer", "aside", ".header", ".nav", ".menu", ".sidebar", ".side",
-               ".rank", ".footer", ".foot", ".crumb", ".position")
+NON_CONTENT = (
+    "header",
+    "nav",
+    "footer",
+    "aside",
+    ".header",
+    ".nav",
+    ".menu",
+    ".sidebar",
+    ".side",
+    ".rank",
+    ".footer",
+    ".foot",
+    ".crumb",
+    ".position",
+)
 PAGINATION_AREAS = ("#pages", ".pages", ".page", ".pagination", ".pager")
 NEXT_TEXTS = ("下一页", "下页", "next", "Next", ">", "»")
 
@@ -71,7 +89,9 @@ def _cn_number(text: str) -> int | None:
         return 10
     if "十" in text:
         tens, _, ones = text.partition("十")
-        return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
+        return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (
+            _CN_DIGITS.get(ones, 0) if ones else 0
+        )
     return _CN_DIGITS.get(text)
 
 

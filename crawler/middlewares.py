@@ -60,7 +60,9 @@ class ScopeMiddleware:
         if not scope.allows(request.url):
             redirected = bool(request.meta.get("redirect_urls"))
             self.stats.inc_value("chihwatch/offsite_dropped")
-            log.info("out of scope%s, not fetched: %s", " (redirect)" if redirected else "", request.url)
+            log.info(
+                "out of scope%s, not fetched: %s", " (redirect)" if redirected else "", request.url
+            )
             if redirected:
                 # The page that redirected us offsite is recorded as such, never fetched.
                 spider_obj = self.crawler.spider
@@ -103,15 +105,22 @@ class BackoffRetryMiddleware(RetryMiddleware):
         new = super()._retry(request, reason, *args, **kwargs)
         if new is not None:
             times = new.meta.get("retry_times", 1)
-            new.meta["chihwatch_retry_delay"] = min(self.backoff * 2 ** (times - 1), self.backoff_max)
+            new.meta["chihwatch_retry_delay"] = min(
+                self.backoff * 2 ** (times - 1), self.backoff_max
+            )
             new.meta["chihwatch_retry_reason"] = str(reason)
         return new
 
     async def process_request(self, request: Request) -> None:
         delay = request.meta.pop("chihwatch_retry_delay", 0)
         if delay > 0:
-            log.info("retry %s of %s in %.1fs (%s)", request.meta.get("retry_times"), request.url,
-                     delay, request.meta.get("chihwatch_retry_reason"))
+            log.info(
+                "retry %s of %s in %.1fs (%s)",
+                request.meta.get("retry_times"),
+                request.url,
+                delay,
+                request.meta.get("chihwatch_retry_reason"),
+            )
             await asyncio.sleep(delay)
         return None
 

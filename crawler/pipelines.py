@@ -61,7 +61,9 @@ class StorePipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        store_for(self.crawler)  # fail early (bad URL, schema too new) rather than on the first page
+        store_for(
+            self.crawler
+        )  # fail early (bad URL, schema too new) rather than on the first page
 
     def close_spider(self) -> None:
         close_store(self.crawler)
@@ -85,8 +87,12 @@ class StorePipeline:
             return
         t.list_pages += 1
         t.list_not_modified += item.cached
-        progress.info("list %s %s: %d series links", "304" if item.cached else str(item.status),
-                      item.url, item.series_links)
+        progress.info(
+            "list %s %s: %d series links",
+            "304" if item.cached else str(item.status),
+            item.url,
+            item.series_links,
+        )
 
     def _page(self, item: PageItem) -> None:
         t = self.tally
@@ -120,11 +126,19 @@ class StorePipeline:
             t.error(f"{item.url}: {problem or f'HTTP {item.status}'}")
         if result.installment_new or result.revision_new or result.suspect:
             year, number = (result.installment or (None, None, None))[1:]
-            t.installments.append({
-                "url": item.url, "year": year, "installment": number,
-                "event": "new" if result.installment_new else "suspect" if result.suspect else "revised",
-                "suspect": result.suspect,
-            })
+            t.installments.append(
+                {
+                    "url": item.url,
+                    "year": year,
+                    "installment": number,
+                    "event": "new"
+                    if result.installment_new
+                    else "suspect"
+                    if result.suspect
+                    else "revised",
+                    "suspect": result.suspect,
+                }
+            )
         self._progress(item, result)
 
     def _progress(self, item: PageItem, result: Any) -> None:
@@ -133,8 +147,18 @@ class StorePipeline:
         done = self.tally.fetched + self.tally.not_modified + self.tally.errors
         if done % self.every:
             return
-        what = ("new installment" if result.installment_new else "new revision" if result.revision_new
-                else "suspect: " + result.suspect if result.suspect else "not modified" if item.status == 304
-                else "error: " + (item.error or result.error or "") if (item.error or result.error) else "unchanged")
+        what = (
+            "new installment"
+            if result.installment_new
+            else "new revision"
+            if result.revision_new
+            else "suspect: " + result.suspect
+            if result.suspect
+            else "not modified"
+            if item.status == 304
+            else "error: " + (item.error or result.error or "")
+            if (item.error or result.error)
+            else "unchanged"
+        )
         ref = f"{result.installment[1]}-{result.installment[2]}" if result.installment else "-"
         progress.info("%3s %-8s %-16s %s", item.status or "ERR", ref, what, item.url)

@@ -102,8 +102,9 @@ def _peak_rss_kb() -> int:
         return 0
 
 
-def run_crawl(db_url: str | None, start_urls: Sequence[str] | None = None, *,
-              settings: Mapping | None = None) -> CrawlSummary:
+def run_crawl(
+    db_url: str | None, start_urls: Sequence[str] | None = None, *, settings: Mapping | None = None
+) -> CrawlSummary:
     """One crawl cycle in this process (once per process: the reactor cannot restart)."""
     from scrapy.crawler import CrawlerProcess
 
@@ -122,26 +123,54 @@ def run_crawl(db_url: str | None, start_urls: Sequence[str] | None = None, *,
     process.start()
     tally = getattr(crawler, "chihwatch_tally", None)
     stats = crawler.stats.get_stats() if crawler.stats else {}
-    summary = CrawlSummary(seconds=round(time.monotonic() - began, 3),
-                           requests=int(stats.get("downloader/request_count", 0)),
-                           bytes_received=int(stats.get("downloader/response_bytes", 0)),
-                           peak_rss_kb=_peak_rss_kb())
+    summary = CrawlSummary(
+        seconds=round(time.monotonic() - began, 3),
+        requests=int(stats.get("downloader/request_count", 0)),
+        bytes_received=int(stats.get("downloader/response_bytes", 0)),
+        peak_rss_kb=_peak_rss_kb(),
+    )
     if tally is not None:
-        for name in ("fetched", "not_modified", "new_installments", "new_revisions", "suspects",
-                     "errors", "list_pages", "list_not_modified"):
+        for name in (
+            "fetched",
+            "not_modified",
+            "new_installments",
+            "new_revisions",
+            "suspects",
+            "errors",
+            "list_pages",
+            "list_not_modified",
+        ):
             setattr(summary, name, getattr(tally, name))
         summary.error_messages = list(tally.error_messages)
         summary.changes = list(tally.installments)
         if tally.responses == 0 and tally.network_errors:
-            hosts = ", ".join(sorted({h for h, _ in SeriesSpider(start_urls=s.getlist("CHIHWATCH_START_URLS") or None).scope.hosts}))
-            first = tally.error_messages[0].split(": ", 1)[-1] if tally.error_messages else "no response"
+            hosts = ", ".join(
+                sorted(
+                    {
+                        h
+                        for h, _ in SeriesSpider(
+                            start_urls=s.getlist("CHIHWATCH_START_URLS") or None
+                        ).scope.hosts
+                    }
+                )
+            )
+            first = (
+                tally.error_messages[0].split(": ", 1)[-1]
+                if tally.error_messages
+                else "no response"
+            )
             raise NetworkError(f"could not reach {hosts}: {first}")
     return summary
 
 
-def crawl_in_subprocess(db_url: str | None, start_urls: Sequence[str] | None = None, *,
-                        timeout: float | None = None, settings: Mapping | None = None,
-                        progress: Callable[[str], None] | None = None) -> CrawlSummary:
+def crawl_in_subprocess(
+    db_url: str | None,
+    start_urls: Sequence[str] | None = None,
+    *,
+    timeout: float | None = None,
+    settings: Mapping | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> CrawlSummary:
     """The same crawl in a child process (`python -m crawler`); kills it after `timeout` seconds.
 
     The child's stderr lines (progress and warnings) go to `progress`, or to the log at INFO.
@@ -159,8 +188,14 @@ def crawl_in_subprocess(db_url: str | None, start_urls: Sequence[str] | None = N
         root = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         began = time.monotonic()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, env=env, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+            start_new_session=True,
+        )
         tail: deque[str] = deque(maxlen=20)
         reader = threading.Thread(target=_pump, args=(proc, tail, progress), daemon=True)
         reader.start()
@@ -169,7 +204,9 @@ def crawl_in_subprocess(db_url: str | None, start_urls: Sequence[str] | None = N
         except subprocess.TimeoutExpired:
             _kill(proc)
             reader.join(timeout=5)
-            raise NetworkError(f"crawl timed out after {timeout:g}s; the crawl process was killed") from None
+            raise NetworkError(
+                f"crawl timed out after {timeout:g}s; the crawl process was killed"
+            ) from None
         except BaseException:
             _kill(proc)  # interrupted (SIGINT, SIGTERM handler): the child goes with us
             raise

@@ -51,18 +51,41 @@ def print_summary(summary: Any, *, err: bool = False) -> None:
 
 
 @click.command("crawl")
-@click.option("--start-url", "start_urls", multiple=True, metavar="URL",
-              help="List page or article URL to start from (repeatable). Default: the site's 要闻 lists.")
-@click.option("--max-list-pages", type=click.IntRange(1, 1000), default=None,
-              help="Pages of each list to read at most (default 20).")
-@click.option("--timeout", type=click.FloatRange(min=1), default=3600.0, show_default=True,
-              help="Seconds before the crawl is stopped.")
-@click.option("--no-delay", is_flag=True,
-              help="No politeness delays (only allowed when every start URL is on this machine).")
+@click.option(
+    "--start-url",
+    "start_urls",
+    multiple=True,
+    metavar="URL",
+    help="List page or article URL to start from (repeatable). Default: the site's 要闻 lists.",
+)
+@click.option(
+    "--max-list-pages",
+    type=click.IntRange(1, 1000),
+    default=None,
+    help="Pages of each list to read at most (default 20).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=3600.0,
+    show_default=True,
+    help="Seconds before the crawl is stopped.",
+)
+@click.option(
+    "--no-delay",
+    is_flag=True,
+    help="No politeness delays (only allowed when every start URL is on this machine).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines, only the summary.")
 @click.pass_context
-def crawl_cmd(ctx: click.Context, start_urls: tuple[str, ...], max_list_pages: int | None,
-              timeout: float, no_delay: bool, quiet: bool) -> None:
+def crawl_cmd(
+    ctx: click.Context,
+    start_urls: tuple[str, ...],
+    max_list_pages: int | None,
+    timeout: float,
+    no_delay: bool,
+    quiet: bool,
+) -> None:
     """Run one crawl cycle: read the list pages, fetch new and changed installments, print a summary."""
     from crawler.links import DEFAULT_START_URLS
     from crawler.run import crawl_in_subprocess
@@ -82,18 +105,34 @@ def crawl_cmd(ctx: click.Context, start_urls: tuple[str, ...], max_list_pages: i
     shown = list(start_urls or DEFAULT_START_URLS)
     click.echo(f"crawling from {', '.join(shown)}", err=True)
     progress = None if quiet else (lambda line: click.echo(f"  {line}", err=True))
-    summary = crawl_in_subprocess(ctx.obj.get("db_url") if ctx.obj else None, start_urls or None,
-                                  timeout=timeout, settings=settings, progress=progress or (lambda _l: None))
+    summary = crawl_in_subprocess(
+        ctx.obj.get("db_url") if ctx.obj else None,
+        start_urls or None,
+        timeout=timeout,
+        settings=settings,
+        progress=progress or (lambda _l: None),
+    )
     click.echo("crawl finished")
     print_summary(summary)
 
 
 @click.command("serve-mirror")
-@click.option("--state", default="state1", show_default=True, help="Mirror state to serve (state1..state3).")
-@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
-              help="Port on 127.0.0.1 (0: any free port).")
-@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Mirror directory (default: the bundled fixtures/site).")
+@click.option(
+    "--state", default="state1", show_default=True, help="Mirror state to serve (state1..state3)."
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="Port on 127.0.0.1 (0: any free port).",
+)
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Mirror directory (default: the bundled fixtures/site).",
+)
 def serve_mirror_cmd(state: str, port: int, root: Path | None) -> None:
     """Serve the bundled mirror of the site on 127.0.0.1 until Ctrl-C (for trying `crawl`)."""
     from chihwatch.mirror import MirrorServer
@@ -110,8 +149,10 @@ def serve_mirror_cmd(state: str, port: int, root: Path | None) -> None:
     except OSError as exc:
         raise ConfigError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
     click.echo(f"serving {root / state} at {server.url}/ (Ctrl-C to stop)")
-    click.echo("try: chihwatch crawl --no-delay "
-               f"--start-url {server.url}/html/hotnews/yaowen/ --start-url {server.url}/yaowen/node_479.html")
+    click.echo(
+        "try: chihwatch crawl --no-delay "
+        f"--start-url {server.url}/html/hotnews/yaowen/ --start-url {server.url}/yaowen/node_479.html"
+    )
     try:
         while True:
             time.sleep(3600)

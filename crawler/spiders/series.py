@@ -36,8 +36,7 @@ ARTICLE_STATUSES = [304, *range(400, 600)]
 
 def _headers(response: Response) -> dict[str, str]:
     return {
-        k.decode("latin-1"): b", ".join(v).decode("latin-1")
-        for k, v in response.headers.items()
+        k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()
     }
 
 
@@ -46,8 +45,13 @@ class SeriesSpider(scrapy.Spider):
 
     name = "series"
 
-    def __init__(self, start_urls: Iterable[str] | None = None, max_list_pages: int = 20,
-                 recheck_known: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        start_urls: Iterable[str] | None = None,
+        max_list_pages: int = 20,
+        recheck_known: bool = True,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.start_urls = list(start_urls or DEFAULT_START_URLS)
         self.scope = Scope.from_urls(self.start_urls)
@@ -87,15 +91,28 @@ class SeriesSpider(scrapy.Spider):
             return None
         self._seen_lists.add(url)
         self._list_pages[origin] += 1
-        return Request(url, callback=self.parse_list, errback=self.list_failed, priority=10,
-                       meta={"chihwatch_kind": "list", "chihwatch_origin": origin})
-
-    def article_request(self, url: str, series: tuple[int, int | None] | None = None,
-                        priority: int = 0) -> Request:
         return Request(
-            url, callback=self.parse_article, errback=self.article_failed, priority=priority,
-            meta={"chihwatch_kind": "article", "chihwatch_series": series, "dont_cache": True,
-                  "handle_httpstatus_list": ARTICLE_STATUSES},
+            url,
+            callback=self.parse_list,
+            errback=self.list_failed,
+            priority=10,
+            meta={"chihwatch_kind": "list", "chihwatch_origin": origin},
+        )
+
+    def article_request(
+        self, url: str, series: tuple[int, int | None] | None = None, priority: int = 0
+    ) -> Request:
+        return Request(
+            url,
+            callback=self.parse_article,
+            errback=self.article_failed,
+            priority=priority,
+            meta={
+                "chihwatch_kind": "article",
+                "chihwatch_series": series,
+                "dont_cache": True,
+                "handle_httpstatus_list": ARTICLE_STATUSES,
+            },
         )
 
     # -- callbacks ----------------------------------------------------------------------------
@@ -115,8 +132,12 @@ class SeriesSpider(scrapy.Spider):
                 req = self.list_request(url, origin)
                 if req is not None:
                     yield req
-        yield ListPageItem(url=response.url, status=response.status, series_links=len(links),
-                           cached="cached" in response.flags)
+        yield ListPageItem(
+            url=response.url,
+            status=response.status,
+            series_links=len(links),
+            cached="cached" in response.flags,
+        )
 
     def parse_article(self, response: Response) -> Iterable[Any]:
         """The raw response, as it is, for the store."""
@@ -144,17 +165,26 @@ class SeriesSpider(scrapy.Spider):
             # A redirect the redirect middleware would not follow (to file://, ftp:, ...).
             location = response.headers.get(b"Location", b"").decode("latin-1")
             status, error = response.status, f"redirect not followed: {location}"
-        yield PageItem(url=redirects[0] if redirects else request.url, status=status, headers={},
-                       body=None, fetched_at=datetime.now(UTC), error=error,
-                       series=request.meta.get("chihwatch_series"))
+        yield PageItem(
+            url=redirects[0] if redirects else request.url,
+            status=status,
+            headers={},
+            body=None,
+            fetched_at=datetime.now(UTC),
+            error=error,
+            series=request.meta.get("chihwatch_series"),
+        )
 
     def list_failed(self, failure: Failure) -> Iterable[Any]:
         request = failure.request  # type: ignore[attr-defined]
         if self._decision(failure):
             return
         response = getattr(failure.value, "response", None)
-        yield ListPageItem(url=request.url, status=getattr(response, "status", 0),
-                           error=_describe(failure, request))
+        yield ListPageItem(
+            url=request.url,
+            status=getattr(response, "status", 0),
+            error=_describe(failure, request),
+        )
 
     @staticmethod
     def _decision(failure: Failure) -> bool:
@@ -169,8 +199,11 @@ class SeriesSpider(scrapy.Spider):
 
     def note_offsite_redirect(self, request: Request) -> None:
         """Called by ScopeMiddleware when a redirect leads out of scope."""
-        log.warning("redirect out of scope dropped: %s -> %s",
-                    (request.meta.get("redirect_urls") or ["?"])[0], request.url)
+        log.warning(
+            "redirect out of scope dropped: %s -> %s",
+            (request.meta.get("redirect_urls") or ["?"])[0],
+            request.url,
+        )
 
 
 def _describe(failure: Failure, request: Request) -> str:

@@ -41,5 +41,6 @@ def crawl(db_url: str, server: MirrorServer, urls: list[str] | None = None, **se
     """One real Scrapy crawl of the mirror in a child process."""
     from crawler.run import crawl_in_subprocess
 
-    return crawl_in_subprocess(db_url, urls or start_urls(server), timeout=120,
-                               settings=fast_settings(**settings))
+    return crawl_in_subprocess(
+        db_url, urls or start_urls(server), timeout=120, settings=fast_settings(**settings)
+    )

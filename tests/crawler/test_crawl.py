@@ -21,7 +21,10 @@ def _assert_polite(log: list[LoggedRequest], mirror: MirrorServer) -> None:
     assert NEVER["sidebar_only"] not in paths
     assert {e.host for e in log} == {f"127.0.0.1:{mirror.port}"}  # never localhost:PORT (offsite)
     assert all(not p.startswith("mailto") for p in paths)
-    assert all("chihwatch/" in e.headers.get("User-Agent", "") and "+http" in e.headers["User-Agent"] for e in log)
+    assert all(
+        "chihwatch/" in e.headers.get("User-Agent", "") and "+http" in e.headers["User-Agent"]
+        for e in log
+    )
     # robots.txt first, before any page.
     assert log[0].path == "/robots.txt"
 
@@ -52,7 +55,9 @@ def test_crawl_through_the_mirror_states(db_url: str, mirror: MirrorServer) -> N
     # Each article fetched exactly once; list pages of both designs read, pagination followed.
     article_gets = [e.path for e in log1 if e.path in s1.values()]
     assert sorted(article_gets) == sorted(s1.values())
-    assert {"/html/hotnews/yaowen/", "/html/hotnews/yaowen/2.html", "/yaowen/node_479.html"} <= {e.path for e in log1}
+    assert {"/html/hotnews/yaowen/", "/html/hotnews/yaowen/2.html", "/yaowen/node_479.html"} <= {
+        e.path for e in log1
+    }
 
     # -- state 1 again: nothing changed, so only conditional requests answered 304 ------------
     n = len(mirror.request_log)
@@ -60,9 +65,15 @@ def test_crawl_through_the_mirror_states(db_url: str, mirror: MirrorServer) -> N
     again = mirror.log_since(n)
     _assert_polite(again, mirror)
     assert again and all(e.conditional and e.status == 304 and e.bytes == 0 for e in again), [
-        (e.path, e.status, e.conditional) for e in again if not (e.conditional and e.status == 304)]
+        (e.path, e.status, e.conditional) for e in again if not (e.conditional and e.status == 304)
+    ]
     assert {e.path for e in again} >= set(s1.values())
-    assert (summary.fetched, summary.not_modified, summary.new_installments, summary.new_revisions) == (0, 9, 0, 0)
+    assert (
+        summary.fetched,
+        summary.not_modified,
+        summary.new_installments,
+        summary.new_revisions,
+    ) == (0, 9, 0, 0)
 
     # -- state 2: a new installment, an edited one ----------------------------------------------
     mirror.set_state("state2")
@@ -76,7 +87,10 @@ def test_crawl_through_the_mirror_states(db_url: str, mirror: MirrorServer) -> N
     assert set(edited) == {"2024-2"}
     new_path = LAYOUT["states"]["state2"]["installments"]["2025-4"]
     # Only the new and the edited article came with a body; the rest were 304s.
-    assert full & set(LAYOUT["states"]["state2"]["installments"].values()) == {new_path, s1["2024-2"]}
+    assert full & set(LAYOUT["states"]["state2"]["installments"].values()) == {
+        new_path,
+        s1["2024-2"],
+    }
     inst = _by_ref(store)
     assert inst["2025-4"]["url"] == base + new_path and inst["2025-4"]["revisions"] == 1
     assert inst["2024-2"]["revisions"] == 2
@@ -105,7 +119,9 @@ def test_crawl_through_the_mirror_states(db_url: str, mirror: MirrorServer) -> N
     for ref in ("2024-1", "2024-2", "2024-3", "2024-4", "2024-5"):
         old = s1[ref]
         assert inst[ref]["url"] == base + moved[old]  # now at its newer-style URL ...
-        assert inst[ref]["revisions"] == (2 if ref == "2024-2" else 1)  # ... with its history, no false revision
+        assert inst[ref]["revisions"] == (
+            2 if ref == "2024-2" else 1
+        )  # ... with its history, no false revision
     assert inst["2023-3"]["revisions"] == 1  # a 404 is not a content change
     report = store.report_data(t0, datetime.now(UTC) + timedelta(seconds=1))
     assert [(a["url"], a["status"]) for a in report["availability"]] == [(base + removed, 404)]

@@ -26,7 +26,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_explicit_article_url_only_fetches_that_article(sqlite_url: str, mirror: MirrorServer) -> None:
+def test_explicit_article_url_only_fetches_that_article(
+    sqlite_url: str, mirror: MirrorServer
+) -> None:
     from storage import open_store
 
     summary = crawl(sqlite_url, mirror, [mirror.url + S1["2024-5"]])
@@ -104,7 +106,9 @@ def test_redirect_offsite_is_not_followed(sqlite_url: str, mirror: MirrorServer)
     assert any("redirect not followed: file:///etc/passwd" in m for m in summary.error_messages)
 
 
-def test_redirect_loop_and_oversized_pages_are_recorded(sqlite_url: str, mirror: MirrorServer) -> None:
+def test_redirect_loop_and_oversized_pages_are_recorded(
+    sqlite_url: str, mirror: MirrorServer
+) -> None:
     from sqlalchemy import create_engine, text
 
     loop, big = S1["2025-3"], S1["2025-2"]
@@ -122,8 +126,11 @@ def test_redirect_loop_and_oversized_pages_are_recorded(sqlite_url: str, mirror:
     assert summary.new_installments == 0
     engine = create_engine(sqlite_url)
     with engine.connect() as conn:
-        rows = dict(conn.execute(text(
-            "select p.url, f.error from fetches f join pages p on p.id = f.page_id")).all())
+        rows = dict(
+            conn.execute(
+                text("select p.url, f.error from fetches f join pages p on p.id = f.page_id")
+            ).all()
+        )
     engine.dispose()
     assert "redirect" in rows[mirror.url + loop]
     assert "dropped" in rows[mirror.url + big] or "size" in rows[mirror.url + big].lower()
@@ -154,15 +161,25 @@ def test_unreachable_site_is_a_network_error(sqlite_url: str) -> None:
 
     url = f"http://127.0.0.1:{_free_port()}/yaowen/node_479.html"
     with pytest.raises(NetworkError, match="could not reach 127.0.0.1"):
-        crawl_in_subprocess(sqlite_url, [url], timeout=60,
-                            settings={"RETRY_TIMES": 0, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False})
+        crawl_in_subprocess(
+            sqlite_url,
+            [url],
+            timeout=60,
+            settings={"RETRY_TIMES": 0, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False},
+        )
 
 
 def _cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CHIHWATCH_HOME": str(home)}
     env.pop("CHIHWATCH_DB", None)
-    return subprocess.run([sys.executable, "-m", "chihwatch", *args], capture_output=True, text=True,
-                          env=env, timeout=120, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "chihwatch", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=ROOT,
+    )
 
 
 def test_cli_crawl_prints_progress_and_summary(tmp_path: Path, mirror: MirrorServer) -> None:
@@ -171,16 +188,33 @@ def test_cli_crawl_prints_progress_and_summary(tmp_path: Path, mirror: MirrorSer
     proc = _cli("--db", db, "crawl", "--no-delay", *starts, home=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "new installments     9" in proc.stdout and "errors               0" in proc.stdout
-    assert "new installment" in proc.stderr and S1["2024-5"] in proc.stderr  # progress while it runs
+    assert (
+        "new installment" in proc.stderr and S1["2024-5"] in proc.stderr
+    )  # progress while it runs
 
 
 def test_cli_crawl_failures_are_one_line(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{_free_port()}/yaowen/node_479.html"
-    proc = _cli("--db", f"sqlite:///{tmp_path / 'x.db'}", "crawl", "--no-delay", "-q", "--start-url", url, home=tmp_path)
+    proc = _cli(
+        "--db",
+        f"sqlite:///{tmp_path / 'x.db'}",
+        "crawl",
+        "--no-delay",
+        "-q",
+        "--start-url",
+        url,
+        home=tmp_path,
+    )
     assert proc.returncode == 7
     assert proc.stderr.strip().splitlines()[-1].startswith("chihwatch: could not reach 127.0.0.1")
     assert "Traceback" not in proc.stderr
-    proc = _cli("crawl", "--no-delay", "--start-url", "http://www.chinahightech.com/yaowen/node_479.html", home=tmp_path)
+    proc = _cli(
+        "crawl",
+        "--no-delay",
+        "--start-url",
+        "http://www.chinahightech.com/yaowen/node_479.html",
+        home=tmp_path,
+    )
     assert proc.returncode == 9 and "only for a local mirror" in proc.stderr
     proc = _cli("crawl", "--start-url", "file:///etc/passwd", home=tmp_path)
     assert proc.returncode == 9 and "http(s)" in proc.stderr

@@ -16,13 +16,19 @@ SITE = "http://www.chinahightech.com"
     ("title", "expected"),
     [
         pytest.param("国家高新区密集部署\u00a02024年这样干！⑤", (2024, 5), id="circled-nbsp"),
-        pytest.param("国家高新区密集部署 2024年这样干!⑳", (2024, 20), id="circled-20-halfwidth-bang"),
+        pytest.param(
+            "国家高新区密集部署 2024年这样干!⑳", (2024, 20), id="circled-20-halfwidth-bang"
+        ),
         pytest.param("国家高新区密集部署 2023年这样干（三）", (2023, 3), id="cn-fullwidth-parens"),
         pytest.param("国家高新区密集部署 2023年这样干(十二)", (2023, 12), id="cn-twelve"),
         pytest.param("国家高新区密集部署 2026年这样干！17", (2026, 17), id="arabic"),
-        pytest.param("国家高新区密集部署\u30002019年这样干之二", (2019, 2), id="zhi-er-ideographic-space"),
+        pytest.param(
+            "国家高新区密集部署\u30002019年这样干之二", (2019, 2), id="zhi-er-ideographic-space"
+        ),
         pytest.param("国家高新区密集部署 2024年这样干！", (2024, None), id="cut-before-marker"),
-        pytest.param("2024年国家高新区创新发展成绩单出炉 营业收入增长7.1%", None, id="not-series-year-number"),
+        pytest.param(
+            "2024年国家高新区创新发展成绩单出炉 营业收入增长7.1%", None, id="not-series-year-number"
+        ),
         pytest.param("国家高新区密集部署新闻发布会召开", None, id="series-name-no-year"),
         pytest.param("版权与免责声明：①凡本网注明", None, id="copyright-circled"),
     ],
@@ -35,7 +41,14 @@ def test_series_links_older_list_page_fixture() -> None:
     raw = (PAGES / "chih2019-list-yaowen.html").read_bytes().decode("utf-8")
     links = list(series_links(raw, SITE + "/html/hotnews/yaowen/"))
     # By reading the page: six series items in #index-gz (2024 ⑤..① and 2023 （三）).
-    assert [(link.year, link.number) for link in links] == [(2024, 5), (2024, 4), (2024, 3), (2024, 2), (2024, 1), (2023, 3)]
+    assert [(link.year, link.number) for link in links] == [
+        (2024, 5),
+        (2024, 4),
+        (2024, 3),
+        (2024, 2),
+        (2024, 1),
+        (2023, 3),
+    ]
     assert links[0].url == SITE + "/html/hotnews/yaowen/2024/0206/5700517.html"
     assert all(is_article_url(link.url) for link in links)
     pages = pagination_links(raw, SITE + "/html/hotnews/yaowen/")
@@ -45,10 +58,15 @@ def test_series_links_older_list_page_fixture() -> None:
 
 def test_series_links_newer_list_page_fixture() -> None:
     raw = (PAGES / "chih2025-list-node479.html").read_bytes().decode("utf-8")
-    links = {(link.year, link.number, link.url) for link in series_links(raw, SITE + "/yaowen/node_479.html")}
+    links = {
+        (link.year, link.number, link.url)
+        for link in series_links(raw, SITE + "/yaowen/node_479.html")
+    }
     assert {(y, n) for y, n, _ in links} == {(2025, 1), (2025, 2), (2025, 3), (2025, 4)}
     assert (2025, 4, SITE + "/yaowen/2025-02/11/content_289788.html") in links
-    assert pagination_links(raw, SITE + "/yaowen/node_479.html")[0] == SITE + "/yaowen/node_479_2.html"
+    assert (
+        pagination_links(raw, SITE + "/yaowen/node_479.html")[0] == SITE + "/yaowen/node_479_2.html"
+    )
 
 
 def test_sidebar_and_navigation_links_are_not_series_links() -> None:
@@ -56,14 +74,18 @@ def test_sidebar_and_navigation_links_are_not_series_links() -> None:
     <div id="index-gz" class="list-a"><ul><li><h3><a href="/html/x/2024/0101/1.html">国家高新区密集部署 2024年这样干！①</a></h3></li>
     <li><h3><a href="/html/x/2024/0101/2.html">别的新闻</a></h3></li></ul></div>
     <div class="sidebar"><a href="/html/x/2022/0101/3.html">国家高新区密集部署 2022年这样干！①</a></div></body></html>"""
-    assert [link.url for link in series_links(page, SITE + "/")] == [SITE + "/html/x/2024/0101/1.html"]
+    assert [link.url for link in series_links(page, SITE + "/")] == [
+        SITE + "/html/x/2024/0101/1.html"
+    ]
 
 
 def test_unknown_design_uses_the_page_minus_navigation() -> None:
     page = """<html><body><header><a href="/h.html">国家高新区密集部署 2024年这样干！⑨</a></header>
     <ul class="news"><li><a title="国家高新区密集部署 2027年这样干！③" href="/n/1.html">国家高新区密集部署 2027年…</a></li></ul>
     <aside><a href="/s.html">国家高新区密集部署 2022年这样干！①</a></aside></body></html>"""
-    assert [(link.url, link.number) for link in series_links(page, SITE + "/")] == [(SITE + "/n/1.html", 3)]
+    assert [(link.url, link.number) for link in series_links(page, SITE + "/")] == [
+        (SITE + "/n/1.html", 3)
+    ]
 
 
 @pytest.mark.parametrize(

@@ -80,7 +80,9 @@ def test_robots_traversal_and_port_token(mirror: MirrorServer) -> None:
     assert get(mirror.url + "/../state2/robots.txt")[0] == 404
     assert get(mirror.url + "/_manifest.json")[0] == 404
     _, _, listing = get(mirror.url + "/yaowen/node_479.html")
-    assert f"http://localhost:{mirror.port}/".encode() in listing and b"__MIRROR_PORT__" not in listing
+    assert (
+        f"http://localhost:{mirror.port}/".encode() in listing and b"__MIRROR_PORT__" not in listing
+    )
 
 
 def test_fault_hook_answers_instead_of_the_file(mirror: MirrorServer) -> None:
