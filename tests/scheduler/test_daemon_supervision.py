@@ -12,8 +12,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -257,3 +259,57 @@ def test_postgres_lock_connection_lost_is_taken_again(
     holder = lock.current_holder(pg_url)
     assert holder is not None and holder.pid == d.pid
     assert d.stop() == 0
+
+
+class _Hook(BaseHTTPRequestHandler):
+    bodies: list[bytes] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        n = int(self.headers.get("Content-Length", "0"))
+        _Hook.bodies.append(self.rfile.read(n))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+def test_report_job_delivers_and_logs_no_secrets(
+    sqlite_url: str, daemon_env: dict[str, str], start_daemon: Start, tmp_path: Path
+) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        secret = "s3cr3t-token-value"
+        hook = f"http://127.0.0.1:{server.server_address[1]}/hook?token={secret}"
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(
+            f'log_file = "logs/daemon.log"\n[crawl]\ninterval = "1h"\n'
+            f'[report]\ninterval = "2s"\nformats = ["json", "html"]\ndir = "out"\n'
+            f'[[report.targets]]\ntype = "webhook"\nurl = "{hook}"\n',
+            encoding="utf-8",
+        )
+        env = _env(daemon_env, sleep=0)
+        d = start_daemon(["daemon", "--db", sqlite_url, "--config", str(cfg)], env)
+        d.wait_for("report #", timeout=30)
+        out = d.wait_for(" ok in ", count=2)  # crawl #1 and the report
+        assert d.stop() == 0
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert _Hook.bodies, "the webhook got the report"
+    assert sorted(p.suffix for p in (tmp_path / "out").iterdir()) == [".html", ".json"]
+    log_file = (tmp_path / "logs" / "daemon.log").read_text(encoding="utf-8")
+    assert "report #" in log_file and "crawl #1 ok" in log_file  # the rotated file gets the lines
+    for text in (out, log_file):
+        assert secret not in text
+    status = subprocess.run(
+        [sys.executable, "-m", "chihwatch", "status", "--db", sqlite_url, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert secret not in status.stdout
+    report = {j["id"]: j for j in json.loads(status.stdout)["jobs"]}["report"]
+    assert report["last_run"]["status"] == "ok" and report["schedule"] == "every 2s"
