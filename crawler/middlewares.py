@@ -7,13 +7,12 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from scrapy import Request, signals
+from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.extensions.httpcache import RFC2616Policy
 from scrapy.http import Response
 
-from crawler import __name__ as _pkg
 from crawler.links import Scope
 from crawler.storeaccess import store_for
 
@@ -141,12 +140,7 @@ class ConditionalRequestMiddleware:
     def from_crawler(cls, crawler: Crawler) -> Self:
         if not crawler.settings.get("CHIHWATCH_DB_URL"):
             raise NotConfigured("no CHIHWATCH_DB_URL")
-        mw = cls(crawler)
-        crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
-        return mw
-
-    def spider_opened(self, spider: Any) -> None:
-        log.debug("%s: conditional requests on", _pkg)
+        return cls(crawler)
 
     def process_request(self, request: Request) -> None:
         if request.meta.get("chihwatch_kind") != "article":

@@ -144,15 +144,11 @@ def run_crawl(
         summary.error_messages = list(tally.error_messages)
         summary.changes = list(tally.installments)
         if tally.responses == 0 and tally.network_errors:
-            hosts = ", ".join(
-                sorted(
-                    {
-                        h
-                        for h, _ in SeriesSpider(
-                            start_urls=s.getlist("CHIHWATCH_START_URLS") or None
-                        ).scope.hosts
-                    }
-                )
+            spider = crawler.spider
+            hosts = (
+                ", ".join(sorted({host for host, _ in spider.scope.hosts}))
+                if spider
+                else "the site"
             )
             first = (
                 tally.error_messages[0].split(": ", 1)[-1]
