@@ -57,6 +57,10 @@ def test_only_http_on_the_configured_hosts_is_fetched(site: MirrorServer, plan: 
             ("gopher://127.0.0.1:70/1", "⑭"),
             ("javascript:alert(1)", "⑮"),
             (f"//127.0.0.2:{cp}/html/hotnews/yaowen/2024/0303/3.html", "⑯"),
+            # Parser-confusion tricks: userinfo that looks like our host, a backslash before the @.
+            (f"http://127.0.0.1:{{port}}@127.0.0.2:{cp}/html/hotnews/yaowen/2024/0304/4.html", "⑰"),
+            (f"http://127.0.0.2:{cp}\\@127.0.0.1:{{port}}/html/hotnews/yaowen/2024/0305/5.html", "⑱"),
+            (f"http://0x7f000002:{cp}/html/hotnews/yaowen/2024/0306/6.html", "⑲"),
         ]
     )
     old_list = LAYOUT["start_paths"][0]
