@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from parsers.clean import _COPYRIGHT_RE, EDITOR_RE, Block, Span, count_punct
+from parsers.gazetteer import canonical_zone
 
 __all__ = ["Extraction", "extract", "block_score"]
 
@@ -64,6 +65,39 @@ def block_score(block: Block) -> float:
     return -SHORT_TEXT_WEIGHT * n
 
 
+# A teaser item: a short link title, then at most this many short blocks (summary, date).
+TEASER_MAX_BLOCKS = 4
+TEASER_MIN_REPEATS = 3
+
+
+def _div_teasers(blocks: list[Block], spans: list[Span]) -> set[int]:
+    """Indices of blocks in repeated teaser items built from divs (title link + summary + date).
+
+    Three or more sibling containers that each open with a short link-only block and hold only a
+    few short blocks are a list of article teasers, not the article: the repetition is the tell.
+    A zone heading in a keyword link (【<a>X高新区</a>】) never opens a teaser.
+    """
+    by_parent: dict[etree._Element, list[Span]] = {}
+    for sp in spans:
+        n = sp.end - sp.start
+        if not 2 <= n <= TEASER_MAX_BLOCKS:
+            continue
+        first = blocks[sp.start]
+        if first.link_chars * 2 <= len(first.text) or len(first.text) > 60 or canonical_zone(first.text):
+            continue
+        if any(len(b.text) > 200 for b in blocks[sp.start + 1 : sp.end]):
+            continue
+        parent = sp.element.getparent()
+        if parent is not None:
+            by_parent.setdefault(parent, []).append(sp)
+    out: set[int] = set()
+    for items in by_parent.values():
+        if len(items) >= TEASER_MIN_REPEATS:
+            for sp in items:
+                out.update(range(sp.start, sp.end))
+    return out
+
+
 def extract(blocks: list[Block], spans: list[Span]) -> Extraction | None:
     """Pick the content node among the block elements of the walk; None if nothing scores."""
     if not blocks:
@@ -71,13 +105,17 @@ def extract(blocks: list[Block], spans: list[Span]) -> Extraction | None:
     # Teaser lists (sidebars, "related" boxes, list pages): a list item holding a link title makes
     # every block of that item chrome, however well punctuated its summary is.
     teasers = {b.item for b in blocks if b.item is not None and b.link_chars * 2 > len(b.text)}
+    teaser_idx = _div_teasers(blocks, spans)
     prefix = [0.0]
     good_prefix = [0]
     positive = 0.0
     acc = 0.0
     good = 0
-    for block in blocks:
-        s = -float(len(block.text)) if block.item is not None and block.item in teasers else block_score(block)
+    for i, block in enumerate(blocks):
+        if (block.item is not None and block.item in teasers) or i in teaser_idx:
+            s = -float(len(block.text))
+        else:
+            s = block_score(block)
         if s > 0:
             positive += s
             good += 1

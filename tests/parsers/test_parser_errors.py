@@ -135,3 +135,28 @@ def test_sidebar_teasers_with_summaries_stay_out_of_the_body() -> None:
     article = parse(page.encode("utf-8"))
     assert "摘要" not in article.body_text
     assert [z.name for z in article.zones] == ["威海高新区", "天津高新区"]
+
+
+def test_repeated_div_teasers_stay_out_of_the_body() -> None:
+    # No list markup and no chrome class: the repetition of link title + summary + date gives it away.
+    teasers = "".join(
+        f'<div class="it"><div class="t"><a href="/n{i}.html">高新区新闻标题第{i}条</a></div>'
+        f'<div class="s">这是第{i}条新闻的摘要，介绍了某高新区近期的工作进展，包括招商引资、项目建设和科技创新等方面的情况。</div>'
+        f'<div class="d">2025-01-0{i + 1}</div></div>'
+        for i in range(5)
+    )
+    page = new_page(series_body()).replace('<div class="art-foot">', f'<div class="box"><h4>更多报道</h4>{teasers}</div><div class="art-foot">')
+    article = parse(page.encode("utf-8"))
+    assert "摘要" not in article.body_text
+    assert [z.name for z in article.zones] == ["威海高新区", "天津高新区"]
+
+
+def test_zone_sections_with_linked_headings_are_not_teasers() -> None:
+    sections = "".join(
+        f'<section><p>【<a href="/gxq/">{zone}</a>】</p><p>{a}</p><p>{b}</p></section>'
+        for zone, a, b in (("威海高新区", P1, P2), ("天津高新区", P3, P2), ("兰州高新区", P1, P3))
+    )
+    article = parse(new_page(f"<p>{INTRO}</p>{sections}").encode("utf-8"))
+    assert [(z.name, z.paragraphs) for z in article.zones] == [
+        ("威海高新区", (P1, P2)), ("天津高新区", (P3, P2)), ("兰州高新区", (P1, P3))
+    ]
