@@ -179,6 +179,8 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
         found = _with_generic(doc)
     title = found.title
     confidence = found.confidence
+    if hit is not None and found.template == "generic":
+        confidence -= 0.05  # a known template whose body was not where it should be: be wary
 
     published, source, author = found.published, found.source, found.author
     if published is None or not (found.byline_seen and source):
