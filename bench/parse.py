@@ -119,23 +119,36 @@ def main() -> int:
         url = expected.get("url")
         ours = _ours(data, url)
         t_text, g_text = traf(data), gne_text(data)
-        base, t_parse = _interleaved([lambda: lxml.html.fromstring(data), lambda: _safe_parse(data, url)], args.repeat)
-        t_traf = _median_time(lambda: traf(data), max(3, args.repeat // 8))
+        base, t_parse = _interleaved(
+            [lambda d=data: lxml.html.fromstring(d), lambda d=data, u=url: _safe_parse(d, u)],
+            args.repeat,
+        )
+        t_traf = _median_time(lambda d=data: traf(d), max(3, args.repeat // 8))
         if "error" in expected:
             row = {
-                "name": jpath.stem, "error": expected["error"],
-                "ours": "ok" if ours is None else "ARTICLE?", "traf": len(t_text), "gne": len(g_text),
+                "name": jpath.stem,
+                "error": expected["error"],
+                "ours": "ok" if ours is None else "ARTICLE?",
+                "traf": len(t_text),
+                "gne": len(g_text),
             }
         else:
             want = Article.from_dict(expected).body_text
             row = {
-                "name": jpath.stem, "error": None,
-                "ours": f1(want, ours or ""), "traf": f1(want, t_text), "gne": f1(want, g_text),
+                "name": jpath.stem,
+                "error": None,
+                "ours": f1(want, ours or ""),
+                "traf": f1(want, t_text),
+                "gne": f1(want, g_text),
             }
-        row.update(base=base, parse=t_parse, ratio=t_parse / base, traf_ratio=t_traf / base, size=len(data))
+        row.update(
+            base=base, parse=t_parse, ratio=t_parse / base, traf_ratio=t_traf / base, size=len(data)
+        )
         rows.append(row)
 
-    print(f"{'fixture':36} {'bytes':>6} {'F1 ours':>8} {'trafil.':>8} {'gne':>8} {'lxml ms':>8} {'parse ms':>9} {'ratio':>6} {'traf×':>6}")
+    print(
+        f"{'fixture':36} {'bytes':>6} {'F1 ours':>8} {'trafil.':>8} {'gne':>8} {'lxml ms':>8} {'parse ms':>9} {'ratio':>6} {'traf×':>6}"
+    )
     for r in rows:
         if r["error"]:
             f1s = f"{r['ours']:>8} {str(r['traf']) + 'ch':>8} {str(r['gne']) + 'ch':>8}"
@@ -159,7 +172,9 @@ def main() -> int:
     )
     errs = [r for r in rows if r["error"]]
     for r in errs:
-        print(f"{r['name']}: expected {r['error']}; chihwatch {r['ours']}, trafilatura {r['traf']} chars, gne {r['gne']} chars")
+        print(
+            f"{r['name']}: expected {r['error']}; chihwatch {r['ours']}, trafilatura {r['traf']} chars, gne {r['gne']} chars"
+        )
     return 0
 
 

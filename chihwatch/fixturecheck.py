@@ -33,7 +33,17 @@ __all__ = [
     "dump_json",
 ]
 
-META_FIELDS = ("title", "published", "source", "author", "editor", "series", "year", "installment", "template")
+META_FIELDS = (
+    "title",
+    "published",
+    "source",
+    "author",
+    "editor",
+    "series",
+    "year",
+    "installment",
+    "template",
+)
 F1_FLOOR = 0.99
 # Expected JSON holds a placeholder confidence; a correct parse must still not call itself unsure.
 CONFIDENCE_FLOOR = 0.5
@@ -103,7 +113,9 @@ def dump_json(data: dict[str, Any]) -> str:
 
 
 def _sections(data: dict[str, Any]) -> list[list[str]]:
-    return [list(data.get("intro") or [])] + [list(z.get("paragraphs") or []) for z in data.get("zones") or []]
+    return [list(data.get("intro") or [])] + [
+        list(z.get("paragraphs") or []) for z in data.get("zones") or []
+    ]
 
 
 def _tagged_chars(sections: Sequence[Iterable[str]]) -> Counter[tuple[int, str]]:
@@ -150,7 +162,11 @@ def check_fixture(html_path: Path, expected: dict[str, Any]) -> FixtureResult:
         return FixtureResult(name, expected_error, got_error, problems=problems)
     if expected_error:
         return FixtureResult(
-            name, expected_error, None, template=got["template"], confidence=got["confidence"],
+            name,
+            expected_error,
+            None,
+            template=got["template"],
+            confidence=got["confidence"],
             problems=(f"expected {expected_error}, got an article titled {got['title']!r}",),
         )
     problems: list[str] = []
@@ -161,7 +177,9 @@ def check_fixture(html_path: Path, expected: dict[str, Any]) -> FixtureResult:
     zones_got = tuple(z["name"] for z in got["zones"])
     if zones_exp != zones_got:
         problems.append(f"zones {list(zones_got)} != expected {list(zones_exp)}")
-    meta_diff = {f: (expected.get(f), got.get(f)) for f in META_FIELDS if expected.get(f) != got.get(f)}
+    meta_diff = {
+        f: (expected.get(f), got.get(f)) for f in META_FIELDS if expected.get(f) != got.get(f)
+    }
     for f, (want, have) in meta_diff.items():
         problems.append(f"{f}: {have!r} != expected {want!r}")
     if got["confidence"] < CONFIDENCE_FLOOR:
@@ -190,4 +208,7 @@ def check_all(directory: Path, names: Sequence[str] | None = None) -> list[Fixtu
         if missing:
             raise InputError(f"no such fixture in {directory}: {', '.join(missing)}")
     chosen = list(names) if names else available
-    return [check_fixture(directory / f"{n}.html", load_expected(directory / f"{n}.json")) for n in chosen]
+    return [
+        check_fixture(directory / f"{n}.html", load_expected(directory / f"{n}.json"))
+        for n in chosen
+    ]

@@ -83,7 +83,9 @@ def parse(html: bytes, url: str | None = None, headers: Mapping[str, str] | None
         raise
     except RecursionError as exc:  # absurdly deep markup
         raise NotHTML("markup nested too deeply to parse") from exc
-    except Exception as exc:  # a parser bug must not take the crawler down: report it as a parse error
+    except (
+        Exception
+    ) as exc:  # a parser bug must not take the crawler down: report it as a parse error
         log.exception("unexpected error while parsing %s", url or "<bytes>")
         raise NoArticle(f"could not parse the page ({type(exc).__name__}: {exc})") from exc
     finally:
@@ -91,7 +93,9 @@ def parse(html: bytes, url: str | None = None, headers: Mapping[str, str] | None
 
 
 def _tree(text: str) -> etree._Element:
-    if text[:64].lstrip().startswith("<?xml"):  # lxml refuses str input with an encoding declaration
+    if (
+        text[:64].lstrip().startswith("<?xml")
+    ):  # lxml refuses str input with an encoding declaration
         text = _XML_DECL_RE.sub("", text, count=1)
     try:
         doc = etree.fromstring(text, _parser())
@@ -119,7 +123,9 @@ def _fast_utf8(data: bytes, headers: Mapping[str, str] | None) -> etree._Element
         raise NotHTML("input is not HTML: no HTML tags found")
     parser = getattr(_local, "utf8", None)
     if parser is None:
-        parser = _local.utf8 = etree.HTMLParser(remove_comments=True, remove_pis=True, encoding="utf-8")
+        parser = _local.utf8 = etree.HTMLParser(
+            remove_comments=True, remove_pis=True, encoding="utf-8"
+        )
     try:
         doc = etree.fromstring(data, parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
@@ -173,7 +179,9 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
         profile = hit.profile
         found = _with_profile(doc, profile, hit.body, hit.index)
         if found is None:
-            warnings.append(f"profile {profile.name} matched but its body looked wrong: used the generic extractor")
+            warnings.append(
+                f"profile {profile.name} matched but its body looked wrong: used the generic extractor"
+            )
             log.info("profile %s rejected for %s", profile.name, url)
     if found is None:
         found = _with_generic(doc)
@@ -230,7 +238,9 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
     )
 
 
-def _with_profile(doc: etree._Element, profile: Profile, body: etree._Element, index: TagIndex) -> _Found | None:
+def _with_profile(
+    doc: etree._Element, profile: Profile, body: etree._Element, index: TagIndex
+) -> _Found | None:
     """The fast path: a known template's selectors; None when its result looks wrong."""
     title_el = profile.first(doc, "title", index)
     title = clean_title(_raw_text(title_el))
@@ -245,8 +255,15 @@ def _with_profile(doc: etree._Element, profile: Profile, body: etree._Element, i
     source = read_labelled(byline, "来源")
     confidence = 0.97 if source else 0.92
     return _Found(
-        profile.name, title, title_el, cleaned, published, source, read_labelled(byline, "作者"),
-        confidence, byline_seen=bool(byline),
+        profile.name,
+        title,
+        title_el,
+        cleaned,
+        published,
+        source,
+        read_labelled(byline, "作者"),
+        confidence,
+        byline_seen=bool(byline),
     )
 
 
@@ -259,10 +276,14 @@ def _with_generic(doc: etree._Element) -> _Found:
     blocks = walk(root, spans=spans)
     ext = extract(blocks, spans)
     if ext is None or ext.score < MIN_ARTICLE_CHARS:
-        raise NoArticle("no article body found on the page (list page, error page or empty template?)")
+        raise NoArticle(
+            "no article body found on the page (list page, error page or empty template?)"
+        )
     links = sum(1 for b in ext.blocks if b.link_chars * 2 > len(b.text))
     if ext.link_density > 0.4 or (links >= 5 and links >= ext.good):
-        raise NoArticle(f"page looks like a list of links ({links} link items, {ext.good} paragraphs), not an article")
+        raise NoArticle(
+            f"page looks like a list of links ({links} link items, {ext.good} paragraphs), not an article"
+        )
     title, title_el = _find_title(doc, root, blocks)
     byline = _byline_blocks(blocks, ext.start, title_el)
     cleaned = clean_blocks(list(ext.blocks), title)
@@ -282,10 +303,16 @@ def _with_generic(doc: etree._Element) -> _Found:
     if published is not None and "T" not in published:
         published = None  # a bare date may be a sidebar's; let the fallbacks (meta, URL) decide
     return _Found(
-        "generic", title, title_el, cleaned, published,
+        "generic",
+        title,
+        title_el,
+        cleaned,
+        published,
         read_labelled(byline, "来源") if byline else None,
         read_labelled(byline, "作者") if byline else None,
-        min(confidence, 0.92), ext.after, byline_seen=bool(byline),
+        min(confidence, 0.92),
+        ext.after,
+        byline_seen=bool(byline),
     )
 
 

@@ -12,7 +12,16 @@ from lxml import etree
 from parsers.gazetteer import canonical_zone
 from parsers.normalize import browser_ws, collapse_all, trim
 
-__all__ = ["Block", "Span", "walk", "clean_blocks", "Cleaned", "EDITOR_RE", "count_punct", "is_boilerplate_class"]
+__all__ = [
+    "Block",
+    "Span",
+    "walk",
+    "clean_blocks",
+    "Cleaned",
+    "EDITOR_RE",
+    "count_punct",
+    "is_boilerplate_class",
+]
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +124,9 @@ _ITEM_TAGS = frozenset(("li", "dd", "dt"))
 _NO_CLASS_CHECK = frozenset("a i em strong b font u sup sub small big".split())
 
 
-def walk(root: etree._Element, *, skip_chrome: bool = True, spans: list[Span] | None = None) -> list[Block]:
+def walk(
+    root: etree._Element, *, skip_chrome: bool = True, spans: list[Span] | None = None
+) -> list[Block]:
     """Paragraph blocks of a subtree in page order; <br> and block elements split paragraphs.
 
     With `spans`, every block-level element holding blocks is appended as (element, start, end,
@@ -143,8 +154,16 @@ def walk(root: etree._Element, *, skip_chrome: bool = True, spans: list[Span] | 
                 flags = st[6]
                 append_block(
                     Block(
-                        text, owner, owner.tag, total > 0 and st[0] >= total, bool(flags & _CENTER),
-                        bool(flags & _HEAD), st[2], st[3], st[4], st[7],
+                        text,
+                        owner,
+                        owner.tag,
+                        total > 0 and st[0] >= total,
+                        bool(flags & _CENTER),
+                        bool(flags & _HEAD),
+                        st[2],
+                        st[3],
+                        st[4],
+                        st[7],
                     )
                 )
                 st[4] = False
@@ -306,8 +325,12 @@ def is_caption_text(text: str) -> bool:
     if _CAPTION_START_RE.match(text):
         return True
     return any(m in text for m in _CAPTION_MARKERS) and _CAPTION_END_RE.search(text) is not None
+
+
 _META_LINE_RE = re.compile(r"^(?:来源|作者|发布时间|发布日期|时间|日期|记者|通讯员)\s*[：:]")
-_DATE_LINE_RE = re.compile(r"^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?$")
+_DATE_LINE_RE = re.compile(
+    r"^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?$"
+)
 
 
 @dataclass(frozen=True)
@@ -359,14 +382,19 @@ def clean_blocks(blocks: list[Block], title: str | None = None) -> Cleaned:
             continue
         in_related = False
         is_caption = len(text) <= 80 and (
-            is_caption_text(text) or ((block.after_img or block.has_img) and block.centered and not _punct_end(text))
+            is_caption_text(text)
+            or ((block.after_img or block.has_img) and block.centered and not _punct_end(text))
         )
         if (
             _CHROME_TEXT_RE.match(text)
             or is_caption
             or (block.link_density > 0.5 and len(text) < 200)
             or (len(text) <= 80 and (_META_LINE_RE.match(text) or _DATE_LINE_RE.match(text)))
-            or (title_key and len(text) < 120 and text.replace(" ", "").replace("\u00a0", "") == title_key)
+            or (
+                title_key
+                and len(text) < 120
+                and text.replace(" ", "").replace("\u00a0", "") == title_key
+            )
         ):
             dropped += 1
             continue

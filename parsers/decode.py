@@ -50,9 +50,7 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-_META_RE = re.compile(
-    rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE
-)
+_META_RE = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _XML_DECL_RE = re.compile(rb"""<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _HEADER_RE = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _TAG_RE_B = re.compile(
@@ -65,7 +63,16 @@ _TAG_RE = re.compile(
 )
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13, 27))
 # Magic numbers of formats that are surely not HTML.
-_MAGIC = (b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"BZh", b"\x7fELF")
+_MAGIC = (
+    b"\x89PNG",
+    b"GIF8",
+    b"\xff\xd8\xff",
+    b"%PDF",
+    b"PK\x03\x04",
+    b"\x1f\x8b",
+    b"BZh",
+    b"\x7fELF",
+)
 
 
 @dataclass(frozen=True)
@@ -141,14 +148,18 @@ def precheck(data: bytes) -> str | None:
     return None
 
 
-def declared_charsets(data: bytes, headers: Mapping[str, str] | None) -> tuple[str | None, str | None]:
+def declared_charsets(
+    data: bytes, headers: Mapping[str, str] | None
+) -> tuple[str | None, str | None]:
     """Charset labels from the Content-Type header and from the page's <meta>, as written."""
     header_cs = None
     ctype = _header(headers, "content-type")
     if ctype:
         m = _HEADER_RE.search(ctype)
         header_cs = m.group(1) if m else None
-    return header_cs, sniff_meta_charset(data[:4096])  # WHATWG prescan reads 1024 bytes; be generous
+    return header_cs, sniff_meta_charset(
+        data[:4096]
+    )  # WHATWG prescan reads 1024 bytes; be generous
 
 
 def has_markup(data: bytes) -> bool:
@@ -171,9 +182,14 @@ def decode(data: bytes, headers: Mapping[str, str] | None = None) -> Decoded:
                 return _checked(Decoded(text, codec, codec, "bom"))
     header_cs, meta_cs = declared_charsets(data, headers)
     header_codec, meta_codec = normalise_charset(header_cs), normalise_charset(meta_cs)
-    utf8_how = "header" if header_codec == "utf-8" else "meta" if meta_codec == "utf-8" else "sniffed"
+    utf8_how = (
+        "header" if header_codec == "utf-8" else "meta" if meta_codec == "utf-8" else "sniffed"
+    )
     candidates: list[tuple[str, str, str | None]] = [("utf-8", utf8_how, header_cs or meta_cs)]
-    for how, declared, codec in (("header", header_cs, header_codec), ("meta", meta_cs, meta_codec)):
+    for how, declared, codec in (
+        ("header", header_cs, header_codec),
+        ("meta", meta_cs, meta_codec),
+    ):
         if codec and codec not in PERMISSIVE:
             candidates.append((codec, how, declared))
     candidates.append(("gb18030", "sniffed", header_cs or meta_cs))
@@ -197,7 +213,9 @@ def decode(data: bytes, headers: Mapping[str, str] | None = None) -> Decoded:
             return _checked(Decoded(text, codec, declared, how, lossy))
     # Neither UTF-8 nor GB18030 decodes it: keep what we can rather than fail on a few bad bytes.
     codec = header_codec or meta_codec or "gb18030"
-    return _checked(Decoded(data.decode(codec, "replace"), codec, header_cs or meta_cs, "sniffed", True))
+    return _checked(
+        Decoded(data.decode(codec, "replace"), codec, header_cs or meta_cs, "sniffed", True)
+    )
 
 
 def _checked(doc: Decoded) -> Decoded:

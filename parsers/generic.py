@@ -60,7 +60,9 @@ def block_score(block: Block) -> float:
         return -float(n)
     need = n * MIN_PUNCT_DENSITY
     # Commas and full stops settle most paragraphs with two C-level scans; the regex is the fallback.
-    if n >= MIN_GOOD_CHARS and (text.count("，") + text.count("。") >= need or count_punct(text) >= need):
+    if n >= MIN_GOOD_CHARS and (
+        text.count("，") + text.count("。") >= need or count_punct(text) >= need
+    ):
         return float(n - block.link_chars)
     return -SHORT_TEXT_WEIGHT * n
 
@@ -83,7 +85,11 @@ def _div_teasers(blocks: list[Block], spans: list[Span]) -> set[int]:
         if not 2 <= n <= TEASER_MAX_BLOCKS:
             continue
         first = blocks[sp.start]
-        if first.link_chars * 2 <= len(first.text) or len(first.text) > 60 or canonical_zone(first.text):
+        if (
+            first.link_chars * 2 <= len(first.text)
+            or len(first.text) > 60
+            or canonical_zone(first.text)
+        ):
             continue
         if any(len(b.text) > 200 for b in blocks[sp.start + 1 : sp.end]):
             continue
@@ -139,9 +145,20 @@ def extract(blocks: list[Block], spans: list[Span]) -> Extraction | None:
     chars = sum(len(b.text) for b in inside) or 1
     links = sum(b.link_chars for b in inside)
     node = best.element
-    log.debug("generic: <%s class=%r> score %.0f of %.0f", node.tag, node.get("class"), best_score, positive)
+    log.debug(
+        "generic: <%s class=%r> score %.0f of %.0f",
+        node.tag,
+        node.get("class"),
+        best_score,
+        positive,
+    )
     return Extraction(
-        node, inside, best_score, positive, links / chars, good_prefix[best.end] - good_prefix[best.start],
+        node,
+        inside,
+        best_score,
+        positive,
+        links / chars,
+        good_prefix[best.end] - good_prefix[best.start],
         tuple(blocks[best.end : best.end + AFTER_BLOCKS]),
         best.start,
     )

@@ -51,9 +51,23 @@ _LABEL_VALUE_RE = {
 _CIRCLED = {chr(0x2460 + i): i + 1 for i in range(20)}  # ①..⑳
 _CIRCLED.update({chr(0x3251 + i): 21 + i for i in range(15)})  # ㉑..㉟
 _CIRCLED.update({chr(0x32B1 + i): 36 + i for i in range(15)})  # ㊱..㊿
-_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_NUM_RE = re.compile(r"[（(]\s*([一二三四五六七八九十]{1,3})\s*[）)]\s*$")
-_ARABIC_RE = re.compile(r"(?:[（(]\s*(\d{1,3})\s*[）)]|(?<=[!！?？\s])(?:之|第)?(\d{1,3})(?:期|篇)?)\s*$")
+_ARABIC_RE = re.compile(
+    r"(?:[（(]\s*(\d{1,3})\s*[）)]|(?<=[!！?？\s])(?:之|第)?(\d{1,3})(?:期|篇)?)\s*$"
+)
 _CIRCLED_RE = re.compile(f"([{''.join(_CIRCLED)}])\\s*$")
 _YEAR_RE = re.compile(r"(20\d{2})\s*年")
 
@@ -92,7 +106,11 @@ def parse_datetime(text: str | None) -> str | None:
         if tz:
             sign = -1 if tz.startswith("-") else 1
             tz_clean = tz.replace(":", "")
-            offset = timedelta(0) if tz == "Z" else sign * timedelta(hours=int(tz_clean[1:3]), minutes=int(tz_clean[3:5]))
+            offset = (
+                timedelta(0)
+                if tz == "Z"
+                else sign * timedelta(hours=int(tz_clean[1:3]), minutes=int(tz_clean[3:5]))
+            )
             dt = dt.replace(tzinfo=timezone(offset)).astimezone(BEIJING)
         else:
             dt = dt.replace(tzinfo=BEIJING)
@@ -104,7 +122,9 @@ def parse_datetime(text: str | None) -> str | None:
     try:
         if h is None:
             return datetime(int(y), int(mo), int(d)).date().isoformat()
-        return datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0), tzinfo=BEIJING).isoformat()
+        return datetime(
+            int(y), int(mo), int(d), int(h), int(mi), int(s or 0), tzinfo=BEIJING
+        ).isoformat()
     except ValueError:  # 2024-02-30 or 25:61: not a date
         return None
 
@@ -165,7 +185,9 @@ def _cn_to_int(s: str) -> int | None:
         return 10
     if "十" in s:
         tens, _, ones = s.partition("十")
-        return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
+        return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (
+            _CN_DIGITS.get(ones, 0) if ones else 0
+        )
     return _CN_DIGITS.get(s)
 
 

@@ -21,7 +21,9 @@ class Profile:
     body: str
     published: str | None = None
     source: str | None = None  # the byline holding 来源：/作者：
-    url_hint: str | None = None  # substring of URLs usually of this template (for docs/logging only)
+    url_hint: str | None = (
+        None  # substring of URLs usually of this template (for docs/logging only)
+    )
     # Byte strings every page of the template contains (class names): when one is missing from the
     # raw bytes the profile cannot match, and the tree is not searched at all.
     markers: tuple[bytes, ...] = ()
@@ -37,7 +39,9 @@ class Profile:
 
                 self._xpaths[part] = etree.XPath(GenericTranslator().css_to_xpath(css))
 
-    def first(self, doc: etree._Element, part: str, index: TagIndex | None = None) -> etree._Element | None:
+    def first(
+        self, doc: etree._Element, part: str, index: TagIndex | None = None
+    ) -> etree._Element | None:
         """First element of the document matching this profile's selector for part."""
         css = getattr(self, part)
         if not css:
@@ -61,7 +65,9 @@ class TagIndex:
     def get(self, tag: str) -> list[tuple[etree._Element, str | None, str | None]]:
         hit = self._by_tag.get(tag)
         if hit is None:
-            hit = self._by_tag[tag] = [(el, el.get("class"), el.get("id")) for el in self._doc.iter(tag)]
+            hit = self._by_tag[tag] = [
+                (el, el.get("class"), el.get("id")) for el in self._doc.iter(tag)
+            ]
         return hit
 
 

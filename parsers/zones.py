@@ -20,7 +20,9 @@ def heading_zone(text: str) -> str | None:
     return canonical_zone(text)
 
 
-def segment(paragraphs: Sequence[str], *, by_zone: bool) -> tuple[tuple[str, ...], tuple[Zone, ...]]:
+def segment(
+    paragraphs: Sequence[str], *, by_zone: bool
+) -> tuple[tuple[str, ...], tuple[Zone, ...]]:
     """Split paragraphs into (intro, zones); with by_zone False everything is intro."""
     if not by_zone:
         return tuple(paragraphs), ()

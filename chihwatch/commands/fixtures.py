@@ -42,7 +42,9 @@ def fixtures_group() -> None:
 @fixtures_group.command("check")
 @click.argument("names", nargs=-1, metavar="[NAME]...")
 @_dir_option
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON instead of a table.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the results as JSON instead of a table."
+)
 def check_cmd(names: tuple[str, ...], directory: Path | None, as_json: bool) -> None:
     """Score every fixture (or NAME...): body P/R/F1, zones, metadata. Exit 1 if any falls short."""
     directory = directory or fixtures_dir()
@@ -84,16 +86,32 @@ def _print_table(results: list[FixtureResult]) -> None:
 
     table = Table(title=f"fixtures (body F1 floor {F1_FLOOR})")
     for col, justify in (
-        ("fixture", "left"), ("template", "left"), ("P", "right"), ("R", "right"), ("F1", "right"),
-        ("paras", "right"), ("zones", "left"), ("metadata", "left"), ("conf", "right"), ("", "left"),
+        ("fixture", "left"),
+        ("template", "left"),
+        ("P", "right"),
+        ("R", "right"),
+        ("F1", "right"),
+        ("paras", "right"),
+        ("zones", "left"),
+        ("metadata", "left"),
+        ("conf", "right"),
+        ("", "left"),
     ):
         table.add_column(col, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for r in results:
         if r.body is None:
             outcome = r.got_error or "article"
             table.add_row(
-                r.name, r.template or "-", "", "", "", "", f"{r.expected_error} expected",
-                f"got {outcome}", "", "ok" if r.ok else "[red]FAIL[/red]",
+                r.name,
+                r.template or "-",
+                "",
+                "",
+                "",
+                "",
+                f"{r.expected_error} expected",
+                f"got {outcome}",
+                "",
+                "ok" if r.ok else "[red]FAIL[/red]",
             )
             continue
         table.add_row(
@@ -103,7 +121,9 @@ def _print_table(results: list[FixtureResult]) -> None:
             f"{r.body.recall:.4f}",
             f"{r.body.f1:.4f}",
             f"{r.paragraphs_got}/{r.paragraphs_expected}",
-            f"{len(r.zones_got)} ok" if r.zones_ok else f"[red]{len(r.zones_got)}≠{len(r.zones_expected)}[/red]",
+            f"{len(r.zones_got)} ok"
+            if r.zones_ok
+            else f"[red]{len(r.zones_got)}≠{len(r.zones_expected)}[/red]",
             "ok" if not r.meta_diff else "[red]" + ", ".join(r.meta_diff) + "[/red]",
             f"{r.confidence:.2f}" if r.confidence is not None else "",
             "ok" if r.ok else "[red]FAIL[/red]",
@@ -119,7 +139,9 @@ def _print_table(results: list[FixtureResult]) -> None:
 
 def _check_name(name: str) -> str:
     if not _NAME_RE.match(name) or name.endswith((".html", ".json")):
-        raise click.BadParameter("use letters, digits, '.', '_' and '-', without an extension", param_hint="NAME")
+        raise click.BadParameter(
+            "use letters, digits, '.', '_' and '-', without an extension", param_hint="NAME"
+        )
     return name
 
 
@@ -159,14 +181,18 @@ def save_cmd(url: str, name: str, directory: Path | None, force: bool) -> None:
     directory = directory or fixtures_dir()
     html_path, json_path = directory / f"{name}.html", directory / f"{name}.json"
     if not force and (html_path.exists() or json_path.exists()):
-        raise OutputError(f"fixture {name} already exists in {directory} (use --force to overwrite)")
+        raise OutputError(
+            f"fixture {name} already exists in {directory} (use --force to overwrite)"
+        )
     body, _headers, final_url = fetch_url(url)
     # The bytes exactly as served: the fixture must exercise the parser's charset handling too.
     # (Headers are not saved, so a page whose charset is only in Content-Type must say it in <meta>.)
     draft = _draft(body, url)
     _write(html_path, body)
     _write(json_path, dump_json(draft))
-    click.echo(f"saved {html_path} ({len(body)} bytes{'' if final_url == url else f', redirected to {final_url}'})")
+    click.echo(
+        f"saved {html_path} ({len(body)} bytes{'' if final_url == url else f', redirected to {final_url}'})"
+    )
     if "error" in draft:
         click.echo(f"draft {json_path}: the page does not parse ({draft['error']})")
     else:
@@ -174,7 +200,9 @@ def save_cmd(url: str, name: str, directory: Path | None, force: bool) -> None:
             f"draft {json_path}: {draft['template']}, {len(draft['intro'])} intro paragraphs, "
             f"{len(draft['zones'])} zones, confidence {draft['confidence']}"
         )
-    click.echo("This JSON is a DRAFT from the current parser: review every field and paragraph by eye before committing.")
+    click.echo(
+        "This JSON is a DRAFT from the current parser: review every field and paragraph by eye before committing."
+    )
 
 
 @fixtures_group.command("update")
@@ -226,4 +254,6 @@ def summarise_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 def _para_change(label: str, old: list[str], new: list[str]) -> str:
     removed = [p for p in old if p not in new]
     added = [p for p in new if p not in old]
-    return f"{label}: {len(old)} -> {len(new)} paragraphs, {len(removed)} removed, {len(added)} added"
+    return (
+        f"{label}: {len(old)} -> {len(new)} paragraphs, {len(removed)} removed, {len(added)} added"
+    )

@@ -23,7 +23,9 @@ FETCH_TIMEOUT = 30.0
 
 def fetch_url(url: str, *, timeout: float = FETCH_TIMEOUT) -> tuple[bytes, dict[str, str], str]:
     """GET url: (body, response headers, final URL after redirects); InputError when unreachable."""
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "text/html,*/*;q=0.8"})
+    request = urllib.request.Request(
+        url, headers={"User-Agent": USER_AGENT, "Accept": "text/html,*/*;q=0.8"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http/https checked by caller)
             body = response.read(MAX_BYTES + 1)
@@ -82,7 +84,11 @@ def article_text(data: dict) -> str:
 
 @click.command("parse")
 @click.argument("source", metavar="SOURCE")
-@click.option("--url", metavar="U", help="The page's URL, when SOURCE is a file or stdin (recorded in the output).")
+@click.option(
+    "--url",
+    metavar="U",
+    help="The page's URL, when SOURCE is a file or stdin (recorded in the output).",
+)
 @click.option(
     "--format",
     "fmt",

@@ -96,7 +96,10 @@ def new_page(
 </body></html>"""
 
 
-def series_body(h1: str = "<p>&nbsp;&nbsp;威海高新区&nbsp;&nbsp;</p>", h2: str = "<p>&nbsp;&nbsp;天津高新区&nbsp;&nbsp;</p>") -> str:
+def series_body(
+    h1: str = "<p>&nbsp;&nbsp;威海高新区&nbsp;&nbsp;</p>",
+    h2: str = "<p>&nbsp;&nbsp;天津高新区&nbsp;&nbsp;</p>",
+) -> str:
     """Intro + two zones, with the given heading markup."""
     return f"""<p>&nbsp;&nbsp;{INTRO}</p>
 {h1}

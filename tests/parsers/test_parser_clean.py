@@ -19,15 +19,24 @@ def _body_with(chrome: str) -> str:
 CHROME = {
     "script": ("<script>var note = '脚本里的文字，不是正文。';</script>", "脚本里的文字"),
     "style": ("<style>p.x:after { content: '样式文字'; }</style>", "样式文字"),
-    "share bar": ('<div class="bdshare">分享到：<a href="#">微信</a><a href="#">微博</a></div>', "分享到"),
+    "share bar": (
+        '<div class="bdshare">分享到：<a href="#">微信</a><a href="#">微博</a></div>',
+        "分享到",
+    ),
     "share paragraph": ("<p>分享到：微信 微博 QQ空间</p>", "分享到"),
     "rank list": (
         '<div><h3>排行</h3><ul><li>全部/</li><li>本月</li></ul><ul><li><a href="/1.html">第一名的新闻标题</a></li>'
         '<li><a href="/2.html">第二名的新闻标题</a></li></ul></div>',
         "第一名的新闻标题",
     ),
-    "编辑推荐": ('<div><p>编辑推荐</p><p><a href="/x.html">一条推荐的新闻标题</a></p></div>', "一条推荐"),
-    "QR captions": ("<p><img src='qr.png'/></p><p>扫描添加 中国高新APP客户端</p><p>（数字报）</p>", "扫描添加"),
+    "编辑推荐": (
+        '<div><p>编辑推荐</p><p><a href="/x.html">一条推荐的新闻标题</a></p></div>',
+        "一条推荐",
+    ),
+    "QR captions": (
+        "<p><img src='qr.png'/></p><p>扫描添加 中国高新APP客户端</p><p>（数字报）</p>",
+        "扫描添加",
+    ),
     "related links": (
         '<p>相关阅读：</p><p><a href="/a.html">国家高新区密集部署 2024年这样干！③</a></p>'
         '<p><a href="/b.html">国家高新区密集部署 2024年这样干！④</a></p>',
@@ -38,7 +47,10 @@ CHROME = {
         "产业园一角",
     ),
     "image credit": ("<p>（图片来源：威海高新区管委会）</p>", "图片来源"),
-    "photographer credit": ('<p><img src="b.jpg"/></p><p style="text-align:center">新区全景 张三 摄</p>', "张三"),
+    "photographer credit": (
+        '<p><img src="b.jpg"/></p><p style="text-align:center">新区全景 张三 摄</p>',
+        "张三",
+    ),
     "breadcrumb": ("<p>首页 &gt; 热点 &gt; 要闻 &gt; 正文</p>", "首页"),
     "pager": ('<p><a href="/p.html">上一篇：另一篇新闻</a></p><p>下一篇：又一篇新闻</p>', "上一篇"),
     "hidden": ('<p style="display:none">隐藏的文字，不显示，不是正文。</p>', "隐藏的文字"),
@@ -70,7 +82,12 @@ def test_editor_line_becomes_metadata() -> None:
 
 
 def test_copyright_block_in_the_body_ends_it() -> None:
-    body = _body_with("") + "\n" + COPYRIGHT.replace('<div class="banquan">', "<div>") + f"\n<p>{P2}</p>"
+    body = (
+        _body_with("")
+        + "\n"
+        + COPYRIGHT.replace('<div class="banquan">', "<div>")
+        + f"\n<p>{P2}</p>"
+    )
     article = parse(old_page(body, title=ARTICLE, after_content="").encode("utf-8"))
     assert "版权与免责声明" not in article.body_text
     assert "凡本站注明" not in article.body_text
@@ -80,7 +97,9 @@ def test_copyright_block_in_the_body_ends_it() -> None:
 
 def test_copyright_block_circled_digits_are_not_an_installment() -> None:
     body = _body_with("") + "\n" + COPYRIGHT
-    article = parse(old_page(body, title="国家高新区密集部署 2024年这样干！", after_content="").encode("utf-8"))
+    article = parse(
+        old_page(body, title="国家高新区密集部署 2024年这样干！", after_content="").encode("utf-8")
+    )
     assert article.series == "国家高新区密集部署"
     assert article.installment is None
 
@@ -119,7 +138,11 @@ def test_norm_text_collapses_every_whitespace_kind() -> None:
 def test_whole_page_in_a_form_and_utility_classes_are_not_chrome() -> None:
     # ASP.NET pages wrap everything in <form>; CSS frameworks put words like "hidden" and
     # "position" in class names of the very container that holds the article.
-    page = new_page(_body_with(""), title=ARTICLE).replace("<body>", '<body><form id="form1" method="post">')
-    page = page.replace('class="art-body"', 'class="art-body overflow-hidden position-relative print-area"')
+    page = new_page(_body_with(""), title=ARTICLE).replace(
+        "<body>", '<body><form id="form1" method="post">'
+    )
+    page = page.replace(
+        'class="art-body"', 'class="art-body overflow-hidden position-relative print-area"'
+    )
     article = parse(page.replace("</body>", "</form></body>").encode("utf-8"))
     assert article.intro == (INTRO, P1, P3)

@@ -43,7 +43,9 @@ def test_parse_json(page_file: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert out.startswith('{\n  "url": "http://x.invalid/a.html"')
 
 
-def test_parse_text_from_stdin(page_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parse_text_from_stdin(
+    page_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(page_file.read_bytes())))
     code, out, _ = run(["parse", "-", "--format", "text"], capsys)
     assert code == 0
@@ -62,7 +64,13 @@ def test_parse_text_from_stdin(page_file: Path, capsys: pytest.CaptureFixture[st
     ],
     ids=["missing", "empty", "binary", "text", "no-article"],
 )
-def test_parse_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes | None, code: int, message: str) -> None:
+def test_parse_errors_are_one_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    content: bytes | None,
+    code: int,
+    message: str,
+) -> None:
     path = tmp_path / "in.html"
     if content is not None:
         path.write_bytes(content)
@@ -95,18 +103,27 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         httpd.server_close()
 
 
-def test_parse_url_and_unreachable_url(server: tuple[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_parse_url_and_unreachable_url(
+    server: tuple[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     base, root = server
-    (root / "a.html").write_bytes(old_page(series_body()).encode("gbk").replace(b'charset="utf-8"', b'charset="gbk"'))
+    (root / "a.html").write_bytes(
+        old_page(series_body()).encode("gbk").replace(b'charset="utf-8"', b'charset="gbk"')
+    )
     code, out, _ = run(["parse", f"{base}/a.html"], capsys)
     assert code == 0
     data = json.loads(out)
-    assert data["url"] == f"{base}/a.html" and [z["name"] for z in data["zones"]] == ["威海高新区", "天津高新区"]
+    assert data["url"] == f"{base}/a.html" and [z["name"] for z in data["zones"]] == [
+        "威海高新区",
+        "天津高新区",
+    ]
     code, out, err = run(["parse", f"{base}/missing.html"], capsys)
     assert code == 3 and "HTTP 404" in err
 
 
-def test_fixtures_save_check_update(server: tuple[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_fixtures_save_check_update(
+    server: tuple[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     base, root = server
     served = old_page(series_body()).encode("utf-8")
     (root / "inst5.html").write_bytes(served)

@@ -85,8 +85,16 @@ def test_truncated_multibyte_tail_is_not_a_lie() -> None:
 
 @pytest.mark.parametrize(
     ("label", "codec"),
-    [("GB2312", "gb18030"), ("gbk", "gb18030"), ("x-gbk", "gb18030"), ("GB18030", "gb18030"),
-     ("UTF8", "utf-8"), ("utf-8", "utf-8"), ("no-such-charset", None), (None, None)],
+    [
+        ("GB2312", "gb18030"),
+        ("gbk", "gb18030"),
+        ("x-gbk", "gb18030"),
+        ("GB18030", "gb18030"),
+        ("UTF8", "utf-8"),
+        ("utf-8", "utf-8"),
+        ("no-such-charset", None),
+        (None, None),
+    ],
 )
 def test_normalise_charset(label: str | None, codec: str | None) -> None:
     assert normalise_charset(label) == codec
@@ -94,7 +102,10 @@ def test_normalise_charset(label: str | None, codec: str | None) -> None:
 
 def test_sniff_meta_charset_forms() -> None:
     assert sniff_meta_charset(b'<meta charset="GBK">') == "GBK"
-    assert sniff_meta_charset(b"<META HTTP-EQUIV='Content-Type' CONTENT='text/html; charset=gb2312'>") == "gb2312"
+    assert (
+        sniff_meta_charset(b"<META HTTP-EQUIV='Content-Type' CONTENT='text/html; charset=gb2312'>")
+        == "gb2312"
+    )
     assert sniff_meta_charset(b"<meta name='x' content='y'>") is None
 
 
@@ -102,7 +113,10 @@ def test_utf8_declared_as_gbk_is_read_as_utf8() -> None:
     # UTF-8 bytes also "decode" as GB18030 (into mojibake): valid UTF-8 wins over the declaration.
     data = old_page(series_body(), charset_meta='<meta charset="gbk">').encode("utf-8")
     assert parse(data).zones[0].paragraphs[0] == P1
-    assert parse(data, headers={"Content-Type": "text/html; charset=gb2312"}).zones[0].paragraphs[0] == P1
+    assert (
+        parse(data, headers={"Content-Type": "text/html; charset=gb2312"}).zones[0].paragraphs[0]
+        == P1
+    )
 
 
 def test_a_stray_bad_byte_does_not_turn_utf8_into_mojibake() -> None:

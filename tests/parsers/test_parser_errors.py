@@ -38,7 +38,11 @@ def test_binary_is_not_html(data: bytes) -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"hello world, no markup at all", '{"title": "国家高新区密集部署"}'.encode(), "纯文本，没有任何标签。".encode()],
+    [
+        b"hello world, no markup at all",
+        '{"title": "国家高新区密集部署"}'.encode(),
+        "纯文本，没有任何标签。".encode(),
+    ],
     ids=["text", "json", "chinese-text"],
 )
 def test_text_without_markup_is_not_html(data: bytes) -> None:
@@ -65,7 +69,8 @@ def test_error_page_has_no_article() -> None:
 def test_profile_page_with_empty_body_falls_back_to_generic() -> None:
     # The old template's selectors match, but div.content is empty; the text sits elsewhere.
     page = old_page("", title="长三角国家高新区协同创新按下“快进键”").replace(
-        '<div class="content">', f'<div class="article-text"><p>{INTRO}</p><p>{P1}</p><p>{P3}</p></div><div class="content">'
+        '<div class="content">',
+        f'<div class="article-text"><p>{INTRO}</p><p>{P1}</p><p>{P3}</p></div><div class="content">',
     )
     article = parse(page.encode("utf-8"))
     assert article.template == "generic"
@@ -75,12 +80,16 @@ def test_profile_page_with_empty_body_falls_back_to_generic() -> None:
 
 def test_truncated_html_parses_what_is_there() -> None:
     data = old_page(series_body()).encode("utf-8")
-    cut = data[: data.index(P2.encode("utf-8")) + 30]  # mid-paragraph, mid-character, no closing tags
+    cut = data[
+        : data.index(P2.encode("utf-8")) + 30
+    ]  # mid-paragraph, mid-character, no closing tags
     article = parse(cut)
     assert article.intro == (INTRO,)
     assert [z.name for z in article.zones] == ["威海高新区"]
     assert article.zones[0].paragraphs[0] == P1
-    assert P2.startswith(article.zones[0].paragraphs[1][:-1])  # the cut paragraph, as far as it goes
+    assert P2.startswith(
+        article.zones[0].paragraphs[1][:-1]
+    )  # the cut paragraph, as far as it goes
 
 
 def test_truncated_generic_page_parses_what_is_there() -> None:
@@ -93,7 +102,9 @@ def test_truncated_generic_page_parses_what_is_there() -> None:
 
 
 def test_deeply_nested_markup_does_not_crash() -> None:
-    page = "<html><body>" + "<div>" * 5000 + f"<p>{INTRO}{P1}</p>" + "</div>" * 5000 + "</body></html>"
+    page = (
+        "<html><body>" + "<div>" * 5000 + f"<p>{INTRO}{P1}</p>" + "</div>" * 5000 + "</body></html>"
+    )
     try:
         parse(page.encode("utf-8"))
     except ParseError:
@@ -109,12 +120,21 @@ def test_random_bytes_only_raise_parse_errors(data: bytes) -> None:
         pass
 
 
-_FIXTURE_BYTES = [p.read_bytes() for p in sorted(PAGES.glob("*.html"))] or [new_page(series_body()).encode("utf-8")]
+_FIXTURE_BYTES = [p.read_bytes() for p in sorted(PAGES.glob("*.html"))] or [
+    new_page(series_body()).encode("utf-8")
+]
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(_FIXTURE_BYTES), st.integers(min_value=0, max_value=10**6), st.integers(0, 10**6), st.binary(max_size=64))
-def test_damaged_pages_only_raise_parse_errors(page: bytes, start: int, length: int, junk: bytes) -> None:
+@given(
+    st.sampled_from(_FIXTURE_BYTES),
+    st.integers(min_value=0, max_value=10**6),
+    st.integers(0, 10**6),
+    st.binary(max_size=64),
+)
+def test_damaged_pages_only_raise_parse_errors(
+    page: bytes, start: int, length: int, junk: bytes
+) -> None:
     """Cut a page anywhere and splice junk in: parse() returns an Article or raises a ParseError."""
     i = start % (len(page) + 1)
     j = min(len(page), i + length % 4096)
@@ -131,7 +151,9 @@ def test_sidebar_teasers_with_summaries_stay_out_of_the_body() -> None:
         "包括招商引资、项目建设和科技创新等方面的情况。</p></li>"
         for i in range(6)
     )
-    page = new_page(series_body()).replace('<div class="col-r">', f'<div class="col-z"><ul>{teasers}</ul></div><div class="col-r">')
+    page = new_page(series_body()).replace(
+        '<div class="col-r">', f'<div class="col-z"><ul>{teasers}</ul></div><div class="col-r">'
+    )
     article = parse(page.encode("utf-8"))
     assert "摘要" not in article.body_text
     assert [z.name for z in article.zones] == ["威海高新区", "天津高新区"]
@@ -145,7 +167,10 @@ def test_repeated_div_teasers_stay_out_of_the_body() -> None:
         f'<div class="d">2025-01-0{i + 1}</div></div>'
         for i in range(5)
     )
-    page = new_page(series_body()).replace('<div class="art-foot">', f'<div class="box"><h4>更多报道</h4>{teasers}</div><div class="art-foot">')
+    page = new_page(series_body()).replace(
+        '<div class="art-foot">',
+        f'<div class="box"><h4>更多报道</h4>{teasers}</div><div class="art-foot">',
+    )
     article = parse(page.encode("utf-8"))
     assert "摘要" not in article.body_text
     assert [z.name for z in article.zones] == ["威海高新区", "天津高新区"]
@@ -158,5 +183,7 @@ def test_zone_sections_with_linked_headings_are_not_teasers() -> None:
     )
     article = parse(new_page(f"<p>{INTRO}</p>{sections}").encode("utf-8"))
     assert [(z.name, z.paragraphs) for z in article.zones] == [
-        ("威海高新区", (P1, P2)), ("天津高新区", (P3, P2)), ("兰州高新区", (P1, P3))
+        ("威海高新区", (P1, P2)),
+        ("天津高新区", (P3, P2)),
+        ("兰州高新区", (P1, P3)),
     ]

@@ -30,7 +30,9 @@ def test_installment_markers(title: str, number: int | None) -> None:
 
 
 def test_series_year_from_title_then_published() -> None:
-    assert series_info("国家高新区密集部署 2023年这样干（三）") == series_info("国家高新区密集部署 2023年这样干（三）", "2024-01-01")
+    assert series_info("国家高新区密集部署 2023年这样干（三）") == series_info(
+        "国家高新区密集部署 2023年这样干（三）", "2024-01-01"
+    )
     info = series_info("国家高新区密集部署 2023年这样干（三）")
     assert (info.series, info.year, info.installment) == ("国家高新区密集部署", 2023, 3)
     assert series_info("国家高新区密集部署这样干！②", "2025-01-21T08:45:00+08:00").year == 2025
@@ -46,7 +48,11 @@ def test_page_metadata_older_template() -> None:
     article = parse(page.encode("utf-8"), url="http://example.invalid/a.html")
     assert article.title == "国家高新区密集部署 2024年这样干！⑤"  # NBSP -> one ASCII space, ！ kept
     assert article.published == "2024-02-06T08:53:40+08:00"
-    assert (article.source, article.author, article.editor) == ("中国高新技术产业导报", "李洋", "韩梦晨")
+    assert (article.source, article.author, article.editor) == (
+        "中国高新技术产业导报",
+        "李洋",
+        "韩梦晨",
+    )
     assert (article.series, article.year, article.installment) == ("国家高新区密集部署", 2024, 5)
     assert article.url == "http://example.invalid/a.html"
     assert article.template == "chih-2019" and article.confidence >= 0.95
@@ -54,19 +60,27 @@ def test_page_metadata_older_template() -> None:
 
 def test_page_metadata_generic_path() -> None:
     title = "国家高新区密集部署&nbsp;&nbsp;2025年这样干！③"
-    byline = '<span>2025-02-07 10:03</span> <span>来源：中国高新技术产业导报</span> <span>作者：张伟</span>'
+    byline = "<span>2025-02-07 10:03</span> <span>来源：中国高新技术产业导报</span> <span>作者：张伟</span>"
     article = parse(new_page(series_body(), title=title, byline=byline).encode("utf-8"))
     assert article.template == "generic"
     assert article.title == "国家高新区密集部署 2025年这样干！③"
     assert article.published == "2025-02-07T10:03:00+08:00"
-    assert (article.source, article.author, article.editor) == ("中国高新技术产业导报", "张伟", "韩梦晨")
+    assert (article.source, article.author, article.editor) == (
+        "中国高新技术产业导报",
+        "张伟",
+        "韩梦晨",
+    )
     assert (article.year, article.installment) == (2025, 3)
     assert 0.5 <= article.confidence < 0.95  # a generic hit is less sure than a clean profile hit
 
 
 def test_meta_published_time_converted_to_beijing() -> None:
     head = '<meta property="article:published_time" content="2025-01-17T01:12:00Z">'
-    article = parse(new_page(series_body(), byline="<span>来源：中国高新网</span>", head_extra=head).encode("utf-8"))
+    article = parse(
+        new_page(series_body(), byline="<span>来源：中国高新网</span>", head_extra=head).encode(
+            "utf-8"
+        )
+    )
     assert article.published == "2025-01-17T09:12:00+08:00"
 
 
@@ -94,7 +108,10 @@ def test_read_labelled_stops_at_the_next_label() -> None:
 
 
 def test_clean_title_drops_site_suffix_only() -> None:
-    assert clean_title("国家高新区密集部署\u00a02024年这样干！⑤_中国高新网") == "国家高新区密集部署 2024年这样干！⑤"
+    assert (
+        clean_title("国家高新区密集部署\u00a02024年这样干！⑤_中国高新网")
+        == "国家高新区密集部署 2024年这样干！⑤"
+    )
     assert clean_title("园区“十四五”-新篇章 - 中国高新网 - 要闻") == "园区“十四五”-新篇章"
 
 
@@ -109,7 +126,10 @@ def test_time_above_the_title_is_found() -> None:
 
 def test_time_from_the_url_when_the_page_shows_none() -> None:
     page = new_page(series_body(), byline="<span>来源：中国高新技术产业导报</span>")
-    article = parse(page.encode("utf-8"), url="http://www.chinahightech.com/yaowen/2025-01/17/content_287543.html")
+    article = parse(
+        page.encode("utf-8"),
+        url="http://www.chinahightech.com/yaowen/2025-01/17/content_287543.html",
+    )
     assert article.published == "2025-01-17"
     assert "no publication time found" not in article.warnings
     assert parse(page.encode("utf-8")).published is None

@@ -25,7 +25,9 @@ def test_class_selectors_match_whole_class_tokens_only() -> None:
 
 def test_complex_selectors_go_through_cssselect() -> None:
     profile = Profile(name="t", title="div > h1", body="div.content p:first-child")
-    doc = _doc('<html><body><section><h1>no</h1></section><div><h1>T</h1></div><div class="content"><p>a</p><p>b</p></div></body></html>')
+    doc = _doc(
+        '<html><body><section><h1>no</h1></section><div><h1>T</h1></div><div class="content"><p>a</p><p>b</p></div></body></html>'
+    )
     assert profile.first(doc, "title").text == "T"
     assert profile.first(doc, "body").text == "a"
 
@@ -34,7 +36,9 @@ def test_markers_absent_from_the_bytes_skip_the_profile() -> None:
     raw = old_page(series_body()).encode("utf-8")
     doc = _doc(raw.decode("utf-8"))
     assert match_profile(doc, raw) is not None
-    assert match_profile(doc, raw.replace(b"title_nr", b"title_xx")) is None  # the tree is never asked
+    assert (
+        match_profile(doc, raw.replace(b"title_nr", b"title_xx")) is None
+    )  # the tree is never asked
     assert [p.name for p in PROFILES] == ["chih-2019"]
 
 

@@ -81,10 +81,18 @@ def test_non_series_article_keeps_bold_subheadings_and_zone_names_in_intro() -> 
 
 
 def test_segment_function() -> None:
-    intro, zones = segment(["引言。", "【昆明高新区】", "甲。", "乙。", "玉溪高新区", "丙。"], by_zone=True)
+    intro, zones = segment(
+        ["引言。", "【昆明高新区】", "甲。", "乙。", "玉溪高新区", "丙。"], by_zone=True
+    )
     assert intro == ("引言。",)
-    assert [(z.name, z.paragraphs) for z in zones] == [("昆明高新区", ("甲。", "乙。")), ("玉溪高新区", ("丙。",))]
-    assert segment(["引言。", "玉溪高新区", "丙。"], by_zone=False) == (("引言。", "玉溪高新区", "丙。"), ())
+    assert [(z.name, z.paragraphs) for z in zones] == [
+        ("昆明高新区", ("甲。", "乙。")),
+        ("玉溪高新区", ("丙。",)),
+    ]
+    assert segment(["引言。", "玉溪高新区", "丙。"], by_zone=False) == (
+        ("引言。", "玉溪高新区", "丙。"),
+        (),
+    )
 
 
 def test_gazetteer_covers_the_national_zones() -> None:
