@@ -218,3 +218,32 @@ def test_cli_crawl_failures_are_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 9 and "only for a local mirror" in proc.stderr
     proc = _cli("crawl", "--start-url", "file:///etc/passwd", home=tmp_path)
     assert proc.returncode == 9 and "http(s)" in proc.stderr
+
+
+def test_cli_serve_mirror_serves_the_chosen_state(tmp_path: Path) -> None:
+    import urllib.error
+    import urllib.request
+
+    env = {**os.environ, "CHIHWATCH_HOME": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chihwatch", "serve-mirror", "--state", "state3", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("serving ") and "state3" in first
+        base = first.split(" at ")[1].split("/ ")[0]
+        assert base.startswith("http://127.0.0.1:")
+        removed = LAYOUT["states"]["state1"]["installments"]["2023-3"]
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(base + removed, timeout=5)
+        assert info.value.code == 404  # state3: removed
+        with urllib.request.urlopen(base + "/robots.txt", timeout=5) as resp:
+            assert b"Disallow: /preview/" in resp.read()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
