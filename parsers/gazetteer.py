@@ -121,8 +121,15 @@ _SENTENCE_END = frozenset("。；，！？”…、")
 
 
 def strip_heading(text: str) -> str:
-    """A heading's text without padding, inner spaces and decorations such as 【】 or a colon."""
-    return _SPACE_RE.sub("", _DECOR_RE.sub("", text.strip()))
+    """A heading's text without padding, inner spaces, decorations (【】, a colon) and ordinals (一、)."""
+    bare = _SPACE_RE.sub("", _DECOR_RE.sub("", text.strip()))
+    return _DECOR_RE.sub("", _ORDINAL_RE.sub("", bare, count=1))
+
+
+# Numbered headings: 一、威海高新区 / （二）天津高新区 / 3.兰州高新区 / 04 昆明高新区.
+_ORDINAL_RE = re.compile(
+    r"^(?:[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十\d]{1,3}[）)]|\d{1,2}[、.．]?)"
+)
 
 
 def canonical_zone(text: str) -> str | None:

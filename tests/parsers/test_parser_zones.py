@@ -104,3 +104,17 @@ def test_gazetteer_covers_the_national_zones() -> None:
     assert canonical_zone("会议指出") is None
     assert canonical_zone("高新区") is None
     assert canonical_zone("威海高新区召开会议，部署全年工作。") is None
+
+
+@pytest.mark.parametrize(
+    "heading",
+    ["一、威海高新区", "（一）威海高新区", "1.威海高新区", "01 威海高新区", "【威海高新区】："],
+)
+def test_numbered_and_decorated_headings(heading: str) -> None:
+    assert canonical_zone(heading) == "威海高新区"
+
+
+def test_ordinals_alone_or_with_other_words_are_not_zones() -> None:
+    assert canonical_zone("一、打造科技成果转化首选地") is None
+    assert canonical_zone("（二）") is None
+    assert canonical_zone("2024") is None
