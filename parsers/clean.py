@@ -292,11 +292,15 @@ def _style_flags(style: str) -> int:
 # --- text rules --------------------------------------------------------------------------------
 
 # The editor line, read into `editor`: （责任编辑：韩梦晨） / (责任编辑:韩梦晨) / 责任编辑：韩梦晨
-EDITOR_RE = re.compile(r"^[（(\[【]?\s*(?:责任编辑|责编)\s*[：:]\s*([^）)\]】]+?)\s*[）)\]】]?$")
+EDITOR_RE = re.compile(
+    r"^[（(\[【]?\s*(?:责任编辑|责编|编辑)\s*[：:]\s*([^）)\]】]+?)\s*[）)\]】]?$"
+)
+# The editor line sharing a short block with other chrome: 【纠错】【责任编辑:韩梦晨】
+_EDITOR_IN_RE = re.compile(r"(?:责任编辑|责编)\s*[：:]\s*([^）)\]】\s]{1,20})")
 _COPYRIGHT_RE = re.compile(r"^(?:版权与免责声明|版权声明|免责声明)")
 # Whole-paragraph chrome: rank lists, 编辑推荐, QR captions, share bars, pagination, breadcrumbs.
 _CHROME_TEXT_RE = re.compile(
-    r"^(?:全部\s*/?\s*(?:本月)?|本月|本周|"
+    r"^(?:全部\s*/?\s*(?:本月)?|本月|本周|[【\[]纠错[】\]]|"
     r"扫描添加.*|扫一扫.*|微信扫.*|（数字报）|\(数字报\)|分享到.*|分享：.*|打印|关闭|【打印】.*|【关闭】.*|"
     r"上一篇.*|下一篇.*|返回顶部|返回首页|字号.*|评论：?\s*\d*|首页\s*[>›»].*|当前位置.*|您的位置.*)$"
 )
@@ -363,7 +367,7 @@ def clean_blocks(blocks: list[Block], title: str | None = None) -> Cleaned:
         if _COPYRIGHT_RE.match(text):
             dropped += 1
             break  # the copyright block and whatever follows it (rank lists, QR codes) are chrome
-        m = EDITOR_RE.match(text)
+        m = EDITOR_RE.match(text) or (_EDITOR_IN_RE.search(text) if n <= 60 else None)
         if m:
             editor = editor or collapse_all(m.group(1))
             dropped += 1

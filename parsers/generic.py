@@ -10,11 +10,12 @@ paragraph of the body and stops before sidebars and footers that would cost more
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 from lxml import etree
 
-from parsers.clean import _COPYRIGHT_RE, EDITOR_RE, Block, Span, count_punct
+from parsers.clean import _COPYRIGHT_RE, EDITOR_RE, Block, Span
 from parsers.gazetteer import canonical_zone
 
 __all__ = ["Extraction", "extract", "block_score"]
@@ -46,6 +47,7 @@ class Extraction:
     start: int = 0  # index of the node's first block in the walk
 
 
+_SENTENCE_PUNCT_RE = re.compile("[，。；、！？,;!?“”]")
 # First characters of the editor line and the copyright block (a cheap gate before their regexes).
 _CHROME_FIRST = frozenset("（([【责版免")
 
@@ -58,11 +60,12 @@ def block_score(block: Block) -> float:
         return -float(n)
     if text[0] in _CHROME_FIRST and (EDITOR_RE.match(text) or _COPYRIGHT_RE.match(text)):
         return -float(n)
+    if block.heading or n < MIN_GOOD_CHARS:
+        return -SHORT_TEXT_WEIGHT * n  # a title is not evidence of body text, whatever its "！"
     need = n * MIN_PUNCT_DENSITY
+    # Sentence punctuation only: bylines are full of colons, dashes and slashes, prose of commas.
     # Commas and full stops settle most paragraphs with two C-level scans; the regex is the fallback.
-    if n >= MIN_GOOD_CHARS and (
-        text.count("，") + text.count("。") >= need or count_punct(text) >= need
-    ):
+    if text.count("，") + text.count("。") >= need or len(_SENTENCE_PUNCT_RE.findall(text)) >= need:
         return float(n - block.link_chars)
     return -SHORT_TEXT_WEIGHT * n
 

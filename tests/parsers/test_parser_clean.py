@@ -146,3 +146,24 @@ def test_whole_page_in_a_form_and_utility_classes_are_not_chrome() -> None:
     )
     article = parse(page.replace("</body>", "</form></body>").encode("utf-8"))
     assert article.intro == (INTRO, P1, P3)
+
+
+def test_editor_line_sharing_a_block_with_other_chrome() -> None:
+    tail = '<div id="articleEdit"><span>【纠错】</span><span class="ed">【责任编辑:韩梦晨】</span></div>'
+    article = parse(new_page(_body_with("") + tail, title=ARTICLE).encode("utf-8"))
+    assert article.editor == "韩梦晨"
+    assert article.intro == (INTRO, P1, P3)
+
+
+def test_title_and_byline_above_the_body_are_not_body() -> None:
+    # Headings never count as body evidence, and colons/dashes are not sentence punctuation.
+    page = f"""<html><head><meta charset="utf-8"><title>{ARTICLE}-新华网</title></head><body>
+    <div class="main"><div class="head-line"><h1>{ARTICLE}</h1>
+    <div class="info">2024-02-06 08:53:40 来源：中国高新技术产业导报</div></div>
+    <div id="detail"><p>{INTRO}</p><p>{P1}</p><p>{P3}</p></div></div></body></html>"""
+    article = parse(page.encode("utf-8"))
+    assert article.intro == (INTRO, P1, P3)
+    assert (
+        article.published == "2024-02-06T08:53:40+08:00"
+        and article.source == "中国高新技术产业导报"
+    )

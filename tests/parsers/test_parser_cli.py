@@ -144,7 +144,9 @@ def test_fixtures_save_check_update(
     assert code == 0 and "inst5" in out
     code, out, _ = run(["fixtures", "check", "--json", "--dir", str(out_dir)], capsys)
     (row,) = json.loads(out)
-    assert code == 0 and row["name"] == "inst5" and row["ok"] and row["f1"] == 1.0 and row["zones_ok"]
+    assert (
+        code == 0 and row["name"] == "inst5" and row["ok"] and row["f1"] == 1.0 and row["zones_ok"]
+    )
 
     # A wrong expectation (a zone renamed, a paragraph dropped) makes the check fail with exit 1.
     broken = dict(draft)
