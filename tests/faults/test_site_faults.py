@@ -178,3 +178,44 @@ def _fault_case(case: Case, site: MirrorServer, plan: FaultPlan, store_url: str,
     assert [(n["year"], n["installment"]) for n in report2["new_installments"]] == [(2025, 4)]
     assert report2["suspects"] == [] and report2["availability"] == []
     assert len(healed.installments) == n_inst + 1
+
+
+FIRST_SIGHT = ["truncated", "zones_lost", "empty", "template_change", "drop"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", FIRST_SIGHT)
+def test_fault_on_a_new_installment(fault: str, site: MirrorServer, plan: FaultPlan, store_url: str) -> None:
+    """A fault on the very first fetch of a new installment (2025 ④, state2): once the page is
+    healthy, the installment has exactly one revision, its real content — a damaged first copy
+    must not turn the healthy one into an "edit" the site never made."""
+    fig = {"faults_injected": 1, "fault_requests": 0, "runs_survived": 0, "false_revisions": 0,
+           "real_changes_missed": 0, "rows_lost_or_duplicated": 0, "faults_failed": 0}
+    try:
+        site.set_state("state2")
+        target = path_of("2025-4", "state2")
+        plan.inject(fault, target)
+        t0 = now()
+        crawl(store_url, site)
+        t1 = now()
+        fig["fault_requests"], fig["runs_survived"] = plan.hits.get(fault, 0), 1
+        plan.clear()
+        crawl(store_url, site)
+        t2 = now()
+        fig["runs_survived"] = 2
+        with open_store(store_url) as store:
+            reports = [store.report_data(t0, t1), store.report_data(t1, t2 + timedelta(seconds=1))]
+        revised = [(r["year"], r["installment"]) for rep in reports for r in rep["revisions"]]
+        fresh = [(n["year"], n["installment"]) for rep in reports for n in rep["new_installments"]]
+        fig["false_revisions"] = len([k for k in revised if k != (2024, 2)])
+        fig["real_changes_missed"] = ((2025, 4) not in fresh) + ((2024, 2) not in revised)
+        assert (2025, 4) not in revised, f"{fault} on first sight made the healthy page an edit: {reports[1]['revisions']}"
+        assert fresh.count((2025, 4)) == 1 and revised == [(2024, 2)]
+        snap = snapshot(store_url)
+        assert len(snap.revisions_of(2025, 4)) == 1
+        assert consistency_problems(store_url) == []
+    except BaseException:
+        fig["faults_failed"] = 1
+        raise
+    finally:
+        record_figures(**fig)
