@@ -40,13 +40,14 @@ HEADING_TAGS = frozenset("h1 h2 h3 h4 h5 h6".split())
 BOLD_TAGS = frozenset(("strong", "b"))
 
 # class/id tokens (split on space, '-' and '_') of page chrome. Exact tokens, so "hotnews" or
-# "content" never match; calibrated on chih.cn's older template and common CMS themes.
+# "content" never match; calibrated on chih.cn's older template and common CMS themes, including
+# the pinyin abbreviations Chinese CMS use (phb 排行榜, bjtj 编辑推荐, xgyd 相关阅读, xgxw 相关新闻).
 _CHROME_TOKENS = frozenset(
     """share sharebar bdshare bshare social jiathis rank ranking paihang recommend tuijian editorrec
     related relate xiangguan qrcode qr erweima ewm copyright banquan disclaimer statement mianze
     breadcrumb breadcrumbs crumb crumbs weizhi nav navbar menu sidebar side comment comments
     pinglun footer foot ad ads advert advertisement banner tags pagination pager toolbar source
-    addtime pubtime""".split()
+    addtime pubtime phb bjtj rdtj rmtj tjyd xgyd xgxw xgwz""".split()
 )  # not utility-class words (hidden, position, print...): `overflow-hidden` may wrap an article
 _TOKEN_SPLIT = re.compile(r"[\s_-]+")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
