@@ -53,6 +53,7 @@ __all__ = [
     "status",
     "trickle",
     "truncated",
+    "truncated_in_body",
     "unzoned",
 ]
 
@@ -212,6 +213,20 @@ def truncated(fraction: float = 0.35) -> Fault:
         # Never cut inside a UTF-8 sequence: the fault is missing HTML, not a decoding error.
         cut = cut.decode("utf-8", "ignore").encode("utf-8") if "utf-8" in ctype.lower() else cut
         return _send(handler, 200, cut, ctype)
+
+    return fault
+
+
+def truncated_in_body(keep: float = 0.7) -> Fault:
+    """A complete HTTP response whose HTML stops inside the article, after `keep` of its paragraphs."""
+
+    def fault(handler: BaseHTTPRequestHandler, server: MirrorServer) -> tuple[int, int]:
+        body, ctype = _original(handler, server)
+        # Article paragraphs are the long ones; footers and sidebars hold short <p>s.
+        ends = [m.end() for m in re.finditer(rb"<p\b[^>]*>(.*?)</p>", body, re.IGNORECASE | re.DOTALL)
+                if len(re.sub(rb"<[^>]+>", b"", m.group(1))) > 60]
+        cut = ends[max(0, int(len(ends) * keep) - 1)] if ends else len(body) // 2
+        return _send(handler, 200, body[:cut], ctype)
 
     return fault
 
@@ -424,6 +439,8 @@ def _catalogue() -> dict[str, FaultSpec]:
                   lambda stop: trickle(30.0, 60, stop)),
         FaultSpec("drop", "connection closed after half the promised body", lambda stop: drop_mid_body(0.5)),
         FaultSpec("truncated", "complete response, HTML cut after 35 %", lambda stop: truncated(0.35)),
+        FaultSpec("truncated_tail", "complete response, HTML cut inside the article after 70 % of its paragraphs",
+                  lambda stop: truncated_in_body(0.7)),
         FaultSpec("empty", "200 OK with an empty body", lambda stop: empty_200()),
         FaultSpec("wrong_charset", "UTF-8 page declared as charset=gbk", lambda stop: recharset("gbk")),
         FaultSpec("no_charset", "no charset in the header nor in <meta>",

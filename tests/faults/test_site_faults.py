@@ -50,6 +50,7 @@ CASES = [
     Case("redirect_file", EDITED, "network"),
     Case("redirect_ftp", EDITED, "network"),
     Case("truncated", EDITED, "suspect", 200),
+    Case("truncated_tail", EDITED, "suspect", 200),
     Case("empty", EDITED, "suspect", 200),
     Case("template_change", EDITED, "suspect", 200),
     Case("zones_lost", EDITED, "suspect", 200),
@@ -180,7 +181,7 @@ def _fault_case(case: Case, site: MirrorServer, plan: FaultPlan, store_url: str,
     assert len(healed.installments) == n_inst + 1
 
 
-FIRST_SIGHT = ["truncated", "zones_lost", "empty", "template_change", "drop"]
+FIRST_SIGHT = ["truncated", "truncated_tail", "zones_lost", "empty", "template_change", "drop"]
 
 
 @pytest.mark.slow
