@@ -220,3 +220,51 @@ def test_fault_on_a_new_installment(fault: str, site: MirrorServer, plan: FaultP
         raise
     finally:
         record_figures(**fig)
+
+
+MOVED = [("http500", "availability"), ("gone404", "availability"), ("truncated", "suspect")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("fault", "outcome"), MOVED, ids=[f for f, _ in MOVED])
+def test_fault_on_a_moved_installment(fault: str, outcome: str, site: MirrorServer, plan: FaultPlan,
+                                      store_url: str) -> None:
+    """state3 moves 2024 ② to a new URL (the old one answers 301): a fault at the new URL is still
+    news about the known installment — an availability event or a suspect — never silence, never
+    a revision; the healthy crawl then records the real edit once."""
+    fig = {"faults_injected": 1, "fault_requests": 0, "runs_survived": 0, "false_revisions": 0,
+           "real_changes_missed": 0, "rows_lost_or_duplicated": 0, "faults_failed": 0}
+    try:
+        site.set_state("state3")
+        plan.inject(fault, path_of(EDITED, "state3"))
+        t0 = now()
+        crawl(store_url, site)
+        t1 = now()
+        fig["fault_requests"], fig["runs_survived"] = plan.hits.get(fault, 0), 1
+        plan.clear()
+        with open_store(store_url) as store:
+            report = store.report_data(t0, t1 + timedelta(seconds=1))
+        fig["false_revisions"] = len(report["revisions"])
+        assert report["revisions"] == [], report["revisions"]
+        title = next(i["title"] for i in snapshot(store_url).installments if (i["year"], i["number"]) == (2024, 2))
+        if outcome == "availability":
+            hits = [e for e in report["availability"] if e["title"] == title]
+            assert [e["status"] for e in hits] == [500 if fault == "http500" else 404], report["availability"]
+        else:
+            assert [s for s in report["suspects"] if s["title"] and "2024年这样干" in s["title"]], report["suspects"]
+
+        crawl(store_url, site)
+        t2 = now()
+        fig["runs_survived"] = 2
+        with open_store(store_url) as store:
+            report2 = store.report_data(t1, t2 + timedelta(seconds=1))
+        revised = [(r["year"], r["installment"]) for r in report2["revisions"]]
+        fig["false_revisions"] += len([k for k in revised if k != (2024, 2)])
+        fig["real_changes_missed"] = int((2024, 2) not in revised)
+        assert revised == [(2024, 2)], report2["revisions"]
+        assert consistency_problems(store_url) == []
+    except BaseException:
+        fig["faults_failed"] = 1
+        raise
+    finally:
+        record_figures(**fig)
