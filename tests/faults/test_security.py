@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -342,3 +343,38 @@ def test_status_and_config_errors_never_print_secrets(tmp_path: Path) -> None:
         assert proc.returncode != 0, (args, proc.stdout)
         for secret in (SMTP_PASSWORD, WEBHOOK_TOKEN, WEBHOOK_PATH_SECRET):
             assert secret not in proc.stdout + proc.stderr, f"{secret!r} printed by chihwatch {' '.join(args)}"
+
+
+@pytest.mark.postgres
+def test_database_password_not_on_a_command_line(site: MirrorServer, plan: FaultPlan, pg_url: str) -> None:
+    """Any local user can read a process's command line (ps, /proc/PID/cmdline): the crawl child
+    must get the database password some other way (environment, file), never as an argument."""
+    from sqlalchemy.engine import make_url
+
+    from chihwatch.faults import delayed
+
+    password = make_url(pg_url).password
+    assert password, "the test needs a database URL with a password"
+    dbname = make_url(pg_url).database
+    plan.add("slow_site", delayed(0.3, plan.stop), lambda p: p.endswith(".html"))
+    box: dict[str, object] = {}
+    t = threading.Thread(target=lambda: box.setdefault("summary", crawl(pg_url, site)), daemon=True)
+    t.start()
+    seen: list[bytes] = []
+    while t.is_alive() and not seen:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmd = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"crawler" in cmd and dbname.encode() in cmd:
+                seen.append(cmd)
+        time.sleep(0.05)
+    t.join(timeout=120)
+    assert seen, "never saw the crawl child"
+    leaked = [c.replace(b"\0", b" ").decode() for c in seen if password.encode() in c]
+    if leaked:  # pytest.fail, not assert: the assertion's own report would print the password
+        pytest.fail("the database password is on the crawl child's command line: "
+                    + leaked[0].replace(password, "<PASSWORD>"))
