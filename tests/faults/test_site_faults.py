@@ -268,3 +268,18 @@ def test_fault_on_a_moved_installment(fault: str, outcome: str, site: MirrorServ
         raise
     finally:
         record_figures(**fig)
+
+
+PG_CASES = [c for c in CASES if c.fault in ("http503", "drop", "truncated", "gbk_as_utf8")]
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.parametrize("case", PG_CASES, ids=[c.fault for c in PG_CASES])
+def test_fault_on_postgres(case: Case, site: MirrorServer, plan: FaultPlan, pg_url: str) -> None:
+    """The same fault cases with the store on PostgreSQL (baseline crawled fresh into it)."""
+    site.set_state("state1")
+    base = crawl(pg_url, site)
+    assert base.errors == 0 and base.new_installments == 9, base
+    site.clear_log()
+    test_fault(case, site, plan, pg_url)
