@@ -19,6 +19,7 @@ from datetime import timedelta
 import pytest
 from faultkit import LAYOUT, consistency_problems, crawl, now, path_of, record_figures, snapshot
 
+import reports
 from chihwatch.faults import CATALOGUE, FaultPlan
 from chihwatch.mirror import MirrorServer
 from storage import open_store
@@ -132,6 +133,8 @@ def _fault_case(case: Case, site: MirrorServer, plan: FaultPlan, store_url: str,
         assert [e["status"] for e in events] == [case.status]
         assert events[0]["title"]  # the report names the installment
         assert report["suspects"] == []
+        md = reports.render(report, "md")  # and the rendered report shows it, with its status
+        assert events[0]["title"] in md and f"HTTP {case.status}" in md
         assert summary.errors == 1
     elif case.outcome == "network":
         assert last["status"] != 200 and last["error"], last
@@ -144,6 +147,7 @@ def _fault_case(case: Case, site: MirrorServer, plan: FaultPlan, store_url: str,
         assert last["status"] == 200 and last["blob_sha"]  # the raw bytes are kept for later
         suspects = [e for e in report["suspects"] if e["url"] == url]
         assert len(suspects) == 1 and suspects[0]["reason"], report["suspects"]
+        assert suspects[0]["reason"] in reports.render(report, "md")
         assert report["summary"]["suspects"] == 1
         assert report["availability"] == []
         assert summary.suspects == 1
