@@ -182,3 +182,79 @@ def test_parse_serialise_is_idempotent_on_mutated_pages(page: bytes) -> None:
         return  # the serialised text alone may be too short to be an article: that is a ParseError
     c = parse_or_parse_error(_serialise(b))
     assert c is not None and _text_of(c) == _text_of(b)
+
+
+# -- the store under random sequences of good and bad responses ------------------------------------
+
+_STORE_PAGE = REAL["chih2019-2024-03.html"]
+_EDITED = _STORE_PAGE.replace("增长6%".encode(), "增长7%".encode(), 1)
+assert _EDITED != _STORE_PAGE
+HEALTHY = {"page": _STORE_PAGE, "edited": _EDITED}
+# Deliveries that must never make a revision: (status, body, error).
+BROKEN = {
+    "truncated": (200, _STORE_PAGE[: int(len(_STORE_PAGE) * 0.35)], None),
+    "empty": (200, b"", None),
+    "binary": (200, b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, None),
+    "http500": (500, b"<html><body><h1>500</h1></body></html>", None),
+    "http404": (404, b"<html><body><h1>404</h1></body></html>", None),
+    "not_modified": (304, None, None),
+    "timeout": (0, None, "TimeoutError: took longer than 30 seconds"),
+}
+STEP = st.tuples(st.sampled_from(["a", "b"]), st.sampled_from(sorted(HEALTHY) + sorted(BROKEN)))
+
+
+@pytest.fixture(scope="module")
+def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated, empty SQLite store to copy (migrating per example would dominate the run)."""
+    from storage import open_store
+
+    path = tmp_path_factory.mktemp("fuzz-store") / "empty.db"
+    open_store(f"sqlite:///{path}").close()
+    return path
+
+
+@settings(max_examples=60, derandomize=True, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(STEP, min_size=1, max_size=12))
+def test_store_sequences_make_revisions_only_for_real_changes(empty_store: Path,
+                                                              tmp_path_factory: pytest.TempPathFactory,
+                                                              steps: list[tuple[str, str]]) -> None:
+    """Two URLs of one installment get random healthy and broken deliveries after a first healthy
+    one: a revision appears exactly when the healthy content differs from the last healthy content,
+    never otherwise. (A broken *first* delivery is test_site_faults' first-sight case.)"""
+    steps = [("a", "page"), *steps]
+    import shutil
+    from datetime import UTC, datetime, timedelta
+
+    from faultkit import consistency_problems
+
+    from storage import open_store
+
+    path = tmp_path_factory.mktemp("seq") / "s.db"
+    shutil.copyfile(empty_store, path)
+    url = f"sqlite:///{path}"
+    at = datetime(2025, 3, 1, tzinfo=UTC)
+    last_healthy: str | None = None
+    expected = 0
+    with open_store(url) as store:
+        for i, (which, kind) in enumerate(steps):
+            _fuzzed["n"] += 1
+            page_url = f"http://www.chinahightech.com/html/hotnews/yaowen/2024/0131/{which}.html"
+            when = at + timedelta(minutes=i)
+            if kind in HEALTHY:
+                res = store.record_response(page_url, status=200, headers={"Content-Type": "text/html; charset=utf-8"},
+                                            body=HEALTHY[kind], fetched_at=when)
+                if kind != last_healthy:
+                    expected += 1
+                    assert res.revision_new, (i, kind, res)
+                else:
+                    assert not res.revision_new, (i, kind, res)
+                last_healthy = kind
+            else:
+                status, body, error = BROKEN[kind]
+                res = store.record_response(page_url, status=status, headers={}, body=body, error=error,
+                                            fetched_at=when)
+                assert not res.revision_new and not res.installment_new, (i, kind, res)
+        listed = store.list_installments()
+    assert [i["revisions"] for i in listed] == ([expected] if expected else [])
+    assert consistency_problems(url) == []
