@@ -8,15 +8,30 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
 from chihwatch.errors import ChihwatchError
+from crawler.run import CHILD_DB_ENV
+
+
+class _OneLineFormatter(logging.Formatter):
+    """Each record on one line: the parent shows these as progress, never as a traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and str(exc) not in message:
+            message = f"{message}: {exc}"
+        return " ".join(message.split())
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m crawler", description=__doc__.splitlines()[0])
-    ap.add_argument("--db", required=True, help="database URL")
+    ap.add_argument(
+        "--db", default=None, help=f"database URL (default: ${CHILD_DB_ENV}, kept off the command line)"
+    )
     ap.add_argument("--start-url", action="append", default=[], help="start URL (repeatable)")
     ap.add_argument(
         "--settings-json", default=None, help="Scrapy settings overrides as a JSON object"
@@ -25,9 +40,12 @@ def main(argv: list[str] | None = None) -> int:
         "--summary-out", default=None, help="write the JSON summary here (default: stdout)"
     )
     args = ap.parse_args(argv)
+    db_url = args.db or os.environ.get(CHILD_DB_ENV)
+    if not db_url:
+        ap.error(f"no database: pass --db or set ${CHILD_DB_ENV}")
 
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setFormatter(_OneLineFormatter())
     # Progress lines and warnings only: Scrapy's own INFO/DEBUG chatter stays out of the parent's log.
     handler.addFilter(lambda r: r.levelno >= logging.WARNING or r.name == "crawler.progress")
     root = logging.getLogger()
@@ -35,11 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     root.setLevel(logging.WARNING)
     logging.getLogger("crawler.progress").setLevel(logging.INFO)
 
-    from crawler.run import run_crawl
+    from crawler.run import run_crawl  # noqa: PLC0415 - after logging is set up
 
     overrides = json.loads(args.settings_json) if args.settings_json else None
     try:
-        summary = run_crawl(args.db, args.start_url or None, settings=overrides)
+        summary = run_crawl(db_url, args.start_url or None, settings=overrides)
         payload = {"summary": summary.to_dict()}
         code = 0
     except ChihwatchError as exc:

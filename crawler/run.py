@@ -32,6 +32,9 @@ __all__ = ["CrawlSummary", "run_crawl", "crawl_in_subprocess", "crawl_settings",
 log = logging.getLogger(__name__)
 child_log = logging.getLogger("crawler.child")
 
+# How crawl_in_subprocess hands the database URL (with its password) to the child.
+CHILD_DB_ENV = "CHIHWATCH_CRAWL_DB"
+
 
 @dataclass
 class CrawlSummary:
@@ -174,12 +177,14 @@ def crawl_in_subprocess(
     url = resolve_db_url(db_url)
     with tempfile.TemporaryDirectory(prefix="chihwatch-crawl-") as tmp:
         out = Path(tmp) / "summary.json"
-        cmd = [sys.executable, "-m", "crawler", "--db", url, "--summary-out", str(out)]
+        # The URL goes by environment, not argv: `ps` shows every user a child's command line.
+        cmd = [sys.executable, "-m", "crawler", "--summary-out", str(out)]
         for u in start_urls or ():
             cmd += ["--start-url", u]
         if settings:
             cmd += ["--settings-json", json.dumps(dict(settings))]
         env = dict(os.environ)
+        env[CHILD_DB_ENV] = url
         # The child imports the same code as we do, wherever we were started from.
         root = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
