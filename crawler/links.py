@@ -13,6 +13,8 @@ from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
 
+import parsers.series
+
 __all__ = [
     "SeriesLink",
     "Scope",
@@ -28,18 +30,6 @@ DEFAULT_START_URLS: tuple[str, ...] = (
     "http://www.chinahightech.com/html/hotnews/yaowen/",
     "http://www.chinahightech.com/yaowen/node_479.html",
 )
-
-SERIES_NAME = "国家高新区密集部署"
-
-# "国家高新区密集部署 2024年这样干！⑤": any whitespace (NBSP, U+3000) between the halves, "!" or
-# "！" or none, then a marker: circled digit, (一)/（十二）, Arabic digits, optionally in brackets.
-_TITLE = re.compile(
-    SERIES_NAME + r"\s*(?P<year>(?:19|20)\d{2})\s*年\s*这样干\s*[!！]?\s*"
-    r"(?:(?P<circled>[\u2460-\u2473\u3251-\u325f\u32b1-\u32bf])"
-    r"|[（(\[【]?\s*(?:之\s*)?(?P<cn>[一二三四五六七八九十]{1,3})\s*[）)\]】]?"
-    r"|[（(\[【]?\s*(?P<arabic>\d{1,2})\s*[）)\]】]?)?"
-)
-_CN_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九", start=1)}
 
 # Article URLs of the two designs (SITE.md); anything else given as a start URL is a list page.
 ARTICLE_URL_PATTERNS = (
@@ -84,39 +74,12 @@ class SeriesLink:
     number: int | None  # None when the title is cut off before its marker
 
 
-def _cn_number(text: str) -> int | None:
-    if text == "十":
-        return 10
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (
-            _CN_DIGITS.get(ones, 0) if ones else 0
-        )
-    return _CN_DIGITS.get(text)
-
-
-def _circled_number(ch: str) -> int:
-    code = ord(ch)
-    if 0x2460 <= code <= 0x2473:
-        return code - 0x2460 + 1
-    if 0x3251 <= code <= 0x325F:
-        return code - 0x3251 + 21
-    return code - 0x32B1 + 36
-
-
 def match_series_title(text: str) -> tuple[int, int | None] | None:
-    """(year, installment number or None) when `text` is a series title, else None."""
-    m = _TITLE.search(" ".join(text.split()))
-    if m is None:
+    """(year, installment number or None) when `text` is a series title naming its year, else None."""
+    info = parsers.series.match_series_title(text)
+    if info is None or info.year is None:
         return None
-    year = int(m["year"])
-    if m["circled"]:
-        return year, _circled_number(m["circled"])
-    if m["cn"]:
-        return year, _cn_number(m["cn"])
-    if m["arabic"]:
-        return year, int(m["arabic"])
-    return year, None
+    return info.year, info.installment
 
 
 def is_article_url(url: str) -> bool:

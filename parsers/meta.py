@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from parsers.normalize import collapse_all
+from parsers.series import SeriesInfo, match_series_title
 
 __all__ = [
-    "SERIES",
     "SeriesInfo",
     "clean_title",
     "parse_datetime",
@@ -20,11 +19,6 @@ __all__ = [
 ]
 
 BEIJING = timezone(timedelta(hours=8))
-
-# Series we track: name and how its titles look. Data, so a new series is one more line.
-SERIES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("国家高新区密集部署", re.compile(r"国家高新区密集部署")),
-)
 
 # Site names that end a <title>: "国家高新区密集部署 2024年这样干！⑤_中国高新网".
 # Site names that end a <title> after a separator: "…！⑤_中国高新网", "… - 中国高新网 - 要闻".
@@ -48,37 +42,6 @@ _LABEL_VALUE_RE = {
     )
     for label in ("来源", "作者", "责任编辑")
 }
-_CIRCLED = {chr(0x2460 + i): i + 1 for i in range(20)}  # ①..⑳
-_CIRCLED.update({chr(0x3251 + i): 21 + i for i in range(15)})  # ㉑..㉟
-_CIRCLED.update({chr(0x32B1 + i): 36 + i for i in range(15)})  # ㊱..㊿
-_CN_DIGITS = {
-    "零": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_CN_NUM_RE = re.compile(r"[（(]\s*([一二三四五六七八九十]{1,3})\s*[）)]\s*$")
-_ARABIC_RE = re.compile(
-    r"(?:[（(]\s*(\d{1,3})\s*[）)]|(?<=[!！?？\s])(?:之|第)?(\d{1,3})(?:期|篇)?)\s*$"
-)
-_CIRCLED_RE = re.compile(f"([{''.join(_CIRCLED)}])\\s*$")
-_YEAR_RE = re.compile(r"(20\d{2})\s*年")
-
-
-@dataclass(frozen=True)
-class SeriesInfo:
-    """What the title says about the series: name, year, installment number."""
-
-    series: str | None
-    year: int | None
-    installment: int | None
 
 
 def clean_title(raw: str | None) -> str:
@@ -166,36 +129,16 @@ def _takewhile_short(tokens: list[str]) -> list[str]:
 
 
 def installment_number(title: str) -> int | None:
-    """Installment number at the end of a title: ①..⑳, (一)/（一）..., or Arabic (5) / ！5."""
-    t = title.rstrip()
-    m = _CIRCLED_RE.search(t)
-    if m:
-        return _CIRCLED[m.group(1)]
-    m = _CN_NUM_RE.search(t)
-    if m:
-        return _cn_to_int(m.group(1))
-    m = _ARABIC_RE.search(t)
-    if m:
-        return int(m.group(1) or m.group(2))
-    return None
-
-
-def _cn_to_int(s: str) -> int | None:
-    if s == "十":
-        return 10
-    if "十" in s:
-        tens, _, ones = s.partition("十")
-        return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (
-            _CN_DIGITS.get(ones, 0) if ones else 0
-        )
-    return _CN_DIGITS.get(s)
+    """Installment number of a series title: ①..⑳, （一）/(十二)/之二, or Arabic ！5 / （7）."""
+    info = match_series_title(title)
+    return info.installment if info else None
 
 
 def series_info(title: str, published: str | None = None) -> SeriesInfo:
     """Series name, year and installment number read from the title (year falls back to published)."""
-    for name, pattern in SERIES:
-        if pattern.search(title):
-            ym = _YEAR_RE.search(title)
-            year = int(ym.group(1)) if ym else (int(published[:4]) if published else None)
-            return SeriesInfo(name, year, installment_number(title))
-    return SeriesInfo(None, None, None)
+    info = match_series_title(title)
+    if info is None:
+        return SeriesInfo(None, None, None)
+    if info.year is None and published:
+        return SeriesInfo(info.series, int(published[:4]), info.installment)
+    return info

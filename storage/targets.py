@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from parsers.series import cn_int
+
 __all__ = ["Target", "extract_targets", "compare_targets", "subject_key"]
 
 
@@ -66,20 +68,6 @@ _UNITS = [
     "台",
 ]
 _SUFFIX_KINDS = ["以上", "左右", "以内", "以下"]
-_CN_DIGITS = {
-    "零": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 _NUM = r"(?P<num>\d+(?:\.\d+)?|[零一二两三四五六七八九十百千]+)"
 _TARGET = re.compile(
     r"(?P<prefix>增长|增速|提高|超过|突破|达到|不少于|不低于|达)?"
@@ -114,16 +102,8 @@ def _suffix_of(kind: str) -> str:
 def _cn_number(s: str) -> float | None:
     if s.isdigit() or re.fullmatch(r"\d+\.\d+", s):
         return float(s)
-    total, digit = 0, None
-    for ch in s:
-        if ch in _CN_DIGITS:
-            digit = _CN_DIGITS[ch]
-        elif ch in _CN_UNITS:
-            total += (1 if digit is None else digit) * _CN_UNITS[ch]
-            digit = None
-        else:
-            return None
-    return float(total + (digit or 0))
+    value = cn_int(s)
+    return None if value is None else float(value)
 
 
 def subject_key(subject: str) -> str:
