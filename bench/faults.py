@@ -28,7 +28,7 @@ ROWS = [
     ("fault_requests", "  requests answered by a fault (retries included)", None),
     ("faults_failed", "  faults not handled as specified (failing tests)", 0),
     ("crashes_injected", "Crashes injected (SIGKILL: crawl child, store writer, daemon)", None),
-    ("inputs_fuzzed", "Inputs fuzzed (hypothesis: parser, normalisation)", None),
+    ("inputs_fuzzed", "Inputs fuzzed (hypothesis: parser, normalisation, store sequences)", None),
     ("bad_inputs", "Bad inputs given to the real CLI (arguments, configs, databases, files, paths)", None),
     ("runs_survived", "Runs survived (crawls/writers that completed after a fault or crash)", None),
     ("rows_lost_or_duplicated", "Rows lost or duplicated", 0),

@@ -355,7 +355,7 @@ def test_database_password_not_on_a_command_line(site: MirrorServer, plan: Fault
 
     password = make_url(pg_url).password
     assert password, "the test needs a database URL with a password"
-    dbname = make_url(pg_url).database
+    mine = f"127.0.0.1:{site.port}/".encode()  # the child's start URLs name this test's mirror
     plan.add("slow_site", delayed(0.3, plan.stop), lambda p: p.endswith(".html"))
     box: dict[str, object] = {}
     t = threading.Thread(target=lambda: box.setdefault("summary", crawl(pg_url, site)), daemon=True)
@@ -369,7 +369,7 @@ def test_database_password_not_on_a_command_line(site: MirrorServer, plan: Fault
                 cmd = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if b"crawler" in cmd and dbname.encode() in cmd:
+            if b"crawler" in cmd and mine in cmd:
                 seen.append(cmd)
         time.sleep(0.05)
     t.join(timeout=120)
