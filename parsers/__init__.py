@@ -60,6 +60,14 @@ _META_TIME_KEYS = (
 )
 _CLASS_TITLE = etree.XPath("//*[contains(concat(' ', normalize-space(@class), ' '), ' title ')]")
 _URL_DATE_RE = re.compile(r"/(20\d{2})[-/]?(\d{2})[-/]?(\d{2})/")
+# A page cut off in transit or by a CMS that died while rendering never reaches its end tags; every
+# chih.cn page (both designs) ends with `</body></html>` after the footer and scripts.
+_END_TAG_B = re.compile(rb"<\s*/\s*(?:html|body)\s*>", re.IGNORECASE)
+_END_TAG = re.compile(r"<\s*/\s*(?:html|body)\s*>", re.IGNORECASE)
+# The end tags are looked for in the page's last bytes first (where they are), then everywhere.
+_TAIL_BYTES = 4096
+# Confidence of a truncated page: below the store's suspect threshold (0.5), whatever else it found.
+TRUNCATED_CONFIDENCE = 0.4
 
 # A plain libxml2 HTML parser (not lxml.html's): no Python class lookup per element, which is most
 # of the cost of walking a fresh tree. Parsers are not shared between threads.
@@ -104,6 +112,15 @@ def _tree(text: str) -> etree._Element:
     if doc is None:
         raise NotHTML("input is not HTML: no document")
     return doc
+
+
+def _is_truncated(data: bytes, text: str | None) -> bool:
+    """True when the page never reaches `</body>` or `</html>`: the HTML stops before its end."""
+    if text is not None:  # UTF-16 and other non-ASCII-compatible bytes: look at the decoded text
+        return _END_TAG.search(text) is None
+    return _END_TAG_B.search(data, max(0, len(data) - _TAIL_BYTES)) is None and (
+        len(data) <= _TAIL_BYTES or _END_TAG_B.search(data) is None
+    )
 
 
 def _fast_utf8(data: bytes, headers: Mapping[str, str] | None) -> etree._Element | None:
@@ -167,11 +184,15 @@ class _Found:
 def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> Article:
     warnings: list[str] = []
     doc = _fast_utf8(data, headers)
+    wide = None  # decoded text, when the bytes are not ASCII-compatible (UTF-16)
     if doc is None:
         decoded = decode(data, headers)
         doc = _tree(decoded.text)
         if decoded.lossy:
             warnings.append(f"some bytes could not be decoded as {decoded.encoding}")
+        if decoded.encoding.startswith("utf-16"):
+            wide = decoded.text
+    truncated = _is_truncated(data, wide)
 
     found = None
     hit = match_profile(doc, None if data.startswith((b"\xff\xfe", b"\xfe\xff")) else data)
@@ -219,6 +240,10 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
             confidence -= 0.3
         elif len(zones) < 2:
             confidence -= 0.1
+    if truncated:
+        # Whatever was parsed is a prefix of the page: recording it would delete the missing tail.
+        warnings.append("page truncated: the HTML ends before </body></html>, the body may be cut")
+        confidence = min(confidence, TRUNCATED_CONFIDENCE)
 
     return Article(
         url=url,
