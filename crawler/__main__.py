@@ -9,7 +9,10 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
+import time
 from pathlib import Path
 
 from chihwatch.errors import ChihwatchError
@@ -25,6 +28,22 @@ class _OneLineFormatter(logging.Formatter):
         if exc is not None and str(exc) not in message:
             message = f"{message}: {exc}"
         return " ".join(message.split())
+
+
+def _stop_when_orphaned(parent: int) -> None:
+    """Stop the crawl (as SIGTERM would) once the parent is gone.
+
+    The child runs in its own session so a terminal's Ctrl-C reaches only the parent, which then
+    stops the child; a parent killed with SIGKILL cannot, and an unsupervised crawl would go on.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        logging.getLogger("crawler.progress").warning("parent process gone: stopping the crawl")
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
     logging.getLogger("crawler.progress").setLevel(logging.INFO)
+
+    if os.environ.get(CHILD_DB_ENV):  # started by crawl_in_subprocess: do not outlive it
+        _stop_when_orphaned(os.getppid())
 
     from crawler.run import run_crawl  # noqa: PLC0415 - after logging is set up
 
