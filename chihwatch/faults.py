@@ -27,10 +27,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from chihwatch.mirror import Fault, MirrorServer
+from chihwatch.mirror import BUNDLED_SITE, Fault, MirrorServer
 
 __all__ = [
     "CATALOGUE",
@@ -569,7 +568,7 @@ class Canary:
 def main(argv: list[str] | None = None) -> int:
     """`python -m chihwatch.faults --fault NAME=PATH ...`: serve the mirror with faults, by hand."""
     ap = argparse.ArgumentParser(prog="python -m chihwatch.faults", description=main.__doc__)
-    ap.add_argument("--root", default=str(Path(__file__).resolve().parent.parent / "fixtures" / "site"))
+    ap.add_argument("--root", default=str(BUNDLED_SITE))
     ap.add_argument("--state", default=None)
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--fault", action="append", default=[], metavar="NAME=PATH",

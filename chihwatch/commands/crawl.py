@@ -12,14 +12,9 @@ import click
 
 from chihwatch.errors import ConfigError, InputError
 
-__all__ = ["crawl_cmd", "serve_mirror_cmd", "mirror_root", "print_summary", "LOOPBACK"]
+__all__ = ["crawl_cmd", "serve_mirror_cmd", "print_summary", "LOOPBACK"]
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-
-
-def mirror_root() -> Path:
-    """fixtures/site/ of this checkout (the mirror is data of the repository, not of the package)."""
-    return Path(__file__).resolve().parents[2] / "fixtures" / "site"
 
 
 def _check_start_urls(urls: Sequence[str]) -> None:
@@ -135,9 +130,9 @@ def crawl_cmd(
 )
 def serve_mirror_cmd(state: str, port: int, root: Path | None) -> None:
     """Serve the bundled mirror of the site on 127.0.0.1 until Ctrl-C (for trying `crawl`)."""
-    from chihwatch.mirror import MirrorServer
+    from chihwatch.mirror import BUNDLED_SITE, MirrorServer
 
-    root = root or mirror_root()
+    root = root or BUNDLED_SITE
     if not root.is_dir():
         raise InputError(f"mirror directory not found: {root}")
     server = MirrorServer(root, port=port)

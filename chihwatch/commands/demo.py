@@ -57,13 +57,12 @@ def demo_cmd(
     ctx: click.Context, demo_db: str | None, report_dir: Path | None, verbose_crawl: bool
 ) -> None:
     """Crawl the bundled mirror of the site through three states and show what changed."""
-    from chihwatch.commands.crawl import mirror_root
-    from chihwatch.mirror import MirrorServer
+    from chihwatch.mirror import BUNDLED_SITE, MirrorServer
     from crawler.run import crawl_in_subprocess
     from crawler.settings import POLITE_OFF
     from storage import open_store
 
-    root = mirror_root()
+    root = BUNDLED_SITE
     if not root.is_dir():
         raise InputError(f"mirror site not found at {root} (run from a clone of the repository)")
     parent = ctx.parent
