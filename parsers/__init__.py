@@ -29,7 +29,7 @@ from parsers.meta import clean_title, find_datetime, parse_datetime, read_labell
 from parsers.model import Article, Zone
 from parsers.normalize import collapse_all
 from parsers.profiles import Profile, TagIndex, match_profile
-from parsers.zones import segment
+from parsers.zones import segment, stray_openers
 
 __all__ = ["parse", "PARSER_VERSION", "Article", "Zone"]
 
@@ -68,6 +68,10 @@ _END_TAG = re.compile(r"<\s*/\s*(?:html|body)\s*>", re.IGNORECASE)
 _TAIL_BYTES = 4096
 # Confidence of a truncated page: below the store's suspect threshold (0.5), whatever else it found.
 TRUNCATED_CONFIDENCE = 0.4
+# Confidence of a series installment whose segmentation looks wrong (no zone heading at all, or a
+# zone's opening sentence inside another section): below the store's suspect threshold, so a page
+# that lost its headings is never stored as a revision that merges zones.
+SUSPECT_ZONES_CONFIDENCE = 0.45
 
 # A plain libxml2 HTML parser (not lxml.html's): no Python class lookup per element, which is most
 # of the cost of walking a fresh tree. Parsers are not shared between threads.
@@ -235,11 +239,20 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
         if info.installment is None:
             warnings.append("series title without an installment number")
             confidence -= 0.1
+        stray = stray_openers(intro, zones)
         if not zones:
             warnings.append("series installment without any zone heading")
-            confidence -= 0.3
+            confidence = min(confidence - 0.3, SUSPECT_ZONES_CONFIDENCE)
         elif len(zones) < 2:
             confidence -= 0.1
+        if stray:
+            # Each zone's section opens with a dated sentence about it; one about another zone
+            # inside a section (or the intro) means its heading was not there: zones were merged.
+            names = "、".join(dict.fromkeys(stray))
+            warnings.append(
+                f"zone headings missing? {len(stray)} paragraph(s) open on another zone without a heading ({names})"
+            )
+            confidence = min(confidence, SUSPECT_ZONES_CONFIDENCE)
     if truncated:
         # Whatever was parsed is a prefix of the page: recording it would delete the missing tail.
         warnings.append("page truncated: the HTML ends before </body></html>, the body may be cut")

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-__all__ = ["ZoneEntry", "ZONES", "canonical_zone", "strip_heading"]
+__all__ = ["ZoneEntry", "ZONES", "canonical_zone", "strip_heading", "zones_named"]
 
 
 @dataclass(frozen=True)
@@ -141,3 +141,15 @@ def canonical_zone(text: str) -> str | None:
     if hit is None and key.endswith("国家级高新区"):
         hit = _LOOKUP.get(key.replace("国家级高新区", "高新区"))
     return hit
+
+
+_NAMES_RE: re.Pattern[str] | None = None
+
+
+def zones_named(text: str) -> list[str]:
+    """Canonical zones whose name or alias occurs in running text, in order (longest spelling wins)."""
+    global _NAMES_RE
+    if _NAMES_RE is None:  # compiled on first use: ~2,500 spellings, only series pages need it
+        spellings = sorted(_LOOKUP, key=len, reverse=True)
+        _NAMES_RE = re.compile("|".join(map(re.escape, spellings)))
+    return [_LOOKUP[m] for m in _NAMES_RE.findall(text)]
