@@ -122,6 +122,9 @@ def _is_truncated(data: bytes, text: str | None) -> bool:
     """True when the page never reaches `</body>` or `</html>`: the HTML stops before its end."""
     if text is not None:  # UTF-16 and other non-ASCII-compatible bytes: look at the decoded text
         return _END_TAG.search(text) is None
+    tail = data[-_TAIL_BYTES:]
+    if b"</html>" in tail or b"</body>" in tail:  # the usual spelling, found by memmem
+        return False
     return _END_TAG_B.search(data, max(0, len(data) - _TAIL_BYTES)) is None and (
         len(data) <= _TAIL_BYTES or _END_TAG_B.search(data) is None
     )

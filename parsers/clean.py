@@ -10,7 +10,7 @@ from typing import NamedTuple
 from lxml import etree
 
 from parsers.gazetteer import canonical_zone
-from parsers.normalize import browser_ws, collapse_all, trim
+from parsers.normalize import ASCII_WS_RE, PAD, collapse_all
 
 __all__ = [
     "Block",
@@ -123,6 +123,9 @@ _ITEM_TAGS = frozenset(("li", "dd", "dt"))
 # Inline tags whose class never marks chrome on the pages we know (links are the most numerous
 # elements of a page; skipping their class/id lookups is a measurable share of the walk).
 _NO_CLASS_CHECK = frozenset("a i em strong b font u sup sub small big".split())
+# Inline tags read in place when they have no children, with the context flag each one adds.
+_LEAF_INLINE = {t: 0 for t in "span i em font u sup sub small big".split()}
+_LEAF_INLINE.update(a=_LINK, strong=_BOLD, b=_BOLD)
 
 
 def walk(
@@ -148,7 +151,11 @@ def walk(
 
     def flush() -> None:
         if parts:
-            text = trim(browser_ws("".join(parts)))
+            # browser_ws + trim, inlined: this runs once per paragraph of the page
+            text = "".join(parts)
+            if "\n" in text or "  " in text or "\t" in text or "\r" in text or "\f" in text:
+                text = ASCII_WS_RE.sub(" ", text)
+            text = text.strip(PAD)
             if text:
                 owner = st[5]
                 total = st[1]
@@ -189,25 +196,28 @@ def walk(
         if tag == "img":
             st[3] = True
             return
-        get = el.get
-        if skip_chrome and tag not in _NO_CLASS_CHECK and el is not root:
-            cls = get("class")
-            if cls and _chrome_value(cls):
+        # keys() once (a short list, empty for 4 elements in 10) instead of get() per attribute:
+        # attribute lookups were a third of the walk.
+        keys = el.keys()
+        if keys:
+            get = el.get
+            if skip_chrome and tag not in _NO_CLASS_CHECK and el is not root:
+                if "class" in keys and _chrome_value(get("class")):
+                    return
+                if "id" in keys and _chrome_value(get("id")):
+                    return
+            sflags = _style_flags(get("style")) if "style" in keys else 0
+            if sflags & _S_HIDDEN:
                 return
-            ident = get("id")
-            if ident and _chrome_value(ident):
-                return
-        style = get("style")
-        sflags = _style_flags(style) if style else 0
-        if sflags & _S_HIDDEN:
-            return
+        else:
+            sflags = 0
         is_block = tag in BLOCK_TAGS
         start = 0
         if is_block:
             if parts or st[3]:
                 flush()
             owner = el
-            align = get("align")
+            align = el.get("align") if keys and "align" in keys else None
             if tag == "center" or sflags & _S_CENTER or (align and align.lower() == "center"):
                 flags |= _CENTER
             elif align or sflags & _S_ALIGN:
@@ -222,7 +232,7 @@ def walk(
                 st[7] = el
         if tag in BOLD_TAGS or sflags & _S_BOLD:
             flags |= _BOLD
-        elif tag == "a":
+        if tag == "a":  # a bold link is still a link
             flags |= _LINK
         text = el.text
         if text:
@@ -240,7 +250,40 @@ def walk(
             elif parts:
                 append_part(text)
         for child in el:
-            visit(child, owner, flags, depth + 1)
+            ctag = child.tag
+            if ctag in _LEAF_INLINE and not len(child):
+                # An inline element without children (a link, an emphasis: half the elements of a
+                # page) is read here rather than in a call of its own, unless an attribute of it
+                # needs a look (style; class or id where chrome is checked).
+                ckeys = child.keys()
+                if ckeys and (
+                    "style" in ckeys
+                    or (
+                        skip_chrome
+                        and ctag not in _NO_CLASS_CHECK
+                        and ("class" in ckeys or "id" in ckeys)
+                    )
+                ):
+                    visit(child, owner, flags, depth + 1)
+                else:
+                    t = child.text
+                    if t:
+                        if not t.isspace():
+                            cflags = flags | _LEAF_INLINE[ctag]
+                            if not parts:
+                                st[5] = owner
+                                st[6] = cflags
+                            append_part(t)
+                            n = len(t)
+                            st[1] += n
+                            if cflags & _BOLD:
+                                st[0] += n
+                            if cflags & _LINK:
+                                st[2] += n
+                        elif parts:
+                            append_part(t)
+            else:
+                visit(child, owner, flags, depth + 1)
             tail = child.tail
             if tail:  # a tail is outside the child: the parent's context holds
                 if not tail.isspace():

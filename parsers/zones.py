@@ -54,11 +54,21 @@ _OPENER_RE = re.compile(
 OPENER_CHARS = 60
 
 
-def _opened_zones(text: str) -> list[str]:
-    """Zones named in the paragraph's opening sentence if it opens like a zone's section, else []."""
-    if not _OPENER_RE.match(text):
+# First characters an opener can have (a cheap gate before the regex: most paragraphs fail it).
+_OPENER_FIRST = frozenset("0123456789０１２３４５６７８９一二三四五六七八九十近日连")
+
+
+def _opened_zones(text: str, own: str | None = None) -> list[str]:
+    """Zones named in the paragraph's opening sentence if it opens like a zone's section, else [].
+
+    When the sentence spells `own` (the section's zone) as is, that is the answer: [own].
+    """
+    if text[:1] not in _OPENER_FIRST or not _OPENER_RE.match(text):
         return []
-    return zones_named(text[:OPENER_CHARS].split("。", 1)[0])
+    head = text[:OPENER_CHARS].split("。", 1)[0]
+    if own is not None and own in head:  # the usual case, without the gazetteer scan
+        return [own]
+    return zones_named(head)
 
 
 def stray_openers(intro: Sequence[str], zones: Sequence[Zone]) -> list[str]:
@@ -72,7 +82,9 @@ def stray_openers(intro: Sequence[str], zones: Sequence[Zone]) -> list[str]:
     sections += [(z.name, z.paragraphs) for z in zones]
     for own, paragraphs in sections:
         for text in paragraphs:
-            named = _opened_zones(text)
+            if text[:1] not in _OPENER_FIRST:  # most paragraphs: checked without a call
+                continue
+            named = _opened_zones(text, own)
             if named and own not in named:
                 stray.append(named[0])
     return stray

@@ -167,3 +167,22 @@ def test_title_and_byline_above_the_body_are_not_body() -> None:
         article.published == "2024-02-06T08:53:40+08:00"
         and article.source == "中国高新技术产业导报"
     )
+
+
+def test_walk_reads_childless_inline_elements_with_their_context() -> None:
+    """Leaf <a>/<strong>/<span> are read in place (a fast path): their flags and skips must hold."""
+    from lxml import etree
+
+    from parsers.clean import walk
+
+    root = etree.fromstring(
+        "<div><p><strong>威海高新区</strong></p>"
+        '<p>正文<a href="/x">链接文字</a>结束。<span style="display:none">隐藏</span>'
+        '<span class="share">分享</span><span class="note">注</span><b>粗</b></p>'
+        '<p><a href="/y" style="font-weight:bold">全是链接</a></p></div>',
+        etree.HTMLParser(),
+    ).find(".//div")
+    blocks = walk(root)
+    assert [b.text for b in blocks] == ["威海高新区", "正文链接文字结束。注粗", "全是链接"]
+    assert blocks[0].bold and not blocks[1].bold and blocks[2].bold
+    assert blocks[1].link_chars == len("链接文字") and blocks[2].link_chars == len("全是链接")

@@ -126,3 +126,39 @@ def test_a_stray_bad_byte_does_not_turn_utf8_into_mojibake() -> None:
     assert article.zones[0].paragraphs[0].endswith(P1)
     assert article.zones[1].paragraphs == (P3, P4)  # the rest of the page is read as written
     assert any("could not be decoded" in w for w in article.warnings)
+
+
+def test_gb18030_four_byte_characters_fall_back_from_gbk() -> None:
+    """GBK is tried first for speed; a character only GB18030 encodes (4 bytes) must still decode."""
+    rare = "𠀀㐀"  # outside GBK: four-byte sequences in GB18030
+    body = series_body().replace(P2, P2 + rare)
+    data = old_page(body, charset_meta='<meta charset="gb18030">').encode("gb18030")
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("gbk")
+    article = parse(data)
+    assert article.zones[0].paragraphs[1] == P2 + rare
+    assert decode(data).text == data.decode("gb18030")
+
+
+def test_gbk_fast_decode_equals_gb18030_on_every_two_byte_code() -> None:
+    checked = 0
+    for lead in range(0x81, 0xFF):
+        for trail in range(0x40, 0xFF):
+            code = bytes((lead, trail))
+            try:
+                gbk = code.decode("gbk")
+            except UnicodeDecodeError:
+                continue  # decode() falls back to GB18030 for the whole page
+            assert gbk == code.decode("gb18030"), code.hex()
+            checked += 1
+    assert checked > 20000
+
+
+def test_a_few_bad_bytes_close_together_keep_utf8() -> None:
+    """The quick window check after the first bad byte must not turn a nearly-UTF-8 page to GBK."""
+    data = old_page(series_body()).encode("utf-8")
+    i = data.index(P1.encode("utf-8"))
+    article = parse(data[:i] + b"\xff\xfe\xff" + data[i:])
+    assert article.zones[0].paragraphs[0].endswith(P1) and article.zones[1].paragraphs == (P3, P4)
+    gbk = old_page(series_body(), charset_meta=None).encode("gbk")
+    assert decode(gbk).encoding == "gb18030"  # a GBK page fails the window check
