@@ -217,12 +217,15 @@ def _acquire_pg(db_url: str) -> DaemonLock:
         engine.dispose()
         raise AlreadyRunning(_refusal(db_url, holder))
     me = Holder.me()
-    conn.execute(
-        sa.text(
-            f"CREATE TABLE IF NOT EXISTS {HOLDER_TABLE} ("
-            "id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, started TEXT NOT NULL)"
-        )
-    )
+    try:
+        # The holder table comes from the store's migrations (0002): a fresh database gets them now.
+        from storage.db import upgrade
+
+        upgrade(engine)
+    except Exception:
+        conn.close()
+        engine.dispose()
+        raise
     conn.execute(sa.text(f"DELETE FROM {HOLDER_TABLE}"))
     conn.execute(
         sa.text(

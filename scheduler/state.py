@@ -10,24 +10,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from storage.models import scheduler_runs
+
 __all__ = ["RunLog", "RunRecord", "JOBS_TABLE", "RUNS_TABLE", "make_engine", "stored_jobs"]
 
 JOBS_TABLE = "scheduler_jobs"  # APScheduler's SQLAlchemyJobStore table
 RUNS_TABLE = "scheduler_runs"
 
-_meta = sa.MetaData()
-runs = sa.Table(
-    RUNS_TABLE,
-    _meta,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("job", sa.String(32), nullable=False, index=True),
-    sa.Column("started", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("finished", sa.DateTime(timezone=True), nullable=True),
-    # running | ok | failed | interrupted (the daemon stopped or died during the run)
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("figures", sa.Text, nullable=True),  # JSON: CrawlSummary.to_dict() or report paths
-    sa.Column("error", sa.Text, nullable=True),
-)
+# The table is defined with the store's models and created by its Alembic migration 0002.
+runs = scheduler_runs
 
 
 @dataclass(frozen=True)
@@ -69,8 +60,10 @@ class RunLog:
         self.engine = engine
 
     def create(self) -> None:
-        """Create the table if it is missing."""
-        _meta.create_all(self.engine, checkfirst=True)
+        """Bring the schema, this table included, to the code's migration head."""
+        from storage.db import upgrade
+
+        upgrade(self.engine)
 
     def exists(self) -> bool:
         """True once a daemon has run on this database."""

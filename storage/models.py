@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    Column,
     DateTime,
     Float,
     ForeignKey,
@@ -12,12 +13,28 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ["Base", "Page", "Blob", "Fetch", "Installment", "Revision", "Section", "Event"]
+__all__ = [
+    "Base",
+    "Page",
+    "Blob",
+    "Fetch",
+    "Installment",
+    "Revision",
+    "Section",
+    "Event",
+    "scheduler_runs",
+    "scheduler_lock_holder",
+    "APSCHEDULER_TABLE",
+]
+
+# APScheduler's SQLAlchemyJobStore creates and owns this one; migrations leave it alone.
+APSCHEDULER_TABLE = "scheduler_jobs"
 
 
 class Base(DeclarativeBase):
@@ -175,3 +192,29 @@ class Event(Base):
     title: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_events_kind_at", "kind", "at"),)
+
+
+# The daemon's tables (scheduler/state.py, scheduler/lock.py), created by migration 0002 so every
+# schema change goes through Alembic and the parity test covers them.
+scheduler_runs = Table(
+    "scheduler_runs",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job", String(32), nullable=False, index=True),
+    Column("started", DateTime(timezone=True), nullable=False),
+    Column("finished", DateTime(timezone=True), nullable=True),
+    # running | ok | failed | interrupted (the daemon stopped or died during the run)
+    Column("status", String(16), nullable=False),
+    Column("figures", Text, nullable=True),  # JSON: CrawlSummary.to_dict() or report paths
+    Column("error", Text, nullable=True),
+)
+
+# Who holds the PostgreSQL daemon lock (the advisory lock itself names no process).
+scheduler_lock_holder = Table(
+    "scheduler_lock_holder",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("pid", Integer, nullable=False),
+    Column("host", Text, nullable=False),
+    Column("started", Text, nullable=False),
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from storage.models import Base
+from storage.models import APSCHEDULER_TABLE, Base
 
 config = context.config
 target_metadata = Base.metadata
@@ -23,12 +23,18 @@ def run_migrations_online() -> None:
     _run(connection)
 
 
+def _include(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+    """APScheduler's job table is APScheduler's: never compared, never dropped."""
+    return not (type_ == "table" and name == APSCHEDULER_TABLE)
+
+
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER much
         compare_type=True,
+        include_object=_include,
     )
     with context.begin_transaction():
         context.run_migrations()
