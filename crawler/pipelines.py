@@ -109,6 +109,7 @@ class StorePipeline:
                 fetched_at=item.fetched_at,
                 error=item.error,
                 request_url=item.request_url,
+                link_installment=item.series,
             )
         except Exception as exc:  # a page the store cannot take must not end the crawl
             log.exception("storing %s failed", item.url)

@@ -203,8 +203,14 @@ class Store:
         fetched_at: datetime | None = None,
         error: str | None = None,
         request_url: str | None = None,
+        link_installment: tuple[int, int | None] | None = None,
     ) -> IngestResult:
-        """Store one HTTP response (one transaction); see docs/CONTRACTS.md."""
+        """Store one HTTP response (one transaction); see docs/CONTRACTS.md.
+
+        `link_installment` is (year, number) read from the link that led to the URL, if any: an
+        error page carries no installment of its own, so it names which one failed.
+        """
+
         at = _utc(fetched_at)
         hdrs = {k.lower(): v for k, v in (headers or {}).items()}
         is_body = status == 200 and body is not None and error is None
@@ -251,26 +257,30 @@ class Store:
                     if article is not None:
                         outcome = self._apply_article(s, page, article, at, "site", fetch.id)
                     elif parse_error is not None:
-                        outcome = self._record_parse_error(s, page, parse_error, at, fetch.id)
+                        outcome = self._record_parse_error(
+                            s, page, parse_error, at, fetch.id, request_url, link_installment
+                        )
                     elif page.installment_id is not None:
                         inst = s.get(Installment, page.installment_id)
                         if inst is not None:
                             inst.last_seen = max(inst.last_seen, at)
                             outcome = _Outcome(installment=(inst.series, inst.year, inst.number))
-                elif error is None and status >= 400 and page.installment_id is not None:
-                    inst = s.get(Installment, page.installment_id)
-                    s.add(
-                        Event(
-                            kind="availability",
-                            at=at,
-                            page_id=page.id,
-                            fetch_id=fetch.id,
-                            installment_id=page.installment_id,
-                            status=status,
-                            reason=f"HTTP {status}",
-                            title=inst.title if inst else None,
+                elif error is None and status >= 400:
+                    inst_id = self._installment_of(s, page, request_url, link_installment)
+                    if inst_id is not None:
+                        inst = s.get(Installment, inst_id)
+                        s.add(
+                            Event(
+                                kind="availability",
+                                at=at,
+                                page_id=page.id,
+                                fetch_id=fetch.id,
+                                installment_id=inst_id,
+                                status=status,
+                                reason=f"HTTP {status}",
+                                title=inst.title if inst else None,
+                            )
                         )
-                    )
                 return IngestResult(
                     url=url,
                     fetch_id=fetch.id,
@@ -290,6 +300,35 @@ class Store:
             # (PostgreSQL; SQLite writers are serialised): the retry finds the row and uses it.
             log.info("retrying the write of %s after a concurrent insert", url)
             return write()
+
+    @staticmethod
+    def _installment_of(
+        s: Session,
+        page: Page,
+        request_url: str | None,
+        link_installment: tuple[int, int | None] | None = None,
+    ) -> int | None:
+        """The installment a response without content of its own is news about.
+
+        Its page's; else the requested page's (a known installment moved by a redirect fails at a
+        target URL we never saw carry it); else the known installment the link to it named (the
+        moved page reached straight from a list page).
+        """
+        if page.installment_id is not None:
+            return page.installment_id
+        if request_url and request_url != page.url:
+            iid = s.scalar(select(Page.installment_id).where(Page.url == request_url))
+            if iid is not None:
+                return iid
+        if link_installment and link_installment[1] is not None:
+            year, number = link_installment
+            return s.scalar(
+                select(Installment.id)
+                .where(Installment.year == year, Installment.number == number)
+                .order_by(Installment.id)
+                .limit(1)
+            )
+        return None
 
     def _try_parse(
         self, body: bytes, url: str, headers: Mapping[str, str]
@@ -313,10 +352,18 @@ class Store:
         return True
 
     def _record_parse_error(
-        self, s: Session, page: Page, message: str, at: datetime, fetch_id: int | None
+        self,
+        s: Session,
+        page: Page,
+        message: str,
+        at: datetime,
+        fetch_id: int | None,
+        request_url: str | None = None,
+        link_installment: tuple[int, int | None] | None = None,
     ) -> _Outcome:
         """Keep the raw blob; a known installment's page that stops parsing is a suspect."""
-        inst = s.get(Installment, page.installment_id) if page.installment_id else None
+        inst_id = self._installment_of(s, page, request_url, link_installment)
+        inst = s.get(Installment, inst_id) if inst_id else None
         kind = "suspect" if inst is not None else "parse_error"
         reason = f"parse failed: {message}" if inst is not None else message
         s.add(
