@@ -66,6 +66,10 @@ class Page(Base):
     last_modified: Mapped[str | None] = mapped_column(String(128))
     # sha of the last 200 body: identical bytes again need no parse at all.
     last_blob_sha: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    # The last *good* 200 body (parsed, not suspect) and its content hash: a broken delivery in
+    # between must not make this URL's unchanged text news again (issue 7).
+    good_blob_sha: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    good_body_hash: Mapped[str | None] = mapped_column(String(64))
     installment_id: Mapped[int | None] = mapped_column(
         ForeignKey("installments.id", ondelete="SET NULL"), index=True
     )

@@ -220,9 +220,12 @@ class Store:
         parse_error: str | None = None
         if sha is not None and body is not None:
             with self._read() as s:
-                last = s.scalar(select(Page.last_blob_sha).where(Page.url == url))
-            # Identical bytes were parsed last time: nothing to learn, only a fetch row to add.
-            if last != sha:
+                row = s.execute(
+                    select(Page.last_blob_sha, Page.good_blob_sha).where(Page.url == url)
+                ).first()
+            # Bytes parsed before, as the last delivery or the last good one: nothing to learn,
+            # only a fetch row to add (a broken delivery in between does not make them news).
+            if row is None or sha not in (row.last_blob_sha, row.good_blob_sha):
                 article, parse_error = self._try_parse(body, url, hdrs)
 
         def write() -> IngestResult:
@@ -255,7 +258,9 @@ class Store:
                     page.etag = hdrs.get("etag")
                     page.last_modified = hdrs.get("last-modified")
                     if article is not None:
-                        outcome = self._apply_article(s, page, article, at, "site", fetch.id)
+                        outcome = self._apply_article(
+                            s, page, article, at, "site", fetch.id, sha=sha, request_url=request_url
+                        )
                     elif parse_error is not None:
                         outcome = self._record_parse_error(
                             s, page, parse_error, at, fetch.id, request_url, link_installment
@@ -412,11 +417,15 @@ class Store:
         at: datetime,
         cause: str,
         fetch_id: int | None,
+        *,
+        sha: str | None = None,
+        request_url: str | None = None,
     ) -> _Outcome:
         """Map a parsed page onto its installment: a revision, nothing, or a suspect event."""
         if article.installment is None or article.year is None:
-            if page.installment_id is not None:
-                inst = s.get(Installment, page.installment_id)
+            inst_id = self._installment_of(s, page, request_url)
+            if inst_id is not None:
+                inst = s.get(Installment, inst_id)
                 reason = "page no longer parses as a series installment"
                 s.add(
                     Event(
@@ -424,7 +433,7 @@ class Store:
                         at=at,
                         page_id=page.id,
                         fetch_id=fetch_id,
-                        installment_id=page.installment_id,
+                        installment_id=inst_id,
                         reason=reason,
                         confidence=article.confidence,
                         title=article.title or (inst.title if inst else None),
@@ -465,6 +474,14 @@ class Store:
                 page.installment_id = inst.id
             return _Outcome(installment=key, suspect=reason)
 
+        # This URL shows what it showed at its last good delivery: nothing changed *here*. If the
+        # latest revision differs, another URL of the installment changed since, and this stale
+        # copy must not undo that (nor flip back after a broken delivery in between).
+        if inst is not None and page.installment_id == inst.id and page.good_body_hash == body_hash:
+            inst.last_seen = max(inst.last_seen, at)
+            self._mark_good(page, sha, body_hash)
+            return _Outcome(installment=key)
+
         new_inst = inst is None
         if inst is None:
             inst = Installment(
@@ -485,6 +502,7 @@ class Store:
             inst.title = article.title or inst.title
             inst.published = article.published or inst.published
         page.installment_id = inst.id
+        self._mark_good(page, sha, body_hash)
 
         if latest is not None and latest.body_hash == body_hash:
             return _Outcome(installment=key, installment_new=new_inst)
@@ -514,6 +532,12 @@ class Store:
         s.flush()
         inst.latest_revision_id = rev.id
         return _Outcome(installment=key, installment_new=new_inst, revision_new=True)
+
+    @staticmethod
+    def _mark_good(page: Page, sha: str | None, body_hash: str) -> None:
+        if sha is not None:
+            page.good_blob_sha = sha
+        page.good_body_hash = body_hash
 
     @staticmethod
     def _suspect_reason(
@@ -574,7 +598,9 @@ class Store:
             with self._write() as s:
                 page = s.get(Page, page_id)
                 assert page is not None
-                outcome = self._apply_article(s, page, article, _utc(None), "parser", None)
+                outcome = self._apply_article(
+                    s, page, article, _utc(None), "parser", None, sha=sha
+                )
             if outcome.suspect:
                 counts["suspects"] += 1
             elif outcome.revision_new:

@@ -62,3 +62,31 @@ def test_unparsable_page_at_redirect_target_is_a_suspect_of_the_installment(stor
     data = store.report_data(T0 + HOUR, T0 + 2 * HOUR)
     assert [(s["url"], s["kind"]) for s in data["suspects"]] == [(NEW, "suspect")]
     assert data["suspects"][0]["title"] == store.show("2024-5")["title"]
+
+
+# -- rule 2: a URL's unchanged good text is never news again ----------------------------------------
+
+
+def test_broken_delivery_does_not_make_the_unchanged_copy_news_again(store: Store) -> None:
+    rec(store, page(article(zones=EDITED)), url=OLD)  # revision 1
+    rec(store, page(article(zones=HEALTHY)), url=NEW, at=T0 + HOUR)  # revision 2: they disagree
+    rec(store, page(article(zones=EDITED)), url=OLD, at=T0 + 2 * HOUR)  # stale copy: not an edit
+    assert [r.body_hash for r in revisions(store)][-1] != revisions(store)[0].body_hash
+    assert count(store, Revision) == 2
+    broken = rec(store, b"\x89PNG" + bytes(range(256)), url=OLD, at=T0 + 3 * HOUR)
+    assert broken.suspect is not None and not broken.revision_new
+    # OLD's good bytes again after the broken ones: not news (the fuzz suite's flip-back).
+    again = rec(store, page(article(zones=EDITED)), url=OLD, at=T0 + 4 * HOUR)
+    assert not again.revision_new and again.suspect is None
+    # OLD's unchanged text in other bytes (boilerplate churn) still does not undo NEW's edit.
+    stale = rec(store, page(article(zones=EDITED), "其他排行"), url=OLD, at=T0 + 5 * HOUR)
+    assert not stale.revision_new and stale.suspect is None
+    assert count(store, Revision) == 2
+    assert "增长5%" in store.show("2024-5")["zones"][1]["paragraphs"][1]
+    # A real change at the stale URL is a revision.
+    third = {"威海高新区": WEIHAI, "昆明高新区": [KUNMING[0], KUNMING[1].replace("5%", "7%")]}
+    assert rec(store, page(article(zones=third)), url=OLD, at=T0 + 6 * HOUR).revision_new
+    # Reparse with the same parser flips nothing back either.
+    assert store.reparse()["new_revisions"] == 0 and count(store, Revision) == 3
+    data = store.report_data(T0 + HOUR, T0 + timedelta(days=1))
+    assert [r["revision"] for r in data["revisions"]] == [2, 3] and data["summary"]["suspects"] == 1
