@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -106,6 +108,9 @@ class Installment(Base):
     published: Mapped[str | None] = mapped_column(String(40))
     first_seen: Mapped[datetime] = mapped_column(DateTime, index=True)
     last_seen: Mapped[datetime] = mapped_column(DateTime)
+    # When a healthy copy gave it content (None while only a suspect first copy was seen): the
+    # report announces an installment as new then, once.
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     # Denormalised pointer so "latest sections" is a join, not a max() per installment.
     latest_revision_id: Mapped[int | None] = mapped_column(
         ForeignKey("revisions.id", use_alter=True, name="fk_installments_latest_revision"),
@@ -146,6 +151,8 @@ class Revision(Base):
     template: Mapped[str] = mapped_column(String(32), default="generic")
     confidence: Mapped[float] = mapped_column(Float, default=0.0)
     intro: Mapped[str] = mapped_column(Text, default="")  # paragraphs joined by "\n"
+    # Made from a suspect first copy of a new installment: the next healthy copy replaces it.
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     installment: Mapped[Installment] = relationship(
         back_populates="revisions", foreign_keys=[installment_id]

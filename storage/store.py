@@ -210,7 +210,6 @@ class Store:
         `link_installment` is (year, number) read from the link that led to the URL, if any: an
         error page carries no installment of its own, so it names which one failed.
         """
-
         at = _utc(fetched_at)
         hdrs = {k.lower(): v for k, v in (headers or {}).items()}
         is_body = status == 200 and body is not None and error is None
@@ -455,47 +454,54 @@ class Store:
         )
         intro, zones = self._content(article)
         body_hash, body_chars = self._hash(intro, zones)
+        provisional = latest is not None and latest.provisional
+        # A provisional revision came from a suspect copy: no yardstick for the next one.
+        good = None if provisional else latest
 
-        reason = self._suspect_reason(article, body_chars, len(zones), latest, s)
+        old_flat = self._flat_of(s, good) if good is not None else None
+        reason = self._suspect_reason(article, intro, zones, body_chars, good, old_flat, s)
         if reason is not None:
+            if inst is None:
+                # Never lose a new installment, never let its broken copy become its history:
+                # it is kept as a provisional revision that the first healthy copy replaces.
+                inst = self._new_installment(s, series, article, page, at, confirmed=False)
+                self._add_revision(
+                    s, inst, None, article, intro, zones, body_hash, body_chars, at, cause,
+                    fetch_id, provisional=True,
+                )
+                reason = f"new installment, its first copy looks broken: {reason}"
             s.add(
                 Event(
                     kind="suspect",
                     at=at,
                     page_id=page.id,
                     fetch_id=fetch_id,
-                    installment_id=inst.id if inst else None,
+                    installment_id=inst.id,
                     reason=reason,
                     confidence=article.confidence,
-                    title=article.title or (inst.title if inst else None),
+                    title=article.title or inst.title,
                 )
             )
-            if inst is not None and page.installment_id is None:
+            if page.installment_id is None:
                 page.installment_id = inst.id
             return _Outcome(installment=key, suspect=reason)
 
         # This URL shows what it showed at its last good delivery: nothing changed *here*. If the
         # latest revision differs, another URL of the installment changed since, and this stale
         # copy must not undo that (nor flip back after a broken delivery in between).
-        if inst is not None and page.installment_id == inst.id and page.good_body_hash == body_hash:
+        if (
+            inst is not None
+            and not provisional
+            and page.installment_id == inst.id
+            and page.good_body_hash == body_hash
+        ):
             inst.last_seen = max(inst.last_seen, at)
             self._mark_good(page, sha, body_hash)
             return _Outcome(installment=key)
 
         new_inst = inst is None
         if inst is None:
-            inst = Installment(
-                series=series,
-                year=article.year,
-                number=article.installment,
-                title=article.title,
-                url=page.url,
-                published=article.published,
-                first_seen=at,
-                last_seen=at,
-            )
-            s.add(inst)
-            s.flush()
+            inst = self._new_installment(s, series, article, page, at, confirmed=True)
         else:
             inst.url = page.url  # a moved page: the installment follows it
             inst.last_seen = max(inst.last_seen, at)
@@ -504,33 +510,32 @@ class Store:
         page.installment_id = inst.id
         self._mark_good(page, sha, body_hash)
 
+        if latest is not None and provisional:
+            # The first healthy copy: it *is* the installment's content, not an edit of the
+            # broken one, so it replaces the provisional revision and the installment is new now.
+            self._fill_revision(
+                latest, article, intro, zones, body_hash, body_chars, at, cause, fetch_id
+            )
+            latest.provisional = False
+            inst.confirmed_at = at
+            s.flush()
+            return _Outcome(installment=key, installment_new=True, revision_new=True)
         if latest is not None and latest.body_hash == body_hash:
             return _Outcome(installment=key, installment_new=new_inst)
-        rev = Revision(
-            installment_id=inst.id,
-            seq=(latest.seq + 1) if latest else 1,
-            created_at=at,
-            cause=cause,
-            fetch_id=fetch_id,
-            parser_version=self.parser_version,
-            body_hash=body_hash,
-            body_chars=body_chars,
-            title=article.title,
-            published=article.published,
-            source=article.source,
-            author=article.author,
-            editor=article.editor,
-            template=article.template,
-            confidence=article.confidence,
-            intro="\n".join(intro),
+        if latest is not None and old_flat == self._flat(intro, zones):
+            # Same text, other zone boundaries (more zones; fewer is a suspect above): the parse
+            # of the same words got better, the site edited nothing. Re-segment in place.
+            log.info("%s: same text in other zones, revision %d re-segmented", page.url, latest.seq)
+            created, rev_cause = latest.created_at, latest.cause
+            self._fill_revision(
+                latest, article, intro, zones, body_hash, body_chars, created, rev_cause,
+                latest.fetch_id,
+            )
+            s.flush()
+            return _Outcome(installment=key)
+        self._add_revision(
+            s, inst, latest, article, intro, zones, body_hash, body_chars, at, cause, fetch_id
         )
-        rev.sections = [
-            Section(position=i, zone=name, heading=heading, text="\n".join(paras))
-            for i, (name, heading, paras) in enumerate(zones)
-        ]
-        s.add(rev)
-        s.flush()
-        inst.latest_revision_id = rev.id
         return _Outcome(installment=key, installment_new=new_inst, revision_new=True)
 
     @staticmethod
@@ -540,19 +545,134 @@ class Store:
         page.good_body_hash = body_hash
 
     @staticmethod
+    def _new_installment(
+        s: Session, series: str, article: Article, page: Page, at: datetime, *, confirmed: bool
+    ) -> Installment:
+        assert article.year is not None and article.installment is not None
+        inst = Installment(
+            series=series,
+            year=article.year,
+            number=article.installment,
+            title=article.title,
+            url=page.url,
+            published=article.published,
+            first_seen=at,
+            last_seen=at,
+            confirmed_at=at if confirmed else None,
+        )
+        s.add(inst)
+        s.flush()
+        return inst
+
+    def _fill_revision(
+        self,
+        rev: Revision,
+        article: Article,
+        intro: list[str],
+        zones: list[tuple[str, str, list[str]]],
+        body_hash: str,
+        body_chars: int,
+        at: datetime,
+        cause: str,
+        fetch_id: int | None,
+    ) -> None:
+        rev.created_at = at
+        rev.cause = cause
+        rev.fetch_id = fetch_id
+        rev.parser_version = self.parser_version
+        rev.body_hash = body_hash
+        rev.body_chars = body_chars
+        rev.title = article.title
+        rev.published = article.published
+        rev.source = article.source
+        rev.author = article.author
+        rev.editor = article.editor
+        rev.template = article.template
+        rev.confidence = article.confidence
+        rev.intro = "\n".join(intro)
+        rev.sections = [
+            Section(position=i, zone=name, heading=heading, text="\n".join(paras))
+            for i, (name, heading, paras) in enumerate(zones)
+        ]
+
+    def _add_revision(
+        self,
+        s: Session,
+        inst: Installment,
+        latest: Revision | None,
+        article: Article,
+        intro: list[str],
+        zones: list[tuple[str, str, list[str]]],
+        body_hash: str,
+        body_chars: int,
+        at: datetime,
+        cause: str,
+        fetch_id: int | None,
+        *,
+        provisional: bool = False,
+    ) -> Revision:
+        rev = Revision(
+            installment_id=inst.id,
+            seq=(latest.seq + 1) if latest else 1,
+            provisional=provisional,
+        )
+        self._fill_revision(
+            rev, article, intro, zones, body_hash, body_chars, at, cause, fetch_id
+        )
+        s.add(rev)
+        s.flush()
+        inst.latest_revision_id = rev.id
+        return rev
+
+    @staticmethod
+    def _flat(intro: Sequence[str], zones: Sequence[tuple[str, str, list[str]]]) -> list[str]:
+        """The words of a page in order, whatever zones they were cut into."""
+        return [*intro, *(p for _n, _h, ps in zones for p in ps)]
+
+    @staticmethod
+    def _flat_of(s: Session, rev: Revision) -> list[str]:
+        out = _split(rev.intro)
+        for text_ in s.scalars(
+            select(Section.text).where(Section.revision_id == rev.id).order_by(Section.position)
+        ):
+            out += _split(text_)
+        return out
+
     def _suspect_reason(
-        article: Article, body_chars: int, n_zones: int, latest: Revision | None, s: Session
+        self,
+        article: Article,
+        intro: list[str],
+        zones: list[tuple[str, str, list[str]]],
+        body_chars: int,
+        latest: Revision | None,
+        old_flat: list[str] | None,
+        s: Session,
     ) -> str | None:
+        # The parser's own signal (its warning names the markup it missed; the reason stays plain
+        # text because reports render it).
+        if any("truncated" in w.lower() for w in article.warnings):
+            return f"page truncated: cut off before its end (confidence {article.confidence:.2f})"
         if article.confidence < SUSPECT_CONFIDENCE:
             return f"low parse confidence {article.confidence:.2f}"
-        if latest is None:
+        if latest is None or old_flat is None:
             return None
         if latest.body_chars and body_chars < SUSPECT_BODY_RATIO * latest.body_chars:
             return f"body shrank to {body_chars} of {latest.body_chars} characters"
-        if n_zones == 0:
-            had = s.scalar(select(func.count(Section.id)).where(Section.revision_id == latest.id))
-            if had:
-                return f"all {had} zones lost"
+        had = s.scalar(select(func.count(Section.id)).where(Section.revision_id == latest.id)) or 0
+        if not zones and had:
+            return f"all {had} zones lost"
+        flat = self._flat(intro, zones)
+        if flat == old_flat and len(zones) < had:
+            return f"zone headings lost: the same text in {len(zones)} of {had} zones"
+        k = len(flat)
+        if (
+            0 < k <= len(old_flat)
+            and flat[:-1] == old_flat[: k - 1]
+            and flat[-1] != old_flat[k - 1]
+            and old_flat[k - 1].startswith(flat[-1])
+        ):
+            # An editor deletes whole paragraphs; a response that stops mid-sentence is cut off.
+            return f"text cut off mid-paragraph after {k} of {len(old_flat)} paragraphs"
         return None
 
     @_db_errors
@@ -740,6 +860,7 @@ class Store:
             "parser_version": rev.parser_version,
             "template": rev.template,
             "confidence": round(rev.confidence, 2),
+            "provisional": rev.provisional,
         }
 
     @_db_errors
@@ -898,7 +1019,8 @@ class Store:
                 s.execute(
                     select(Installment, Revision)
                     .join(Revision, Revision.id == Installment.latest_revision_id)
-                    .where(Installment.first_seen >= lo, Installment.first_seen < hi)
+                    # New once it has healthy content (a suspect first copy is a suspect).
+                    .where(Installment.confirmed_at >= lo, Installment.confirmed_at < hi)
                     .order_by(Installment.year, Installment.number)
                 ).all()
             )
@@ -927,7 +1049,8 @@ class Store:
                     .where(
                         Revision.created_at >= lo,
                         Revision.created_at < hi,
-                        Installment.first_seen < lo,
+                        Installment.confirmed_at < lo,
+                        Revision.provisional.is_(False),
                     )
                     .order_by(Revision.created_at, Revision.id)
                 ).all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -90,3 +91,80 @@ def test_broken_delivery_does_not_make_the_unchanged_copy_news_again(store: Stor
     assert store.reparse()["new_revisions"] == 0 and count(store, Revision) == 3
     data = store.report_data(T0 + HOUR, T0 + timedelta(days=1))
     assert [r["revision"] for r in data["revisions"]] == [2, 3] and data["summary"]["suspects"] == 1
+
+
+# -- rule 3: a broken first copy of a new installment ------------------------------------------------
+
+
+def test_suspect_first_copy_is_provisional_and_the_healthy_copy_is_the_installment(
+    store: Store,
+) -> None:
+    cut = replace(article(zones={"威海高新区": WEIHAI[:1]}), warnings=("page truncated: no </html>",),
+                  confidence=0.4)
+    first = rec(store, page(cut))
+    assert first.suspect and first.suspect.startswith("new installment, its first copy looks broken")
+    assert not first.installment_new and not first.revision_new
+    # Not lost: the installment is listed, its content marked provisional.
+    listed = store.list_installments()
+    assert [(i["year"], i["installment"], i["revisions"]) for i in listed] == [(2024, 5, 1)]
+    assert store.show("2024-5")["revision"]["provisional"] is True
+    data1 = store.report_data(T0, T0 + HOUR)
+    assert data1["new_installments"] == [] and data1["revisions"] == []
+    assert [s["title"] for s in data1["suspects"]] == [cut.title]
+    assert "truncated" in data1["suspects"][0]["reason"]
+    # A second broken copy is a suspect, and changes nothing.
+    assert rec(store, page(cut, "x"), at=T0 + HOUR / 2).suspect
+    # The healthy copy replaces the provisional revision: new now, not an edit.
+    healthy = rec(store, page(article(zones=HEALTHY)), at=T0 + HOUR)
+    assert healthy.installment_new and healthy.revision_new and healthy.suspect is None
+    revs = revisions(store)
+    assert [(r.seq, r.provisional) for r in revs] == [(1, False)]
+    data2 = store.report_data(T0 + HOUR, T0 + 2 * HOUR)
+    assert [n["zones"] for n in data2["new_installments"]] == [["威海高新区", "昆明高新区"]]
+    assert data2["revisions"] == [] and data2["suspects"] == []
+    # A later real edit is an ordinary revision against the healthy content.
+    assert rec(store, page(article(zones=EDITED)), at=T0 + 2 * HOUR).revision_new
+    data3 = store.report_data(T0 + 2 * HOUR, T0 + 3 * HOUR)
+    assert [c["kind"] for r in data3["revisions"] for c in r["changes"]] == ["changed"]
+
+
+def test_low_confidence_first_copy_is_provisional(store: Store) -> None:
+    res = rec(store, page(article(zones=HEALTHY, confidence=0.3)))
+    assert res.suspect == "new installment, its first copy looks broken: low parse confidence 0.30"
+    assert store.report_data(T0, T0 + HOUR)["summary"]["new_installments"] == 0
+
+
+def test_same_text_in_other_zones_is_not_a_site_edit(store: Store) -> None:
+    merged = {"威海高新区": WEIHAI + KUNMING}  # headings lost: one zone holds everything
+    first = rec(store, page(article(zones=merged)))
+    assert first.installment_new and first.suspect is None
+    better = rec(store, page(article(zones=HEALTHY)), at=T0 + HOUR)
+    assert not better.revision_new and better.suspect is None
+    assert count(store, Revision) == 1
+    assert [z["name"] for z in store.show("2024-5")["zones"]] == ["威海高新区", "昆明高新区"]
+    assert store.report_data(T0 + HOUR, T0 + 2 * HOUR)["revisions"] == []
+    # The other way round (fewer zones, same text) is zones lost: a suspect, nothing changes.
+    worse = rec(store, page(article(zones=merged), "x"), at=T0 + 2 * HOUR)
+    assert worse.suspect == "zone headings lost: the same text in 1 of 2 zones"
+    assert [z["name"] for z in store.show("2024-5")["zones"]] == ["威海高新区", "昆明高新区"]
+    # Same zones, a word changed: a real edit is still a revision.
+    assert rec(store, page(article(zones=EDITED)), at=T0 + 3 * HOUR).revision_new
+
+
+def test_text_cut_mid_paragraph_is_a_suspect_but_deleted_paragraphs_are_an_edit(
+    store: Store,
+) -> None:
+    long = {"威海高新区": WEIHAI, "昆明高新区": KUNMING}
+    rec(store, page(article(zones=long)))
+    # Cut inside Kunming's last paragraph (more than half the body kept, parser saw nothing);
+    # paragraphs: the intro, two of Weihai, two of Kunming.
+    cut = {"威海高新区": WEIHAI, "昆明高新区": [KUNMING[0], KUNMING[1][:20]]}
+    res = rec(store, page(article(zones=cut)), at=T0 + HOUR)
+    assert res.suspect == "text cut off mid-paragraph after 5 of 5 paragraphs"
+    assert count(store, Revision) == 1
+    # Whole paragraphs deleted by an editor: a revision, never lost.
+    edit = {"威海高新区": WEIHAI, "昆明高新区": [KUNMING[0]]}
+    res2 = rec(store, page(article(zones=edit)), at=T0 + 2 * HOUR)
+    assert res2.revision_new and res2.suspect is None
+    changes = store.report_data(T0 + 2 * HOUR, T0 + 3 * HOUR)["revisions"][0]["changes"]
+    assert [(c["kind"], c["before"]) for c in changes] == [("removed", KUNMING[1])]

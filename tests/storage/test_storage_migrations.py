@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 from storage_helpers import json_parse
 
 from storage import open_store
-from storage.db import head_revision
+from storage.db import head_revision, make_engine, upgrade
+from storage.models import Installment
 
 
 def test_scheduler_tables_come_from_the_migrations(db_url: str) -> None:
@@ -28,3 +30,32 @@ def test_scheduler_tables_come_from_the_migrations(db_url: str) -> None:
         engine.dispose()
     with open_store(db_url, parse=json_parse) as st:  # and the store is happy with it
         assert st.list_installments() == []
+
+
+def test_old_database_with_daemon_made_tables_upgrades(db_url: str) -> None:
+    """A 0001 database where a daemon created its tables itself upgrades to head, data kept."""
+    from alembic import command
+
+    from storage.db import _alembic_config
+
+    engine = make_engine(db_url)
+    cfg = _alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    key = "SERIAL PRIMARY KEY" if engine.dialect.name == "postgresql" else "INTEGER PRIMARY KEY"
+    with engine.begin() as conn:  # what scheduler/state.py and lock.py used to create
+        conn.execute(text(f"CREATE TABLE scheduler_runs (id {key}, job VARCHAR(32) "
+                          "NOT NULL, started TIMESTAMP NOT NULL, finished TIMESTAMP, status "
+                          "VARCHAR(16) NOT NULL, figures TEXT, error TEXT)"))
+        conn.execute(text("INSERT INTO scheduler_runs (job, started, status) "
+                          "VALUES ('crawl', '2024-02-06 01:00:00', 'ok')"))
+        conn.execute(text("INSERT INTO installments (series, year, number, title, url, first_seen, "
+                          "last_seen) VALUES ('s', 2024, 5, 't', 'http://x/', '2024-02-06 01:00:00', "
+                          "'2024-02-06 01:00:00')"))
+    assert upgrade(engine) == ("0001", head_revision())
+    with Session(engine) as s:
+        inst = s.scalars(select(Installment)).one()
+        assert inst.confirmed_at == inst.first_seen  # stored installments were healthy ones
+        assert s.execute(text("SELECT count(*) FROM scheduler_runs")).scalar() == 1
+    engine.dispose()
