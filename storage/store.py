@@ -254,8 +254,6 @@ class Store:
                 outcome = _Outcome()
                 if sha is not None:
                     page.last_blob_sha = sha
-                    page.etag = hdrs.get("etag")
-                    page.last_modified = hdrs.get("last-modified")
                     if article is not None:
                         outcome = self._apply_article(
                             s, page, article, at, "site", fetch.id, sha=sha, request_url=request_url
@@ -269,6 +267,12 @@ class Store:
                         if inst is not None:
                             inst.last_seen = max(inst.last_seen, at)
                             outcome = _Outcome(installment=(inst.series, inst.year, inst.number))
+                    parsed_ok = article is not None and outcome.suspect is None
+                    if parsed_ok or (article is None and sha == page.good_blob_sha):
+                        # Validators describe the body we hold as good: after a suspect copy the
+                        # next request must not be answered 304 "you have it" and keep it so.
+                        page.etag = hdrs.get("etag")
+                        page.last_modified = hdrs.get("last-modified")
                 elif error is None and status >= 400:
                     inst_id = self._installment_of(s, page, request_url, link_installment)
                     if inst_id is not None:

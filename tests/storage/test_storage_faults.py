@@ -168,3 +168,22 @@ def test_text_cut_mid_paragraph_is_a_suspect_but_deleted_paragraphs_are_an_edit(
     assert res2.revision_new and res2.suspect is None
     changes = store.report_data(T0 + 2 * HOUR, T0 + 3 * HOUR)["revisions"][0]["changes"]
     assert [(c["kind"], c["before"]) for c in changes] == [("removed", KUNMING[1])]
+
+
+def test_validators_come_from_the_last_good_copy(store: Store) -> None:
+    """A suspect copy's ETag is not sent back: a 304 must never pin the store to a broken copy."""
+    def rec_h(body: bytes, etag: str, at: datetime):  # noqa: ANN202
+        return store.record_response(OLD, status=200, headers={"ETag": etag}, body=body,
+                                     fetched_at=at)
+
+    cut = replace(article(zones=HEALTHY), warnings=("page truncated",), confidence=0.4)
+    assert rec_h(page(cut), '"cut"', T0).suspect  # provisional first copy
+    assert store.conditional_headers(OLD) == {}  # so the next fetch is a full one
+    assert rec_h(page(article(zones=HEALTHY)), '"good"', T0 + HOUR).installment_new
+    assert store.conditional_headers(OLD) == {"If-None-Match": '"good"'}
+    assert rec_h(page(cut), '"cut2"', T0 + 2 * HOUR).suspect
+    assert store.conditional_headers(OLD) == {"If-None-Match": '"good"'}
+    assert not rec_h(page(cut), '"cut2"', T0 + 3 * HOUR).revision_new  # same broken bytes
+    assert store.conditional_headers(OLD) == {"If-None-Match": '"good"'}
+    assert not rec_h(page(article(zones=HEALTHY)), '"good2"', T0 + 4 * HOUR).revision_new
+    assert store.conditional_headers(OLD) == {"If-None-Match": '"good2"'}
