@@ -65,6 +65,8 @@ def _context(data: Mapping[str, Any]) -> dict[str, Any]:
     summary.setdefault("zones_covered", len({z for n in news for z in n.get("zones") or []}))
     summary.setdefault("new_zones", len({z for n in news for z in n.get("new_zones") or []}))
     summary.setdefault("suspects", len(suspects))
+    crawl_problems = list(data.get("crawl_problems") or [])
+    summary.setdefault("crawl_problems", len(crawl_problems))
     highlight = {
         (n.get("year"), n.get("installment")) for n in news if n.get("installment") is not None
     }
@@ -77,6 +79,7 @@ def _context(data: Mapping[str, Any]) -> dict[str, Any]:
         "revisions": revisions,
         "suspects": suspects,
         "availability": list(data.get("availability") or []),
+        "crawl_problems": crawl_problems,
         "series": series,
         "highlight": highlight,
         "chart": series_chart(series, highlight) if series else "",

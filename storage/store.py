@@ -23,7 +23,7 @@ from chihwatch.errors import ChihwatchError, NotFound, ParseError
 from parsers.model import Article
 from storage.db import current_revision, safe_url, translate_error
 from storage.diff import Change, align_paragraphs, diff_zones
-from storage.models import Blob, Event, Fetch, Installment, Page, Revision, Section
+from storage.models import Blob, Event, Fetch, Installment, Page, Revision, Section, scheduler_runs
 from storage.targets import compare_targets, extract_targets
 
 __all__ = ["Store", "IngestResult", "DEFAULT_SERIES", "SUSPECT_BODY_RATIO", "SUSPECT_CONFIDENCE"]
@@ -470,8 +470,18 @@ class Store:
                 # it is kept as a provisional revision that the first healthy copy replaces.
                 inst = self._new_installment(s, series, article, page, at, confirmed=False)
                 self._add_revision(
-                    s, inst, None, article, intro, zones, body_hash, body_chars, at, cause,
-                    fetch_id, provisional=True,
+                    s,
+                    inst,
+                    None,
+                    article,
+                    intro,
+                    zones,
+                    body_hash,
+                    body_chars,
+                    at,
+                    cause,
+                    fetch_id,
+                    provisional=True,
                 )
                 reason = f"new installment, its first copy looks broken: {reason}"
             s.add(
@@ -532,7 +542,14 @@ class Store:
             log.info("%s: same text in other zones, revision %d re-segmented", page.url, latest.seq)
             created, rev_cause = latest.created_at, latest.cause
             self._fill_revision(
-                latest, article, intro, zones, body_hash, body_chars, created, rev_cause,
+                latest,
+                article,
+                intro,
+                zones,
+                body_hash,
+                body_chars,
+                created,
+                rev_cause,
                 latest.fetch_id,
             )
             s.flush()
@@ -620,9 +637,7 @@ class Store:
             seq=(latest.seq + 1) if latest else 1,
             provisional=provisional,
         )
-        self._fill_revision(
-            rev, article, intro, zones, body_hash, body_chars, at, cause, fetch_id
-        )
+        self._fill_revision(rev, article, intro, zones, body_hash, body_chars, at, cause, fetch_id)
         s.add(rev)
         s.flush()
         inst.latest_revision_id = rev.id
@@ -722,9 +737,7 @@ class Store:
             with self._write() as s:
                 page = s.get(Page, page_id)
                 assert page is not None
-                outcome = self._apply_article(
-                    s, page, article, _utc(None), "parser", None, sha=sha
-                )
+                outcome = self._apply_article(s, page, article, _utc(None), "parser", None, sha=sha)
             if outcome.suspect:
                 counts["suspects"] += 1
             elif outcome.revision_new:
@@ -1122,6 +1135,28 @@ class Store:
                         }
                     )
 
+            # Crawls the daemon could not finish (crashed, timed out, stopped): the analyst must
+            # know that a quiet week may be a blind one.
+            crawl_problems = [
+                {
+                    "started": _iso(started),
+                    "status": status,
+                    "error": error or status,
+                }
+                for started, status, error in s.execute(
+                    select(
+                        scheduler_runs.c.started, scheduler_runs.c.status, scheduler_runs.c.error
+                    )
+                    .where(
+                        scheduler_runs.c.job == "crawl",
+                        scheduler_runs.c.status.in_(("failed", "interrupted")),
+                        scheduler_runs.c.started >= lo,
+                        scheduler_runs.c.started < hi,
+                    )
+                    .order_by(scheduler_runs.c.started)
+                ).all()
+            ]
+
             if not years:
                 years = {lo.year, hi.year}
             series = [
@@ -1150,11 +1185,13 @@ class Store:
                 "zones_covered": len(zones_covered),
                 "new_zones": len(zones_new),
                 "suspects": len(suspects),
+                "crawl_problems": len(crawl_problems),
             },
             "new_installments": new_list,
             "revisions": revisions,
             "suspects": suspects,
             "availability": availability,
+            "crawl_problems": crawl_problems,
             "series": series,
         }
 

@@ -46,6 +46,7 @@ def test_report_of_a_real_store(filled: tuple[str, dict[str, Any]]) -> None:
         "zones_covered": len(zones),
         "new_zones": 2,
         "suspects": 1,
+        "crawl_problems": 0,
     }
 
     html = reports.render(data, "html")

@@ -56,6 +56,7 @@ def test_report_data_for_one_week(store: Store) -> None:
         "zones_covered": 3,
         "new_zones": 1,
         "suspects": 0,
+        "crawl_problems": 0,
     }
     (new,) = data["new_installments"]
     assert (new["year"], new["installment"], new["url"]) == (2024, 5, BASE + "2024-5.html")
@@ -142,6 +143,7 @@ def test_week_with_nothing(store: Store) -> None:
         "zones_covered": 0,
         "new_zones": 0,
         "suspects": 0,
+        "crawl_problems": 0,
     }
     assert data["series"] == []
 
