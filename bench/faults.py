@@ -24,12 +24,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 ROWS = [
-    ("faults_injected", "Site faults injected (one real crawl each; kinds in chihwatch/faults.py)", None),
+    (
+        "faults_injected",
+        "Site faults injected (one real crawl each; kinds in chihwatch/faults.py)",
+        None,
+    ),
     ("fault_requests", "  requests answered by a fault (retries included)", None),
     ("faults_failed", "  faults not handled as specified (failing tests)", 0),
     ("crashes_injected", "Crashes injected (SIGKILL: crawl child, store writer, daemon)", None),
     ("inputs_fuzzed", "Inputs fuzzed (hypothesis: parser, normalisation, store sequences)", None),
-    ("bad_inputs", "Bad inputs given to the real CLI (arguments, configs, databases, files, paths)", None),
+    (
+        "bad_inputs",
+        "Bad inputs given to the real CLI (arguments, configs, databases, files, paths)",
+        None,
+    ),
     ("runs_survived", "Runs survived (crawls/writers that completed after a fault or crash)", None),
     ("rows_lost_or_duplicated", "Rows lost or duplicated", 0),
     ("false_revisions", "False revisions", 0),
@@ -44,8 +52,22 @@ def run(pytest_args: list[str]) -> tuple[Counter[str], dict[str, int], list[str]
         junit = Path(tmp) / "junit.xml"
         env = {**os.environ, "CHIHWATCH_FAULT_FIGURES": str(figures)}
         began = time.monotonic()
-        subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "tests" / "faults"), "-q", "-p", "no:cacheprovider",
-                        f"--junitxml={junit}", *pytest_args], cwd=ROOT, env=env, check=False)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                str(ROOT / "tests" / "faults"),
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                f"--junitxml={junit}",
+                *pytest_args,
+            ],
+            cwd=ROOT,
+            env=env,
+            check=False,
+        )
         seconds = time.monotonic() - began
         total: Counter[str] = Counter()
         if figures.exists():
@@ -70,8 +92,10 @@ def table(total: Counter[str], outcomes: dict[str, int], failing: list[str], sec
     lines = ["| Figure | Value | Target |", "|---|---:|---:|"]
     for key, label, target in ROWS:
         lines.append(f"| {label} | {total.get(key, 0)} | {'' if target is None else target} |")
-    lines.append(f"| Tests passed / failed / skipped | {outcomes['passed']} / {outcomes['failed']} / "
-                 f"{outcomes['skipped']} | all pass |")
+    lines.append(
+        f"| Tests passed / failed / skipped | {outcomes['passed']} / {outcomes['failed']} / "
+        f"{outcomes['skipped']} | all pass |"
+    )
     lines.append(f"| Suite time | {seconds:.0f} s | a few minutes |")
     if failing:
         lines += ["", "Failing:", *[f"- `{f}`" for f in failing]]

@@ -63,7 +63,12 @@ _ERROR_PAGE = (
     "<!DOCTYPE html><html><head><title>{code}</title></head>"
     "<body><h1>{code} {reason}</h1><p>nginx</p></body></html>"
 )
-_REASONS = {404: "Not Found", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+_REASONS = {
+    404: "Not Found",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
 # Released when a plan is cleared or the server stops, so stalled handlers never outlive a test.
 _STOP_POLL = 0.05
 
@@ -103,7 +108,9 @@ def _send(
             handler.wfile.write(body)
             handler.wfile.flush()
             sent = len(body)
-        except OSError:  # the client gave up (size limit, timeout): that is the point of some faults
+        except (
+            OSError
+        ):  # the client gave up (size limit, timeout): that is the point of some faults
             handler.close_connection = True
     return code, sent
 
@@ -222,8 +229,11 @@ def truncated_in_body(keep: float = 0.7) -> Fault:
     def fault(handler: BaseHTTPRequestHandler, server: MirrorServer) -> tuple[int, int]:
         body, ctype = _original(handler, server)
         # Article paragraphs are the long ones; footers and sidebars hold short <p>s.
-        ends = [m.end() for m in re.finditer(rb"<p\b[^>]*>(.*?)</p>", body, re.IGNORECASE | re.DOTALL)
-                if len(re.sub(rb"<[^>]+>", b"", m.group(1))) > 60]
+        ends = [
+            m.end()
+            for m in re.finditer(rb"<p\b[^>]*>(.*?)</p>", body, re.IGNORECASE | re.DOTALL)
+            if len(re.sub(rb"<[^>]+>", b"", m.group(1))) > 60
+        ]
         cut = ends[max(0, int(len(ends) * keep) - 1)] if ends else len(body) // 2
         return _send(handler, 200, body[:cut], ctype)
 
@@ -264,7 +274,9 @@ def gbk_declared_utf8() -> Fault:
         body, ctype = _original(handler, server)
         text = _decode(body, ctype)
         text = _META_CHARSET.sub('<meta charset="utf-8">', text)
-        return _send(handler, 200, text.encode("gbk", "xmlcharrefreplace"), "text/html; charset=utf-8")
+        return _send(
+            handler, 200, text.encode("gbk", "xmlcharrefreplace"), "text/html; charset=utf-8"
+        )
 
     return fault
 
@@ -300,7 +312,9 @@ def gzip_bomb(expanded: int) -> Fault:
     payload = gzip.compress(b"<html><body><p>" + b"\0" * expanded + b"</p></body></html>", 9)
 
     def fault(handler: BaseHTTPRequestHandler, server: MirrorServer) -> tuple[int, int]:
-        return _send(handler, 200, payload, "text/html; charset=utf-8", {"Content-Encoding": "gzip"})
+        return _send(
+            handler, 200, payload, "text/html; charset=utf-8", {"Content-Encoding": "gzip"}
+        )
 
     return fault
 
@@ -309,7 +323,9 @@ def redirect(location: str, code: int = 302) -> Fault:
     """A redirect to `location` (`{port}` is replaced by the mirror's port)."""
 
     def fault(handler: BaseHTTPRequestHandler, server: MirrorServer) -> tuple[int, int]:
-        return _send(handler, code, b"", extra={"Location": location.replace("{port}", str(server.port))})
+        return _send(
+            handler, code, b"", extra={"Location": location.replace("{port}", str(server.port))}
+        )
 
     return fault
 
@@ -361,13 +377,21 @@ def churn() -> Fault:
         body, ctype = _original(handler, server)
         enc = _charset_of(ctype) or "utf-8"
         text = _decode(body, ctype)
-        ad = ('<div class="ad-top"><a href="/ad/1.html"><img src="/ad.gif" alt="广告"></a>'
-              f"高新区招商引资 限时推介 {time.time_ns() % 9973}</div>")
+        ad = (
+            '<div class="ad-top"><a href="/ad/1.html"><img src="/ad.gif" alt="广告"></a>'
+            f"高新区招商引资 限时推介 {time.time_ns() % 9973}</div>"
+        )
         text = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + ad, text, count=1)
-        text = text.replace("</body>", f'<div class="footer"><p>访问量：{time.time_ns() % 100003} '
-                                       "Copyright © 2026 中国高新网</p></div></body>", 1)
+        text = text.replace(
+            "</body>",
+            f'<div class="footer"><p>访问量：{time.time_ns() % 100003} '
+            "Copyright © 2026 中国高新网</p></div></body>",
+            1,
+        )
         # The CMS re-saves the article: NBSP indents become full-width spaces, line breaks move.
-        text = text.replace("&nbsp;&nbsp;&nbsp;&nbsp;", "\u3000\u3000").replace("</p>\n<p", "</p><p")
+        text = text.replace("&nbsp;&nbsp;&nbsp;&nbsp;", "\u3000\u3000").replace(
+            "</p>\n<p", "</p><p"
+        )
         text = text.replace("<p>", "<p>\n  ")
         return _send(handler, 200, text.encode(enc, "xmlcharrefreplace"), ctype)
 
@@ -378,7 +402,8 @@ _HEADING_BLOCKS = re.compile(
     r"<h[2-4][^>]*>.*?</h[2-4]>"
     r"|<p[^>]*>\s*<(?:strong|b)>[^<]{2,20}</(?:strong|b)>\s*</p>"
     r"|<p[^>]*>(?:\s|&nbsp;|\u3000|\xa0)*[^<，。]{2,14}(?:高新区|园区|科技城)(?:\s|&nbsp;|\u3000|\xa0)*</p>",
-    re.IGNORECASE | re.DOTALL)
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def unzoned() -> Fault:
@@ -387,13 +412,17 @@ def unzoned() -> Fault:
     def fault(handler: BaseHTTPRequestHandler, server: MirrorServer) -> tuple[int, int]:
         body, ctype = _original(handler, server)
         text = _HEADING_BLOCKS.sub("", _decode(body, ctype))
-        return _send(handler, 200, text.encode(_charset_of(ctype) or "utf-8", "xmlcharrefreplace"), ctype)
+        return _send(
+            handler, 200, text.encode(_charset_of(ctype) or "utf-8", "xmlcharrefreplace"), ctype
+        )
 
     return fault
 
 
 _LIST_AREA = re.compile(
-    rb'<(?:div|ul)[^>]*(?:id="index-gz"|class="[^"]*\b(?:list-a|list-main)\b[^"]*")[^>]*>', re.IGNORECASE)
+    rb'<(?:div|ul)[^>]*(?:id="index-gz"|class="[^"]*\b(?:list-a|list-main)\b[^"]*")[^>]*>',
+    re.IGNORECASE,
+)
 
 
 def extra_links(snippet: str) -> Fault:
@@ -401,8 +430,9 @@ def extra_links(snippet: str) -> Fault:
 
     def fault(handler: BaseHTTPRequestHandler, server: MirrorServer) -> tuple[int, int]:
         body, ctype = _original(handler, server)
-        extra = snippet.replace("{port}", str(server.port)).encode(_charset_of(ctype) or "utf-8",
-                                                                   "xmlcharrefreplace")
+        extra = snippet.replace("{port}", str(server.port)).encode(
+            _charset_of(ctype) or "utf-8", "xmlcharrefreplace"
+        )
         m = _LIST_AREA.search(body) or re.search(rb"<body[^>]*>", body, re.IGNORECASE)
         at = m.end() if m else 0
         return _send(handler, 200, body[:at] + extra + body[at:], ctype)
@@ -431,37 +461,93 @@ def _catalogue() -> dict[str, FaultSpec]:
     specs = [
         FaultSpec("http500", "500 Internal Server Error", lambda stop: status(500)),
         FaultSpec("http503", "503 Service Unavailable (Retry-After: 1)", lambda stop: status(503)),
-        FaultSpec("timeout", "request accepted, nothing sent for 30 s", lambda stop: stall(30.0, stop)),
-        FaultSpec("slow", "the real page trickled out over 1 s (within the timeout)",
-                  lambda stop: trickle(1.0, 20, stop)),
-        FaultSpec("very_slow", "the real page trickled out over 30 s (beyond the timeout)",
-                  lambda stop: trickle(30.0, 60, stop)),
-        FaultSpec("drop", "connection closed after half the promised body", lambda stop: drop_mid_body(0.5)),
-        FaultSpec("truncated", "complete response, HTML cut after 35 %", lambda stop: truncated(0.35)),
-        FaultSpec("truncated_tail", "complete response, HTML cut inside the article after 70 % of its paragraphs",
-                  lambda stop: truncated_in_body(0.7)),
+        FaultSpec(
+            "timeout", "request accepted, nothing sent for 30 s", lambda stop: stall(30.0, stop)
+        ),
+        FaultSpec(
+            "slow",
+            "the real page trickled out over 1 s (within the timeout)",
+            lambda stop: trickle(1.0, 20, stop),
+        ),
+        FaultSpec(
+            "very_slow",
+            "the real page trickled out over 30 s (beyond the timeout)",
+            lambda stop: trickle(30.0, 60, stop),
+        ),
+        FaultSpec(
+            "drop",
+            "connection closed after half the promised body",
+            lambda stop: drop_mid_body(0.5),
+        ),
+        FaultSpec(
+            "truncated", "complete response, HTML cut after 35 %", lambda stop: truncated(0.35)
+        ),
+        FaultSpec(
+            "truncated_tail",
+            "complete response, HTML cut inside the article after 70 % of its paragraphs",
+            lambda stop: truncated_in_body(0.7),
+        ),
         FaultSpec("empty", "200 OK with an empty body", lambda stop: empty_200()),
-        FaultSpec("wrong_charset", "UTF-8 page declared as charset=gbk", lambda stop: recharset("gbk")),
-        FaultSpec("no_charset", "no charset in the header nor in <meta>",
-                  lambda stop: recharset(None, strip_meta=True)),
-        FaultSpec("gbk_as_utf8", "GBK bytes, header and <meta> say UTF-8", lambda stop: gbk_declared_utf8()),
-        FaultSpec("huge", "8 MiB page (beyond DOWNLOAD_MAXSIZE)", lambda stop: huge_page(8 * 1024 * 1024)),
-        FaultSpec("gzip_bomb", "Content-Encoding: gzip, ~60 KB inflating to 64 MiB",
-                  lambda stop: gzip_bomb(64 * 1024 * 1024)),
-        FaultSpec("redirect_loop", "302 to itself with a growing query, forever", lambda stop: redirect_loop()),
-        FaultSpec("redirect_offsite_ip", "302 to http://127.0.0.2:PORT/ (another host)",
-                  lambda stop: redirect("http://127.0.0.2:{port}/stolen.html")),
-        FaultSpec("redirect_offsite_name", "302 to a made-up host name",
-                  lambda stop: redirect("http://evil.chihwatch-fault.invalid/x.html")),
-        FaultSpec("redirect_file", "302 to file:///etc/passwd", lambda stop: redirect("file:///etc/passwd")),
-        FaultSpec("redirect_ftp", "301 to ftp://127.0.0.1/pub/x.html",
-                  lambda stop: redirect("ftp://127.0.0.1/pub/x.html", 301)),
+        FaultSpec(
+            "wrong_charset", "UTF-8 page declared as charset=gbk", lambda stop: recharset("gbk")
+        ),
+        FaultSpec(
+            "no_charset",
+            "no charset in the header nor in <meta>",
+            lambda stop: recharset(None, strip_meta=True),
+        ),
+        FaultSpec(
+            "gbk_as_utf8",
+            "GBK bytes, header and <meta> say UTF-8",
+            lambda stop: gbk_declared_utf8(),
+        ),
+        FaultSpec(
+            "huge", "8 MiB page (beyond DOWNLOAD_MAXSIZE)", lambda stop: huge_page(8 * 1024 * 1024)
+        ),
+        FaultSpec(
+            "gzip_bomb",
+            "Content-Encoding: gzip, ~60 KB inflating to 64 MiB",
+            lambda stop: gzip_bomb(64 * 1024 * 1024),
+        ),
+        FaultSpec(
+            "redirect_loop",
+            "302 to itself with a growing query, forever",
+            lambda stop: redirect_loop(),
+        ),
+        FaultSpec(
+            "redirect_offsite_ip",
+            "302 to http://127.0.0.2:PORT/ (another host)",
+            lambda stop: redirect("http://127.0.0.2:{port}/stolen.html"),
+        ),
+        FaultSpec(
+            "redirect_offsite_name",
+            "302 to a made-up host name",
+            lambda stop: redirect("http://evil.chihwatch-fault.invalid/x.html"),
+        ),
+        FaultSpec(
+            "redirect_file",
+            "302 to file:///etc/passwd",
+            lambda stop: redirect("file:///etc/passwd"),
+        ),
+        FaultSpec(
+            "redirect_ftp",
+            "301 to ftp://127.0.0.1/pub/x.html",
+            lambda stop: redirect("ftp://127.0.0.1/pub/x.html", 301),
+        ),
         FaultSpec("gone404", "404 for a known installment", lambda stop: status(404)),
-        FaultSpec("template_change", "template change: article text no longer in the HTML",
-                  lambda stop: hidden_body()),
-        FaultSpec("zones_lost", "template change: zone headings gone, text kept", lambda stop: unzoned()),
-        FaultSpec("boilerplate_churn", "new ad banner, footer counter, re-indented paragraphs",
-                  lambda stop: churn()),
+        FaultSpec(
+            "template_change",
+            "template change: article text no longer in the HTML",
+            lambda stop: hidden_body(),
+        ),
+        FaultSpec(
+            "zones_lost", "template change: zone headings gone, text kept", lambda stop: unzoned()
+        ),
+        FaultSpec(
+            "boilerplate_churn",
+            "new ad banner, footer counter, re-indented paragraphs",
+            lambda stop: churn(),
+        ),
     ]
     return {s.name: s for s in specs}
 
@@ -484,8 +570,9 @@ class FaultPlan:
         spec = CATALOGUE[name]
         return self.add(name, spec.build(self.stop), lambda p, want=path: p == want, times=times)
 
-    def add(self, name: str, fault: Fault, predicate: Callable[[str], bool], *,
-            times: int | None = None) -> FaultPlan:
+    def add(
+        self, name: str, fault: Fault, predicate: Callable[[str], bool], *, times: int | None = None
+    ) -> FaultPlan:
         """Install any fault under a name (for the counts) with a path predicate."""
         left = [times]
 
@@ -571,8 +658,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--root", default=str(BUNDLED_SITE))
     ap.add_argument("--state", default=None)
     ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--fault", action="append", default=[], metavar="NAME=PATH",
-                    help="inject fault NAME on PATH (repeatable); NAME from: " + ", ".join(CATALOGUE))
+    ap.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="inject fault NAME on PATH (repeatable); NAME from: " + ", ".join(CATALOGUE),
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     server = MirrorServer(args.root, port=args.port, state=args.state)

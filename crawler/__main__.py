@@ -49,7 +49,9 @@ def _stop_when_orphaned(parent: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m crawler", description=__doc__.splitlines()[0])
     ap.add_argument(
-        "--db", default=None, help=f"database URL (default: ${CHILD_DB_ENV}, kept off the command line)"
+        "--db",
+        default=None,
+        help=f"database URL (default: ${CHILD_DB_ENV}, kept off the command line)",
     )
     ap.add_argument("--start-url", action="append", default=[], help="start URL (repeatable)")
     ap.add_argument(

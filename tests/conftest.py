@@ -20,7 +20,9 @@ REQUIRE_PG = os.environ.get("CHIHWATCH_REQUIRE_PG") == "1"
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No test touches the user's real data directory or database."""
     home = tmp_path_factory.mktemp("chihwatch-home")
     monkeypatch.setenv("CHIHWATCH_HOME", str(home))

@@ -26,7 +26,9 @@ def baseline_db(mirror: MirrorServer, tmp_path_factory: pytest.TempPathFactory) 
     home = tmp_path_factory.mktemp("baseline-home")
     url = f"sqlite:///{home / 'baseline.db'}"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CHIHWATCH_HOME", str(home))  # the crawl's HTTP cache never goes to the user's dir
+        mp.setenv(
+            "CHIHWATCH_HOME", str(home)
+        )  # the crawl's HTTP cache never goes to the user's dir
         mirror.set_state("state1")
         summary = crawl(url, mirror)
     assert summary.errors == 0, summary.error_messages

@@ -45,13 +45,19 @@ def start_urls(server: MirrorServer) -> list[str]:
     return [server.url + p for p in LAYOUT["start_paths"]]
 
 
-def crawl(db_url: str, server: MirrorServer, *, settings: dict[str, Any] | None = None,
-          timeout: float = CRAWL_TIMEOUT) -> Any:
+def crawl(
+    db_url: str,
+    server: MirrorServer,
+    *,
+    settings: dict[str, Any] | None = None,
+    timeout: float = CRAWL_TIMEOUT,
+) -> Any:
     """One real crawl of the mirror in a child process (crawler.run.crawl_in_subprocess)."""
     from crawler.run import crawl_in_subprocess
 
-    return crawl_in_subprocess(db_url, start_urls(server), timeout=timeout,
-                               settings={**FAST, **(settings or {})})
+    return crawl_in_subprocess(
+        db_url, start_urls(server), timeout=timeout, settings={**FAST, **(settings or {})}
+    )
 
 
 def now() -> datetime:
@@ -95,15 +101,21 @@ def snapshot(db_url: str) -> Snapshot:
         with engine.connect() as c:
             rows = lambda q: [dict(r._mapping) for r in c.execute(text(q))]  # noqa: E731
             pages = {p["url"]: p for p in rows("SELECT * FROM pages ORDER BY id")}
-            fetches = rows("SELECT f.*, p.url FROM fetches f JOIN pages p ON p.id = f.page_id ORDER BY f.id")
+            fetches = rows(
+                "SELECT f.*, p.url FROM fetches f JOIN pages p ON p.id = f.page_id ORDER BY f.id"
+            )
             for f in fetches:  # SQLite hands back text: naive UTC datetimes on both backends
                 if isinstance(f["fetched_at"], str):
                     f["fetched_at"] = datetime.fromisoformat(f["fetched_at"])
             insts = rows("SELECT * FROM installments ORDER BY year, number")
-            revs = rows("SELECT r.id, r.installment_id, r.seq, r.cause, r.body_hash, r.body_chars, r.created_at, "
-                        "i.year, i.number FROM revisions r JOIN installments i ON i.id = r.installment_id "
-                        "ORDER BY r.id")
-            events = rows("SELECT e.*, p.url FROM events e JOIN pages p ON p.id = e.page_id ORDER BY e.id")
+            revs = rows(
+                "SELECT r.id, r.installment_id, r.seq, r.cause, r.body_hash, r.body_chars, r.created_at, "
+                "i.year, i.number FROM revisions r JOIN installments i ON i.id = r.installment_id "
+                "ORDER BY r.id"
+            )
+            events = rows(
+                "SELECT e.*, p.url FROM events e JOIN pages p ON p.id = e.page_id ORDER BY e.id"
+            )
     finally:
         engine.dispose()
     return Snapshot(pages, fetches, insts, revs, events)
@@ -125,41 +137,63 @@ def consistency_problems(db_url: str) -> list[str]:
                     problems.append(f"foreign_key_check: {fk[:5]}")
             else:
                 for child, col, parent, pcol in (
-                    ("fetches", "page_id", "pages", "id"), ("revisions", "installment_id", "installments", "id"),
-                    ("sections", "revision_id", "revisions", "id"), ("events", "page_id", "pages", "id"),
-                    ("fetches", "blob_sha", "blobs", "sha256"), ("pages", "last_blob_sha", "blobs", "sha256"),
+                    ("fetches", "page_id", "pages", "id"),
+                    ("revisions", "installment_id", "installments", "id"),
+                    ("sections", "revision_id", "revisions", "id"),
+                    ("events", "page_id", "pages", "id"),
+                    ("fetches", "blob_sha", "blobs", "sha256"),
+                    ("pages", "last_blob_sha", "blobs", "sha256"),
                 ):
-                    n = c.execute(text(f"SELECT count(*) FROM {child} x LEFT JOIN {parent} y ON x.{col} = y.{pcol} "
-                                       f"WHERE x.{col} IS NOT NULL AND y.{pcol} IS NULL")).scalar()
+                    n = c.execute(
+                        text(
+                            f"SELECT count(*) FROM {child} x LEFT JOIN {parent} y ON x.{col} = y.{pcol} "
+                            f"WHERE x.{col} IS NOT NULL AND y.{pcol} IS NULL"
+                        )
+                    ).scalar()
                     if n:
                         problems.append(f"{n} {child}.{col} without {parent}")
-            dup = q("SELECT series, year, number, count(*) FROM installments GROUP BY series, year, number "
-                    "HAVING count(*) > 1")
+            dup = q(
+                "SELECT series, year, number, count(*) FROM installments GROUP BY series, year, number "
+                "HAVING count(*) > 1"
+            )
             if dup:
                 problems.append(f"duplicated installments: {dup}")
             dup = q("SELECT url, count(*) FROM pages GROUP BY url HAVING count(*) > 1")
             if dup:
                 problems.append(f"duplicated pages: {dup}")
-            dup = q("SELECT page_id, fetched_at, count(*) FROM fetches GROUP BY page_id, fetched_at HAVING count(*) > 1")
+            dup = q(
+                "SELECT page_id, fetched_at, count(*) FROM fetches GROUP BY page_id, fetched_at HAVING count(*) > 1"
+            )
             if dup:
                 problems.append(f"fetch recorded twice: {dup[:5]}")
             # Revisions 1..n without holes, and the latest pointer on the last one.
             for iid, n, mx, latest in q(
                 "SELECT i.id, count(r.id), max(r.seq), i.latest_revision_id FROM installments i "
-                "LEFT JOIN revisions r ON r.installment_id = i.id GROUP BY i.id, i.latest_revision_id"):
+                "LEFT JOIN revisions r ON r.installment_id = i.id GROUP BY i.id, i.latest_revision_id"
+            ):
                 if n and mx != n:
-                    problems.append(f"installment {iid}: revision seqs have holes ({n} revisions, max seq {mx})")
+                    problems.append(
+                        f"installment {iid}: revision seqs have holes ({n} revisions, max seq {mx})"
+                    )
                 if n:
-                    top = c.execute(text("SELECT id FROM revisions WHERE installment_id = :i AND seq = :s"),
-                                    {"i": iid, "s": mx}).scalar()
+                    top = c.execute(
+                        text("SELECT id FROM revisions WHERE installment_id = :i AND seq = :s"),
+                        {"i": iid, "s": mx},
+                    ).scalar()
                     if latest != top:
-                        problems.append(f"installment {iid}: latest_revision_id {latest} is not revision {top}")
+                        problems.append(
+                            f"installment {iid}: latest_revision_id {latest} is not revision {top}"
+                        )
                 elif latest is not None:
                     problems.append(f"installment {iid}: latest revision {latest} but no revisions")
-            empty = q("SELECT r.id FROM revisions r LEFT JOIN sections s ON s.revision_id = r.id "
-                      "WHERE s.id IS NULL AND (r.intro IS NULL OR r.intro = '')")
+            empty = q(
+                "SELECT r.id FROM revisions r LEFT JOIN sections s ON s.revision_id = r.id "
+                "WHERE s.id IS NULL AND (r.intro IS NULL OR r.intro = '')"
+            )
             if empty:
-                problems.append(f"revisions with neither intro nor sections (half-written?): {empty[:5]}")
+                problems.append(
+                    f"revisions with neither intro nor sections (half-written?): {empty[:5]}"
+                )
             # Every blob decompresses to the bytes its sha names.
             import hashlib
 
@@ -173,8 +207,10 @@ def consistency_problems(db_url: str) -> list[str]:
                     continue
                 if hashlib.sha256(raw).hexdigest() != sha or len(raw) != size:
                     problems.append(f"blob {sha[:12]} holds other bytes than its sha names")
-            orphan = q("SELECT p.url FROM pages p WHERE p.last_blob_sha IS NOT NULL AND NOT EXISTS "
-                       "(SELECT 1 FROM fetches f WHERE f.page_id = p.id AND f.blob_sha = p.last_blob_sha)")
+            orphan = q(
+                "SELECT p.url FROM pages p WHERE p.last_blob_sha IS NOT NULL AND NOT EXISTS "
+                "(SELECT 1 FROM fetches f WHERE f.page_id = p.id AND f.blob_sha = p.last_blob_sha)"
+            )
             if orphan:
                 problems.append(f"pages whose last body has no fetch row: {orphan[:5]}")
     finally:
@@ -197,4 +233,3 @@ def requested_paths(server: MirrorServer, since: int = 0) -> list[str]:
 
 def hosts_contacted(server: MirrorServer, since: int = 0) -> set[str]:
     return {r.host for r in server.log_since(since)}
-

@@ -54,7 +54,11 @@ def _cases() -> list[Case]:
         ("not-an-integer", ("diff", "2024-1", "--from", "one"), "not a valid integer"),
         ("bad-choice", ("report", "--format", "pdf"), "pdf"),
         ("ingest-a-directory", ("ingest", "adir", "--url", URL), "is a directory"),
-        ("bad-fetched-at", ("ingest", "plain.txt", "--url", URL, "--fetched-at", "yesterday"), "yesterday"),
+        (
+            "bad-fetched-at",
+            ("ingest", "plain.txt", "--url", URL, "--fetched-at", "yesterday"),
+            "yesterday",
+        ),
         ("ingest-without-url", ("ingest", "plain.txt"), "--url"),
         ("negative-port", ("serve-mirror", "--port", "-5"), "-5"),
         ("zero-list-pages", ("crawl", "--max-list-pages", "0"), "0"),
@@ -70,10 +74,23 @@ def _cases() -> list[Case]:
     ]
     for cmd in (("list",), ("report", "--format", "json")):
         c += [Case(f"database:{cmd[0]}:{i}", ("--db", u, *cmd), 5, n) for i, u, n in databases]
-    c.append(Case("database:db-upgrade:pg-refused",
-                  ("--db", "postgresql+psycopg://u:{secret}@127.0.0.1:{port}/x", "db", "upgrade"), 5, "127.0.0.1"))
-    c.append(Case("database:from-environment", ("list",), 5, "cannot use database",
-                  env=(("CHIHWATCH_DB", "postgresql+psycopg://u:{secret}@127.0.0.1:{port}/x"),)))
+    c.append(
+        Case(
+            "database:db-upgrade:pg-refused",
+            ("--db", "postgresql+psycopg://u:{secret}@127.0.0.1:{port}/x", "db", "upgrade"),
+            5,
+            "127.0.0.1",
+        )
+    )
+    c.append(
+        Case(
+            "database:from-environment",
+            ("list",),
+            5,
+            "cannot use database",
+            env=(("CHIHWATCH_DB", "postgresql+psycopg://u:{secret}@127.0.0.1:{port}/x"),),
+        )
+    )
     ingest = [
         ("nonexistent.html", 3, "no such file"),
         ("img.png", 4, "binary"),
@@ -83,12 +100,29 @@ def _cases() -> list[Case]:
         ("list.html", 4, "no article"),
     ]
     # Nothing half-written: after the failed ingest the store still opens and lists nothing.
-    c += [Case(f"ingest:{f}", ("--db", "{db}", "ingest", f, "--url", URL), code, n,
-               then=("--db", "{db}", "list", "--json")) for f, code, n in ingest]
-    for i, target in (("under-a-file", "plain.txt/sub/report.html"), ("in-proc", "/proc/chihwatch-nope/r.html"),
-                      ("a-directory", "adir")):
-        c.append(Case(f"report-path:{i}", ("--db", "{db}", "report", "--format", "html", "-o", target), 3,
-                      "cannot write"))
+    c += [
+        Case(
+            f"ingest:{f}",
+            ("--db", "{db}", "ingest", f, "--url", URL),
+            code,
+            n,
+            then=("--db", "{db}", "list", "--json"),
+        )
+        for f, code, n in ingest
+    ]
+    for i, target in (
+        ("under-a-file", "plain.txt/sub/report.html"),
+        ("in-proc", "/proc/chihwatch-nope/r.html"),
+        ("a-directory", "adir"),
+    ):
+        c.append(
+            Case(
+                f"report-path:{i}",
+                ("--db", "{db}", "report", "--format", "html", "-o", target),
+                3,
+                "cannot write",
+            )
+        )
     configs = [
         ("bad-toml.toml", "not valid toml"),
         ("unknown-key.toml", "unknown key"),
@@ -127,7 +161,8 @@ def _make_files(work: Path) -> None:
     (work / "plain.txt").write_text("国家高新区密集部署，但这不是网页。\n", "utf-8")
     (work / "list.html").write_text(
         "<html><body><ul><li><a href='/a.html'>一</a></li><li><a href='/b.html'>二</a></li></ul></body></html>",
-        "utf-8")
+        "utf-8",
+    )
     (work / "adir").mkdir()
     (work / "notadb.db").write_bytes(b"this is not a SQLite database, just bytes\n" * 100)
     (work / "bad-toml.toml").write_text("this is = = not toml\n", "utf-8")
@@ -138,16 +173,31 @@ def _make_files(work: Path) -> None:
     (work / "binary.toml").write_bytes(b"\xff\xfe\0\0garbage\x00\x01")
 
 
-def _run(case: Case, n: int, work: Path, home: Path) -> tuple[subprocess.CompletedProcess[str], ...]:
-    fill = {"work": str(work), "port": str(_closed_port()), "secret": PG_SECRET,
-            "db": f"sqlite:///{work / f'case{n}.db'}"}
+def _run(
+    case: Case, n: int, work: Path, home: Path
+) -> tuple[subprocess.CompletedProcess[str], ...]:
+    fill = {
+        "work": str(work),
+        "port": str(_closed_port()),
+        "secret": PG_SECRET,
+        "db": f"sqlite:///{work / f'case{n}.db'}",
+    }
     env = {**os.environ, "CHIHWATCH_HOME": str(home / f"case{n}")}
     env.pop("CHIHWATCH_DB", None)
     env.update({k: v.format(**fill) for k, v in case.env})
     out = []
     for args in (case.args, case.then) if case.then else (case.args,):
-        out.append(subprocess.run([CHIHWATCH, *(a.format(**fill) for a in args)], cwd=work, env=env,
-                                  capture_output=True, text=True, timeout=case.timeout, stdin=subprocess.DEVNULL))
+        out.append(
+            subprocess.run(
+                [CHIHWATCH, *(a.format(**fill) for a in args)],
+                cwd=work,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=case.timeout,
+                stdin=subprocess.DEVNULL,
+            )
+        )
     return tuple(out)
 
 
@@ -177,7 +227,9 @@ def assert_one_line(proc: subprocess.CompletedProcess[str], code: int, needle: s
     lines = [ln for ln in err.splitlines() if ln.strip()]
     if code == 2:
         errors = [ln for ln in lines if ln.startswith("Error:")]
-        assert len(errors) == 1 and all(ln.startswith(("Usage:", "Try ", "Error:")) for ln in lines), err
+        assert len(errors) == 1 and all(
+            ln.startswith(("Usage:", "Try ", "Error:")) for ln in lines
+        ), err
         line = errors[0]
     else:
         assert len(lines) == 1, f"want one line on stderr, got {len(lines)}: {err!r}"
@@ -191,13 +243,18 @@ def assert_one_line(proc: subprocess.CompletedProcess[str], code: int, needle: s
 def test_bad_input(case: Case, results: dict[str, object]) -> None:
     got = results[case.id]
     if isinstance(got, subprocess.TimeoutExpired):
-        pytest.fail(f"chihwatch {' '.join(case.args)} still running after {case.timeout:g}s (it should have refused)")
+        pytest.fail(
+            f"chihwatch {' '.join(case.args)} still running after {case.timeout:g}s (it should have refused)"
+        )
     assert isinstance(got, tuple)
     line = assert_one_line(got[0], case.code, case.needle)
     assert PG_SECRET not in got[0].stdout + got[0].stderr, line
     if case.then:
         follow = got[1]
-        assert follow.returncode == 0 and follow.stdout.strip() in ("[]", ""), (follow.stdout, follow.stderr)
+        assert follow.returncode == 0 and follow.stdout.strip() in ("[]", ""), (
+            follow.stdout,
+            follow.stderr,
+        )
 
 
 @pytest.fixture
@@ -206,15 +263,31 @@ def work(tmp_path: Path) -> Path:
 
 
 def run(work: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([CHIHWATCH, *args], cwd=work, capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [CHIHWATCH, *args],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_crawl_without_network_is_one_clear_line(work: Path) -> None:
     """An unreachable site: exit 7 and a clear last line; progress lines may come first, tracebacks never."""
     url = f"http://127.0.0.1:{_closed_port()}/yaowen/node_479.html"
-    proc = run(work, "--db", f"sqlite:///{work / 'c.db'}", "crawl", "--no-delay", "--timeout", "60",
-               "--start-url", url, timeout=90)
+    proc = run(
+        work,
+        "--db",
+        f"sqlite:///{work / 'c.db'}",
+        "crawl",
+        "--no-delay",
+        "--timeout",
+        "60",
+        "--start-url",
+        url,
+        timeout=90,
+    )
     assert proc.returncode == 7, proc.stderr
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert lines and lines[-1].startswith("chihwatch: ") and "127.0.0.1" in lines[-1], lines[-1:]

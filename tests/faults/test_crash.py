@@ -39,18 +39,37 @@ WRITER_KILLS = 10
 
 
 def _is_article(path: str) -> bool:
-    return any(path.split("?")[0] == p for st in LAYOUT["states"].values() for p in st["installments"].values())
+    return any(
+        path.split("?")[0] == p
+        for st in LAYOUT["states"].values()
+        for p in st["installments"].values()
+    )
 
 
 def _spawn_crawl(db_url: str, site: MirrorServer) -> subprocess.Popen[bytes]:
     """`python -m crawler` exactly as crawl_in_subprocess starts it, but ours to kill."""
-    cmd = [sys.executable, "-m", "crawler", "--db", db_url, "--settings-json", json.dumps(FAST),
-           "--summary-out", os.devnull]
+    cmd = [
+        sys.executable,
+        "-m",
+        "crawler",
+        "--db",
+        db_url,
+        "--settings-json",
+        json.dumps(FAST),
+        "--summary-out",
+        os.devnull,
+    ]
     for p in LAYOUT["start_paths"]:
         cmd += ["--start-url", site.url + p]
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    return subprocess.Popen(
+        cmd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
@@ -87,7 +106,11 @@ def test_sigkill_the_crawler_mid_crawl(site: MirrorServer, plan: FaultPlan, tmp_
     for state in ("state1", "state2"):
         site.set_state(state)
         for _ in range(CRAWL_KILLS // 2):
-            before = len(snapshot(db_url).fetches) if Path(db_url.removeprefix("sqlite:///")).exists() else 0
+            before = (
+                len(snapshot(db_url).fetches)
+                if Path(db_url.removeprefix("sqlite:///")).exists()
+                else 0
+            )
             killed += _kill_mid_crawl(db_url, site, rng)
             if Path(db_url.removeprefix("sqlite:///")).exists():
                 assert consistency_problems(db_url) == [], f"after kill {killed}"
@@ -104,7 +127,9 @@ def test_sigkill_the_crawler_mid_crawl(site: MirrorServer, plan: FaultPlan, tmp_
         assert sorted(f"{i['year']}-{i['number']}" for i in snap.installments) == sorted(expected)
         for key, path in expected.items():
             # No lost page: every installment page has a fetch from the completed crawl.
-            fetched = [f for f in snap.fetches_of(path) if f["fetched_at"] >= t0.replace(tzinfo=None)]
+            fetched = [
+                f for f in snap.fetches_of(path) if f["fetched_at"] >= t0.replace(tzinfo=None)
+            ]
             assert fetched, f"{key}: not fetched by the crawl after the kills"
             # No false revision; the real edit exactly once.
             year, number = map(int, key.split("-"))
@@ -117,11 +142,18 @@ def test_sigkill_the_crawler_mid_crawl(site: MirrorServer, plan: FaultPlan, tmp_
             served[r.path] = served.get(r.path, 0) + 1
         for url in snap.pages:
             path = url.split(str(site.port), 1)[1]
-            assert len(snap.fetches_of(path)) <= served.get(path, 0), f"{path}: more fetch rows than responses"
+            assert len(snap.fetches_of(path)) <= served.get(path, 0), (
+                f"{path}: more fetch rows than responses"
+            )
     assert killed >= CRAWL_KILLS // 2, f"only {killed} kills hit a running crawl"
     assert mid_write >= 2, f"only {mid_write} kills landed between two stored pages"
-    record_figures(crashes_injected=killed, runs_survived=killed + 2, rows_lost_or_duplicated=0,
-                   false_revisions=0, real_changes_missed=0)
+    record_figures(
+        crashes_injected=killed,
+        runs_survived=killed + 2,
+        rows_lost_or_duplicated=0,
+        false_revisions=0,
+        real_changes_missed=0,
+    )
 
 
 # -- a store writer killed mid-write ----------------------------------------------------------------
@@ -161,13 +193,20 @@ def test_sigkill_a_writer_mid_write(db_url: str, tmp_path: Path) -> None:
     script = tmp_path / "writer.py"
     script.write_text(WRITER, "utf-8")
     page = ROOT / "fixtures" / "pages" / "chih2019-2024-03.html"
-    open_store(db_url).close()  # migrated before the first kill: a kill mid-migration is Alembic's business
+    open_store(
+        db_url
+    ).close()  # migrated before the first kill: a kill mid-migration is Alembic's business
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     committed: set[int] = set()
     kills = WRITER_KILLS if db_url.startswith("sqlite") else WRITER_KILLS // 2
     for k in range(kills):
-        proc = subprocess.Popen([sys.executable, str(script), db_url, str(k), str(page)], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, str(script), db_url, str(k), str(page)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
         assert proc.stdout is not None
         want = rng.randint(1, 25)
         lines = 0
@@ -180,7 +219,9 @@ def test_sigkill_a_writer_mid_write(db_url: str, tmp_path: Path) -> None:
         time.sleep(rng.uniform(0, 0.05))
         assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
         _kill(proc)
-        for line in proc.stdout.read().decode().splitlines():  # commits printed before the kill landed
+        for line in (
+            proc.stdout.read().decode().splitlines()
+        ):  # commits printed before the kill landed
             committed.add(int(line.split()[1]))
         assert consistency_problems(db_url) == [], f"after kill {k + 1}"
 
@@ -190,11 +231,19 @@ def test_sigkill_a_writer_mid_write(db_url: str, tmp_path: Path) -> None:
     assert len(snap.installments) == 1  # four URLs, one installment (2024 ③), never duplicated
     # The next writer runs to completion on the same store.
     with open_store(db_url) as store:
-        res = store.record_response("http://www.chinahightech.com/html/hotnews/yaowen/2024/0131/9.html",
-                                    status=200, headers={}, body=page.read_bytes())
+        res = store.record_response(
+            "http://www.chinahightech.com/html/hotnews/yaowen/2024/0131/9.html",
+            status=200,
+            headers={},
+            body=page.read_bytes(),
+        )
         assert res.installment == ("国家高新区密集部署", 2024, 3) and not res.installment_new
     assert consistency_problems(db_url) == []
-    record_figures(crashes_injected=kills, runs_survived=kills + 1, rows_lost_or_duplicated=len(committed - have))
+    record_figures(
+        crashes_injected=kills,
+        runs_survived=kills + 1,
+        rows_lost_or_duplicated=len(committed - have),
+    )
 
 
 # -- the daemon killed mid-crawl ----------------------------------------------------------------------
@@ -226,17 +275,24 @@ def test_sigkill_the_daemon_mid_crawl(site: MirrorServer, plan: FaultPlan, tmp_p
     settings = "\n".join(f"{k} = {json.dumps(v)}" for k, v in FAST.items())
     starts = ", ".join(json.dumps(site.url + p) for p in LAYOUT["start_paths"])
     cfg = tmp_path / "daemon.toml"
-    cfg.write_text(f'start_urls = [{starts}]\n[crawl]\ninterval = "1h"\ntimeout = "60s"\n'
-                   f'[crawl.settings]\n{settings}\n[report]\ninterval = "1h"\nformats = ["json"]\n'
-                   f'dir = "{tmp_path / "reports"}"\n', "utf-8")
+    cfg.write_text(
+        f'start_urls = [{starts}]\n[crawl]\ninterval = "1h"\ntimeout = "60s"\n'
+        f'[crawl.settings]\n{settings}\n[report]\ninterval = "1h"\nformats = ["json"]\n'
+        f'dir = "{tmp_path / "reports"}"\n',
+        "utf-8",
+    )
     exe = str(Path(sys.executable).parent / "chihwatch")
     plan.add("slow_site", delayed(0.15, plan.stop), _is_article)
     leftovers: set[int] = set()
 
     def start_daemon(n: int) -> tuple[subprocess.Popen[bytes], Path]:
         log = tmp_path / f"daemon{n}.log"
-        proc = subprocess.Popen([exe, "--db", db_url, "daemon", "--config", str(cfg)], stdin=subprocess.DEVNULL,
-                                stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [exe, "--db", db_url, "daemon", "--config", str(cfg)],
+            stdin=subprocess.DEVNULL,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
         return proc, log
 
     try:
@@ -287,5 +343,10 @@ def test_sigkill_the_daemon_mid_crawl(site: MirrorServer, plan: FaultPlan, tmp_p
         year, number = map(int, key.split("-"))
         want = 2 if key in LAYOUT["states"]["state2"]["edited"] else 1
         assert len(snap.revisions_of(year, number)) == want, key
-    record_figures(crashes_injected=DAEMON_KILLS, runs_survived=DAEMON_KILLS + 1, rows_lost_or_duplicated=0,
-                   false_revisions=0, real_changes_missed=0)
+    record_figures(
+        crashes_injected=DAEMON_KILLS,
+        runs_survived=DAEMON_KILLS + 1,
+        rows_lost_or_duplicated=0,
+        false_revisions=0,
+        real_changes_missed=0,
+    )

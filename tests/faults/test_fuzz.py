@@ -27,8 +27,13 @@ PAGES = Path(__file__).resolve().parents[2] / "fixtures" / "pages"
 REAL = {p.name: p.read_bytes() for p in sorted(PAGES.glob("*.html"))}
 ARTICLES = sorted(n for n in REAL if "-list-" not in n)
 
-FUZZ = settings(max_examples=150, derandomize=True, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=150,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 URL = "http://www.chinahightech.com/html/hotnews/yaowen/2024/0206/5700517.html"
 
 _fuzzed = {"n": 0}
@@ -61,21 +66,39 @@ def test_the_real_pages_parse() -> None:
 
 # -- arbitrary bytes -----------------------------------------------------------------------------
 
+
 @FUZZ
 @given(st.binary(max_size=4096))
 def test_arbitrary_bytes(data: bytes) -> None:
     parse_or_parse_error(data)
 
 
-HTMLISH = st.text(alphabet=st.sampled_from(list("<>/=\"' &;#!-?abcdehlmoprstuvy123\n\t\u3000\xa0国家高新区密集部署年这样干①②③")),
-                  max_size=600)
+HTMLISH = st.text(
+    alphabet=st.sampled_from(
+        list("<>/=\"' &;#!-?abcdehlmoprstuvy123\n\t\u3000\xa0国家高新区密集部署年这样干①②③")
+    ),
+    max_size=600,
+)
 
 
 @FUZZ
-@given(HTMLISH, st.sampled_from(["utf-8", "gbk", "utf-16", "latin-1"]),
-       st.one_of(st.none(), st.sampled_from(["text/html", "text/html; charset=utf-8", "text/html; charset=gbk",
-                                             "text/html; charset=bogus-42", "application/octet-stream",
-                                             "text/html; charset="])))
+@given(
+    HTMLISH,
+    st.sampled_from(["utf-8", "gbk", "utf-16", "latin-1"]),
+    st.one_of(
+        st.none(),
+        st.sampled_from(
+            [
+                "text/html",
+                "text/html; charset=utf-8",
+                "text/html; charset=gbk",
+                "text/html; charset=bogus-42",
+                "application/octet-stream",
+                "text/html; charset=",
+            ]
+        ),
+    ),
+)
 def test_html_like_text(text: str, encoding: str, ctype: str | None) -> None:
     data = text.encode(encoding, "replace")
     parse_or_parse_error(data, {"Content-Type": ctype} if ctype else None)
@@ -83,11 +106,14 @@ def test_html_like_text(text: str, encoding: str, ctype: str | None) -> None:
 
 # -- mutated real pages --------------------------------------------------------------------------
 
+
 @st.composite
 def mutated_page(draw: st.DrawFn) -> bytes:
     page = bytearray(REAL[draw(st.sampled_from(ARTICLES))])
     for _ in range(draw(st.integers(1, 6))):
-        kind = draw(st.sampled_from(["flip", "delete", "insert", "truncate", "duplicate", "tag", "nul"]))
+        kind = draw(
+            st.sampled_from(["flip", "delete", "insert", "truncate", "duplicate", "tag", "nul"])
+        )
         at = draw(st.integers(0, max(0, len(page) - 1)))
         if kind == "flip" and page:
             page[at] ^= 1 << draw(st.integers(0, 7))
@@ -100,9 +126,24 @@ def mutated_page(draw: st.DrawFn) -> bytes:
         elif kind == "duplicate":
             page[at:at] = page[at : at + draw(st.integers(1, 8000))]
         elif kind == "tag":
-            page[at:at] = draw(st.sampled_from([b"<p>", b"</div>", b"<div class=\"content\">", b"<script>",
-                                                b"<!--", b"<table><tr><td>", b"<h1>", b"]]>", b"&#0;",
-                                                b"&#xD800;", b"<meta charset=\"gbk\">", b"<?xml version='1.0'?>"]))
+            page[at:at] = draw(
+                st.sampled_from(
+                    [
+                        b"<p>",
+                        b"</div>",
+                        b'<div class="content">',
+                        b"<script>",
+                        b"<!--",
+                        b"<table><tr><td>",
+                        b"<h1>",
+                        b"]]>",
+                        b"&#0;",
+                        b"&#xD800;",
+                        b'<meta charset="gbk">',
+                        b"<?xml version='1.0'?>",
+                    ]
+                )
+            )
         elif kind == "nul":
             page[at:at] = b"\0" * draw(st.integers(1, 200))
     return bytes(page)
@@ -127,16 +168,38 @@ def test_parse_is_deterministic(page: bytes) -> None:
 
 def test_deeply_nested_markup() -> None:
     """A page nested 100,000 levels deep is a ParseError or an Article, not a RecursionError."""
-    parse_or_parse_error(b"<html><body>" + b"<div>" * 100_000 + "国家高新区".encode() * 50 + b"</div>" * 100_000)
+    parse_or_parse_error(
+        b"<html><body>" + b"<div>" * 100_000 + "国家高新区".encode() * 50 + b"</div>" * 100_000
+    )
 
 
 # -- normalisation ---------------------------------------------------------------------------------
 
-WS_TEXT = st.text(alphabet=st.one_of(
-    st.sampled_from([" ", "\t", "\n", "\r", "\f", "\v", "\xa0", "\u3000", "\u2002", "\u200b", "\u202f",
-                     "\ufeff", "\u2028", "\x1c", "\x85"]),
-    st.characters(codec="utf-8"),
-), max_size=200)
+WS_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(
+            [
+                " ",
+                "\t",
+                "\n",
+                "\r",
+                "\f",
+                "\v",
+                "\xa0",
+                "\u3000",
+                "\u2002",
+                "\u200b",
+                "\u202f",
+                "\ufeff",
+                "\u2028",
+                "\x1c",
+                "\x85",
+            ]
+        ),
+        st.characters(codec="utf-8"),
+    ),
+    max_size=200,
+)
 
 
 @FUZZ
@@ -155,8 +218,10 @@ def _serialise(a: Article) -> bytes:
         body += f"<p><strong>{html.escape(z.heading or z.name)}</strong></p>"
         body += "".join(f"<p>{html.escape(p)}</p>" for p in z.paragraphs)
     t = html.escape(a.title)
-    return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{t}</title></head><body>'
-            f'<h1>{t}</h1><div class="content">{body}</div></body></html>').encode()
+    return (
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{t}</title></head><body>'
+        f'<h1>{t}</h1><div class="content">{body}</div></body></html>'
+    ).encode()
 
 
 def _text_of(a: Article) -> tuple[object, ...]:
@@ -214,14 +279,20 @@ def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-STORE_FUZZ = settings(max_examples=60, derandomize=True, deadline=None, database=None,
-                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+STORE_FUZZ = settings(
+    max_examples=60,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
 
 @STORE_FUZZ
 @given(st.lists(st.tuples(st.just("a"), KINDS), min_size=1, max_size=12))
-def test_store_sequences_on_one_url(empty_store: Path, tmp_path_factory: pytest.TempPathFactory,
-                                    steps: list[tuple[str, str]]) -> None:
+def test_store_sequences_on_one_url(
+    empty_store: Path, tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[str, str]]
+) -> None:
     """One URL gets random healthy and broken deliveries after a first healthy one: a revision
     exactly when its healthy content changed, never for a broken delivery or the recovery from one."""
     _check_store_sequence(empty_store, tmp_path_factory, steps)
@@ -231,16 +302,18 @@ def test_store_sequences_on_one_url(empty_store: Path, tmp_path_factory: pytest.
 @given(st.lists(st.tuples(st.sampled_from(["a", "b"]), KINDS), min_size=1, max_size=12))
 # Found by this test: b's unchanged copy comes back after one broken delivery on b.
 @example(steps=[("a", "edited"), ("b", "edited"), ("a", "page"), ("b", "binary"), ("b", "edited")])
-def test_store_sequences_on_two_urls(empty_store: Path, tmp_path_factory: pytest.TempPathFactory,
-                                     steps: list[tuple[str, str]]) -> None:
+def test_store_sequences_on_two_urls(
+    empty_store: Path, tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[str, str]]
+) -> None:
     """The same with two URLs of one installment (an old and a re-published copy), which may
     disagree: then the latest revision is the copy that changed last, and a broken delivery on one
     copy must not make its unchanged text a revision again."""
     _check_store_sequence(empty_store, tmp_path_factory, steps)
 
 
-def _check_store_sequence(empty_store: Path, tmp_path_factory: pytest.TempPathFactory,
-                          steps: list[tuple[str, str]]) -> None:
+def _check_store_sequence(
+    empty_store: Path, tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[str, str]]
+) -> None:
     """A revision appears exactly when a URL's healthy content changed since that URL's last
     healthy delivery and differs from the installment's latest text."""
     steps = [("a", "page"), *steps]
@@ -257,8 +330,13 @@ def _check_store_sequence(empty_store: Path, tmp_path_factory: pytest.TempPathFa
             page_url = f"http://www.chinahightech.com/html/hotnews/yaowen/2024/0131/{which}.html"
             when = at + timedelta(minutes=i)
             if kind in HEALTHY:
-                res = store.record_response(page_url, status=200, headers={"Content-Type": "text/html; charset=utf-8"},
-                                            body=HEALTHY[kind], fetched_at=when)
+                res = store.record_response(
+                    page_url,
+                    status=200,
+                    headers={"Content-Type": "text/html; charset=utf-8"},
+                    body=HEALTHY[kind],
+                    fetched_at=when,
+                )
                 changed = last_healthy.get(which) != kind and kind != latest
                 assert res.revision_new == changed, (i, steps[: i + 1], res)
                 expected += changed
@@ -266,8 +344,9 @@ def _check_store_sequence(empty_store: Path, tmp_path_factory: pytest.TempPathFa
                 latest = kind if changed else latest
             else:
                 status, body, error = BROKEN[kind]
-                res = store.record_response(page_url, status=status, headers={}, body=body, error=error,
-                                            fetched_at=when)
+                res = store.record_response(
+                    page_url, status=status, headers={}, body=body, error=error, fetched_at=when
+                )
                 assert not res.revision_new and not res.installment_new, (i, kind, res)
         listed = store.list_installments()
     assert [i["revisions"] for i in listed] == ([expected] if expected else [])

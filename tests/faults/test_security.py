@@ -43,8 +43,9 @@ def canary() -> Iterator[Canary]:
     c.stop()
 
 
-def test_only_http_on_the_configured_hosts_is_fetched(site: MirrorServer, plan: FaultPlan, store_url: str,
-                                                      canary: Canary) -> None:
+def test_only_http_on_the_configured_hosts_is_fetched(
+    site: MirrorServer, plan: FaultPlan, store_url: str, canary: Canary
+) -> None:
     """Links and redirects to other hosts, internal addresses and other schemes are never followed."""
     cp = canary.port
     bait = "".join(
@@ -60,18 +61,32 @@ def test_only_http_on_the_configured_hosts_is_fetched(site: MirrorServer, plan: 
             (f"//127.0.0.2:{cp}/html/hotnews/yaowen/2024/0303/3.html", "⑯"),
             # Parser-confusion tricks: userinfo that looks like our host, a backslash before the @.
             (f"http://127.0.0.1:{{port}}@127.0.0.2:{cp}/html/hotnews/yaowen/2024/0304/4.html", "⑰"),
-            (f"http://127.0.0.2:{cp}\\@127.0.0.1:{{port}}/html/hotnews/yaowen/2024/0305/5.html", "⑱"),
+            (
+                f"http://127.0.0.2:{cp}\\@127.0.0.1:{{port}}/html/hotnews/yaowen/2024/0305/5.html",
+                "⑱",
+            ),
             (f"http://0x7f000002:{cp}/html/hotnews/yaowen/2024/0306/6.html", "⑲"),
         ]
     )
     old_list = LAYOUT["start_paths"][0]
     plan.add("bait_links", extra_links(bait), lambda p: p == old_list)
-    plan.add("redirect_canary", redirect(f"http://127.0.0.2:{cp}/stolen.html"), lambda p: p == path_of("2024-1"))
-    plan.add("redirect_localhost", redirect("http://localhost:{port}" + path_of("2024-3")),
-             lambda p: p == path_of("2024-2"))
-    plan.add("redirect_internal", redirect("http://10.255.255.1/admin"), lambda p: p == path_of("2024-3"))
+    plan.add(
+        "redirect_canary",
+        redirect(f"http://127.0.0.2:{cp}/stolen.html"),
+        lambda p: p == path_of("2024-1"),
+    )
+    plan.add(
+        "redirect_localhost",
+        redirect("http://localhost:{port}" + path_of("2024-3")),
+        lambda p: p == path_of("2024-2"),
+    )
+    plan.add(
+        "redirect_internal", redirect("http://10.255.255.1/admin"), lambda p: p == path_of("2024-3")
+    )
     plan.add("redirect_file", redirect("file:///etc/shadow"), lambda p: p == path_of("2024-4"))
-    plan.add("redirect_ftp", redirect("ftp://127.0.0.1/x.html", 301), lambda p: p == path_of("2023-3"))
+    plan.add(
+        "redirect_ftp", redirect("ftp://127.0.0.1/x.html", 301), lambda p: p == path_of("2023-3")
+    )
     summary = crawl(store_url, site)
 
     assert plan.hits.get("bait_links") == 1 and plan.hits.get("redirect_canary") >= 1
@@ -112,12 +127,19 @@ PAYLOADS = [
 def _poisoned(page: bytes) -> bytes:
     """A real page with the payloads as *text* (entity-escaped in its HTML) in title and body."""
     text = page.decode("utf-8")
-    esc = "".join(p.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-                  for p in PAYLOADS)
-    text = text.replace("<h1>", "<h1>" + esc, 1)  # before the series name: the marker must end the title
-    text = text.replace('<div class="content" id="content">',
-                        '<div class="content" id="content"><p>岁末年初，各国家高新区密集部署。' + esc + "</p>"
-                        "<script>alert('raw-script')</script>", 1)
+    esc = "".join(
+        p.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+        for p in PAYLOADS
+    )
+    text = text.replace(
+        "<h1>", "<h1>" + esc, 1
+    )  # before the series name: the marker must end the title
+    text = text.replace(
+        '<div class="content" id="content">',
+        '<div class="content" id="content"><p>岁末年初，各国家高新区密集部署。' + esc + "</p>"
+        "<script>alert('raw-script')</script>",
+        1,
+    )
     return text.encode("utf-8")
 
 
@@ -128,10 +150,20 @@ def test_report_html_escapes_everything_from_the_web(tmp_path: Path) -> None:
     url = "http://www.chinahightech.com/html/hotnews/yaowen/2024/0131/5698921.html"
     now = datetime.now(UTC)
     with open_store(f"sqlite:///{tmp_path / 'x.db'}") as store:
-        store.record_response(url, status=200, headers={"Content-Type": "text/html; charset=utf-8"},
-                              body=page, fetched_at=now - timedelta(hours=2))
-        bad = store.record_response(url, status=200, headers={"Content-Type": "text/html; charset=utf-8"},
-                                    body=_poisoned(page), fetched_at=now)
+        store.record_response(
+            url,
+            status=200,
+            headers={"Content-Type": "text/html; charset=utf-8"},
+            body=page,
+            fetched_at=now - timedelta(hours=2),
+        )
+        bad = store.record_response(
+            url,
+            status=200,
+            headers={"Content-Type": "text/html; charset=utf-8"},
+            body=_poisoned(page),
+            fetched_at=now,
+        )
         assert bad.revision_new and not bad.suspect, bad
         data = store.report_data(now - timedelta(hours=1), now + timedelta(hours=1))
     assert data["revisions"], "the poisoned page made no revision to report"
@@ -145,8 +177,12 @@ def test_report_html_escapes_everything_from_the_web(tmp_path: Path) -> None:
     base = lxml_html.document_fromstring(clean)
     # Only the template's own scripts and no event-handler attributes or javascript: links.
     assert len(doc.xpath("//script")) == len(base.xpath("//script"))
-    assert not doc.xpath("//svg[@onload] | //img[@onerror] | //*[@onerror or @onload or @onmouseover]")
-    assert not [a for a in doc.xpath("//@href | //@src") if a.strip().lower().startswith("javascript:")]
+    assert not doc.xpath(
+        "//svg[@onload] | //img[@onerror] | //*[@onerror or @onload or @onmouseover]"
+    )
+    assert not [
+        a for a in doc.xpath("//@href | //@src") if a.strip().lower().startswith("javascript:")
+    ]
     assert not doc.xpath("//evil")
     assert "alert('xss-1')" in doc.text_content()  # shown to the reader as text
     assert "&lt;script&gt;" in out or "&#60;script" in out
@@ -169,8 +205,12 @@ def test_sql_injection_strings_round_trip(db_url: str) -> None:
     page = page.replace("<h1>", f"<h1>{EVIL} ", 1)
     url = f"http://www.chinahightech.com/html/{EVIL}/2024/0131/5698921.html?q=1' OR '1'='1"
     with open_store(db_url) as store:
-        res = store.record_response(url, status=200, headers={"Content-Type": "text/html; charset=utf-8",
-                                                             "ETag": f'"{EVIL}"'}, body=page.encode())
+        res = store.record_response(
+            url,
+            status=200,
+            headers={"Content-Type": "text/html; charset=utf-8", "ETag": f'"{EVIL}"'},
+            body=page.encode(),
+        )
         assert res.installment_new, res
         listed = store.list_installments()
         assert [i["title"] for i in listed] and EVIL in listed[0]["title"]
@@ -193,12 +233,21 @@ _SQL_CALLS = {"execute", "exec_driver_sql", "text", "executescript", "executeman
 
 def _only_constants(node: ast.expr) -> bool:
     """An f-string or concatenation whose only inserted values are module CONSTANTS (table names)."""
-    parts = [v.value for v in node.values if isinstance(v, ast.FormattedValue)] if isinstance(node, ast.JoinedStr) \
-        else [node.left, node.right] if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) else None
+    parts = (
+        [v.value for v in node.values if isinstance(v, ast.FormattedValue)]
+        if isinstance(node, ast.JoinedStr)
+        else [node.left, node.right]
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add)
+        else None
+    )
     if parts is None:
         return False
-    return all((isinstance(p, ast.Name) and p.id.isupper()) or isinstance(p, ast.Constant)
-               or (isinstance(p, ast.JoinedStr) and _only_constants(p)) for p in parts)
+    return all(
+        (isinstance(p, ast.Name) and p.id.isupper())
+        or isinstance(p, ast.Constant)
+        or (isinstance(p, ast.JoinedStr) and _only_constants(p))
+        for p in parts
+    )
 
 
 def _formatted_sql_calls() -> list[tuple[str, int, str]]:
@@ -214,9 +263,11 @@ def _formatted_sql_calls() -> list[tuple[str, int, str]]:
                 if name not in _SQL_CALLS:
                     continue
                 arg = node.args[0]
-                formatted = isinstance(arg, ast.JoinedStr) or (
-                    isinstance(arg, ast.BinOp) and isinstance(arg.op, (ast.Mod, ast.Add))) or (
-                    isinstance(arg, ast.Call) and getattr(arg.func, "attr", None) == "format")
+                formatted = (
+                    isinstance(arg, ast.JoinedStr)
+                    or (isinstance(arg, ast.BinOp) and isinstance(arg.op, (ast.Mod, ast.Add)))
+                    or (isinstance(arg, ast.Call) and getattr(arg.func, "attr", None) == "format")
+                )
                 if not formatted:
                     continue
                 src = ast.get_source_segment(path.read_text("utf-8"), arg) or ""
@@ -246,8 +297,13 @@ class _Hook(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         length = int(self.headers.get("Content-Length", 0))
-        _Hook.seen.append({"path": self.path, "auth": self.headers.get("Authorization"),
-                           "body": self.rfile.read(length)})
+        _Hook.seen.append(
+            {
+                "path": self.path,
+                "auth": self.headers.get("Authorization"),
+                "body": self.rfile.read(length),
+            }
+        )
         code = 500 if "fail" in self.path else 204
         self.send_response(code)
         self.send_header("Content-Length", "0")
@@ -257,7 +313,9 @@ class _Hook(BaseHTTPRequestHandler):
         pass
 
 
-def test_secrets_never_in_logs_messages_or_reports(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_secrets_never_in_logs_messages_or_reports(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     from aiosmtpd.controller import Controller
 
     import reports
@@ -273,8 +331,13 @@ def test_secrets_never_in_logs_messages_or_reports(tmp_path: Path, caplog: pytes
     with socket.socket() as sk:
         sk.bind(("127.0.0.1", 0))
         smtp_port = sk.getsockname()[1]
-    smtp = Controller(Inbox(), hostname="127.0.0.1", port=smtp_port, auth_require_tls=False,
-                      authenticator=lambda *a: __import__("aiosmtpd.smtp").smtp.AuthResult(success=True))
+    smtp = Controller(
+        Inbox(),
+        hostname="127.0.0.1",
+        port=smtp_port,
+        auth_require_tls=False,
+        authenticator=lambda *a: __import__("aiosmtpd.smtp").smtp.AuthResult(success=True),
+    )
     smtp.start()
     hook = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
     threading.Thread(target=hook.serve_forever, daemon=True).start()
@@ -284,36 +347,75 @@ def test_secrets_never_in_logs_messages_or_reports(tmp_path: Path, caplog: pytes
     try:
         caplog.set_level(logging.DEBUG)
         with open_store(f"sqlite:///{tmp_path / 's.db'}") as store:
-            store.record_response("http://www.chinahightech.com/html/hotnews/yaowen/2024/0131/5698921.html",
-                                  status=200, headers={"Content-Type": "text/html; charset=utf-8"}, body=page,
-                                  fetched_at=now)
+            store.record_response(
+                "http://www.chinahightech.com/html/hotnews/yaowen/2024/0131/5698921.html",
+                status=200,
+                headers={"Content-Type": "text/html; charset=utf-8"},
+                body=page,
+                fetched_at=now,
+            )
             targets = [
                 {"type": "directory", "path": str(tmp_path / "out")},
-                {"type": "smtp", "host": "127.0.0.1", "port": smtp_port,
-                 "security": "none", "from": "cw@example.org", "to": ["a@example.org"],
-                 "username": "cw", "password": SMTP_PASSWORD},
-                {"type": "webhook", "url": f"http://127.0.0.1:{hport}/{WEBHOOK_PATH_SECRET}", "token": WEBHOOK_TOKEN},
+                {
+                    "type": "smtp",
+                    "host": "127.0.0.1",
+                    "port": smtp_port,
+                    "security": "none",
+                    "from": "cw@example.org",
+                    "to": ["a@example.org"],
+                    "username": "cw",
+                    "password": SMTP_PASSWORD,
+                },
+                {
+                    "type": "webhook",
+                    "url": f"http://127.0.0.1:{hport}/{WEBHOOK_PATH_SECRET}",
+                    "token": WEBHOOK_TOKEN,
+                },
                 # Failing targets: their error messages are where secrets leak most often.
-                {"type": "webhook", "url": f"http://127.0.0.1:{hport}/fail/{WEBHOOK_PATH_SECRET}",
-                 "token": WEBHOOK_TOKEN},
-                {"type": "smtp", "host": "127.0.0.1", "port": 1, "security": "none", "from": "cw@example.org",
-                 "to": ["a@example.org"], "username": "cw", "password": SMTP_PASSWORD, "timeout": 5},
+                {
+                    "type": "webhook",
+                    "url": f"http://127.0.0.1:{hport}/fail/{WEBHOOK_PATH_SECRET}",
+                    "token": WEBHOOK_TOKEN,
+                },
+                {
+                    "type": "smtp",
+                    "host": "127.0.0.1",
+                    "port": 1,
+                    "security": "none",
+                    "from": "cw@example.org",
+                    "to": ["a@example.org"],
+                    "username": "cw",
+                    "password": SMTP_PASSWORD,
+                    "timeout": 5,
+                },
             ]
             with pytest.raises(DeliveryError) as err:
-                reports.publish(store, now - timedelta(hours=1), now + timedelta(hours=1),
-                                formats=("html", "md", "json", "atom"), targets=targets)
+                reports.publish(
+                    store,
+                    now - timedelta(hours=1),
+                    now + timedelta(hours=1),
+                    formats=("html", "md", "json", "atom"),
+                    targets=targets,
+                )
     finally:
         smtp.stop()
         hook.shutdown()
         hook.server_close()
 
     delivered = err.value.delivered
-    assert delivered and len(Inbox.messages) == 1 and any(s["auth"] == f"Bearer {WEBHOOK_TOKEN}" for s in _Hook.seen)
+    assert (
+        delivered
+        and len(Inbox.messages) == 1
+        and any(s["auth"] == f"Bearer {WEBHOOK_TOKEN}" for s in _Hook.seen)
+    )
     texts = {
         "error": str(err.value),
         "delivered": "\n".join(delivered),
-        "log": "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records
-                         if not r.name.startswith("mail.log")),
+        "log": "\n".join(
+            f"{r.name} {r.getMessage()} {r.exc_text or ''}"
+            for r in caplog.records
+            if not r.name.startswith("mail.log")
+        ),
         "email": b"\n".join(Inbox.messages).decode("utf-8", "replace"),
         "webhook bodies": b"\n".join(s["body"] for s in _Hook.seen).decode("utf-8", "replace"),
     }
@@ -334,19 +436,29 @@ def test_status_and_config_errors_never_print_secrets(tmp_path: Path) -> None:
         f'type = "webhook"\nurl = "http://127.0.0.1:1/{WEBHOOK_PATH_SECRET}"\ntoken = "{WEBHOOK_TOKEN}"\n'
         "[[report.targets]]\n"
         f'type = "smtp"\nhost = "127.0.0.1"\nfrom = "a@b.c"\nto = "d@e.f"\npassword = "{SMTP_PASSWORD}"\n'
-        'security = "bogus"\n', "utf-8")
+        'security = "bogus"\n',
+        "utf-8",
+    )
     exe = Path(sys.executable).parent / "chihwatch"
-    for args in (["status", "--config", str(cfg)], ["status", "--config", str(cfg), "--json"],
-                 ["daemon", "--config", str(cfg)]):
-        proc = subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=60,
-                              stdin=subprocess.DEVNULL)
+    for args in (
+        ["status", "--config", str(cfg)],
+        ["status", "--config", str(cfg), "--json"],
+        ["daemon", "--config", str(cfg)],
+    ):
+        proc = subprocess.run(
+            [str(exe), *args], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+        )
         assert proc.returncode != 0, (args, proc.stdout)
         for secret in (SMTP_PASSWORD, WEBHOOK_TOKEN, WEBHOOK_PATH_SECRET):
-            assert secret not in proc.stdout + proc.stderr, f"{secret!r} printed by chihwatch {' '.join(args)}"
+            assert secret not in proc.stdout + proc.stderr, (
+                f"{secret!r} printed by chihwatch {' '.join(args)}"
+            )
 
 
 @pytest.mark.postgres
-def test_database_password_not_on_a_command_line(site: MirrorServer, plan: FaultPlan, pg_url: str) -> None:
+def test_database_password_not_on_a_command_line(
+    site: MirrorServer, plan: FaultPlan, pg_url: str
+) -> None:
     """Any local user can read a process's command line (ps, /proc/PID/cmdline): the crawl child
     must get the database password some other way (environment, file), never as an argument."""
     from sqlalchemy.engine import make_url
@@ -376,5 +488,7 @@ def test_database_password_not_on_a_command_line(site: MirrorServer, plan: Fault
     assert seen, "never saw the crawl child"
     leaked = [c.replace(b"\0", b" ").decode() for c in seen if password.encode() in c]
     if leaked:  # pytest.fail, not assert: the assertion's own report would print the password
-        pytest.fail("the database password is on the crawl child's command line: "
-                    + leaked[0].replace(password, "<PASSWORD>"))
+        pytest.fail(
+            "the database password is on the crawl child's command line: "
+            + leaked[0].replace(password, "<PASSWORD>")
+        )

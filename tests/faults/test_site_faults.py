@@ -71,8 +71,15 @@ def test_every_catalogued_fault_has_a_test() -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c.fault for c in CASES])
 def test_fault(case: Case, site: MirrorServer, plan: FaultPlan, store_url: str) -> None:
     # Figures for bench/faults.py, measured before the assertions so a failing case still counts.
-    fig = {"faults_injected": 1, "fault_requests": 0, "runs_survived": 0, "false_revisions": 0,
-           "real_changes_missed": 0, "rows_lost_or_duplicated": 0, "faults_failed": 0}
+    fig = {
+        "faults_injected": 1,
+        "fault_requests": 0,
+        "runs_survived": 0,
+        "false_revisions": 0,
+        "real_changes_missed": 0,
+        "rows_lost_or_duplicated": 0,
+        "faults_failed": 0,
+    }
     try:
         _fault_case(case, site, plan, store_url, fig)
     except BaseException:
@@ -82,7 +89,9 @@ def test_fault(case: Case, site: MirrorServer, plan: FaultPlan, store_url: str) 
         record_figures(**fig)
 
 
-def _fault_case(case: Case, site: MirrorServer, plan: FaultPlan, store_url: str, fig: dict[str, int]) -> None:
+def _fault_case(
+    case: Case, site: MirrorServer, plan: FaultPlan, store_url: str, fig: dict[str, int]
+) -> None:
     target = path_of(case.target)
     before = snapshot(store_url)
     n_inst = len(before.installments)
@@ -99,7 +108,7 @@ def _fault_case(case: Case, site: MirrorServer, plan: FaultPlan, store_url: str,
     assert hits >= 1, f"the crawl never asked for {target}"
 
     after = snapshot(store_url)
-    new_fetches = after.fetches_of(target)[len(before.fetches_of(target)):]
+    new_fetches = after.fetches_of(target)[len(before.fetches_of(target)) :]
     # A request answered but never recorded is a lost row; two rows for one fetch, a duplicate.
     fig["rows_lost_or_duplicated"] = abs(len(new_fetches) - 1)
     fig["false_revisions"] = max(0, len(after.revisions) - len(before.revisions))
@@ -118,7 +127,9 @@ def _fault_case(case: Case, site: MirrorServer, plan: FaultPlan, store_url: str,
         if key == case.target:
             continue
         path = path_of(key)
-        assert len(after.fetches_of(path)) == len(before.fetches_of(path)) + 1, f"{key} not re-checked"
+        assert len(after.fetches_of(path)) == len(before.fetches_of(path)) + 1, (
+            f"{key} not re-checked"
+        )
 
     with open_store(store_url) as store:
         report = store.report_data(t0, t1 + timedelta(seconds=1))
@@ -171,9 +182,18 @@ def _fault_case(case: Case, site: MirrorServer, plan: FaultPlan, store_url: str,
     # Real changes: exactly the edit of 2024 ② and the new 2025 ④, whatever the fault did before.
     edit = LAYOUT["states"]["state2"]["edited"][EDITED]
     revised = [(r["year"], r["installment"]) for r in report2["revisions"]]
-    changes = [c for r in report2["revisions"] if (r["year"], r["installment"]) == (2024, 2) for c in r["changes"]]
-    edit_found = any(c["zone"] == edit["zone"] and edit["before"] in (c["before"] or "")
-                     and edit["after"] in (c["after"] or "") for c in changes)
+    changes = [
+        c
+        for r in report2["revisions"]
+        if (r["year"], r["installment"]) == (2024, 2)
+        for c in r["changes"]
+    ]
+    edit_found = any(
+        c["zone"] == edit["zone"]
+        and edit["before"] in (c["before"] or "")
+        and edit["after"] in (c["after"] or "")
+        for c in changes
+    )
     new_found = (2025, 4) in [(n["year"], n["installment"]) for n in report2["new_installments"]]
     fig["false_revisions"] += len([k for k in revised if k != (2024, 2)])
     fig["real_changes_missed"] = (not edit_found) + (not new_found)
@@ -190,12 +210,21 @@ FIRST_SIGHT = ["truncated", "truncated_tail", "zones_lost", "empty", "template_c
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fault", FIRST_SIGHT)
-def test_fault_on_a_new_installment(fault: str, site: MirrorServer, plan: FaultPlan, store_url: str) -> None:
+def test_fault_on_a_new_installment(
+    fault: str, site: MirrorServer, plan: FaultPlan, store_url: str
+) -> None:
     """A fault on the very first fetch of a new installment (2025 ④, state2): once the page is
     healthy, the installment has exactly one revision, its real content — a damaged first copy
     must not turn the healthy one into an "edit" the site never made."""
-    fig = {"faults_injected": 1, "fault_requests": 0, "runs_survived": 0, "false_revisions": 0,
-           "real_changes_missed": 0, "rows_lost_or_duplicated": 0, "faults_failed": 0}
+    fig = {
+        "faults_injected": 1,
+        "fault_requests": 0,
+        "runs_survived": 0,
+        "false_revisions": 0,
+        "real_changes_missed": 0,
+        "rows_lost_or_duplicated": 0,
+        "faults_failed": 0,
+    }
     try:
         site.set_state("state2")
         target = path_of("2025-4", "state2")
@@ -214,7 +243,9 @@ def test_fault_on_a_new_installment(fault: str, site: MirrorServer, plan: FaultP
         fresh = [(n["year"], n["installment"]) for rep in reports for n in rep["new_installments"]]
         fig["false_revisions"] = len([k for k in revised if k != (2024, 2)])
         fig["real_changes_missed"] = ((2025, 4) not in fresh) + ((2024, 2) not in revised)
-        assert (2025, 4) not in revised, f"{fault} on first sight made the healthy page an edit: {reports[1]['revisions']}"
+        assert (2025, 4) not in revised, (
+            f"{fault} on first sight made the healthy page an edit: {reports[1]['revisions']}"
+        )
         assert fresh.count((2025, 4)) == 1 and revised == [(2024, 2)]
         snap = snapshot(store_url)
         assert len(snap.revisions_of(2025, 4)) == 1
@@ -231,13 +262,21 @@ MOVED = [("http500", "availability"), ("gone404", "availability"), ("truncated",
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("fault", "outcome"), MOVED, ids=[f for f, _ in MOVED])
-def test_fault_on_a_moved_installment(fault: str, outcome: str, site: MirrorServer, plan: FaultPlan,
-                                      store_url: str) -> None:
+def test_fault_on_a_moved_installment(
+    fault: str, outcome: str, site: MirrorServer, plan: FaultPlan, store_url: str
+) -> None:
     """state3 moves 2024 ② to a new URL (the old one answers 301): a fault at the new URL is still
     news about the known installment — an availability event or a suspect — never silence, never
     a revision; the healthy crawl then records the real edit once."""
-    fig = {"faults_injected": 1, "fault_requests": 0, "runs_survived": 0, "false_revisions": 0,
-           "real_changes_missed": 0, "rows_lost_or_duplicated": 0, "faults_failed": 0}
+    fig = {
+        "faults_injected": 1,
+        "fault_requests": 0,
+        "runs_survived": 0,
+        "false_revisions": 0,
+        "real_changes_missed": 0,
+        "rows_lost_or_duplicated": 0,
+        "faults_failed": 0,
+    }
     try:
         site.set_state("state3")
         plan.inject(fault, path_of(EDITED, "state3"))
@@ -250,12 +289,20 @@ def test_fault_on_a_moved_installment(fault: str, outcome: str, site: MirrorServ
             report = store.report_data(t0, t1 + timedelta(seconds=1))
         fig["false_revisions"] = len(report["revisions"])
         assert report["revisions"] == [], report["revisions"]
-        title = next(i["title"] for i in snapshot(store_url).installments if (i["year"], i["number"]) == (2024, 2))
+        title = next(
+            i["title"]
+            for i in snapshot(store_url).installments
+            if (i["year"], i["number"]) == (2024, 2)
+        )
         if outcome == "availability":
             hits = [e for e in report["availability"] if e["title"] == title]
-            assert [e["status"] for e in hits] == [500 if fault == "http500" else 404], report["availability"]
+            assert [e["status"] for e in hits] == [500 if fault == "http500" else 404], report[
+                "availability"
+            ]
         else:
-            assert [s for s in report["suspects"] if s["title"] and "2024年这样干" in s["title"]], report["suspects"]
+            assert [s for s in report["suspects"] if s["title"] and "2024年这样干" in s["title"]], (
+                report["suspects"]
+            )
 
         crawl(store_url, site)
         t2 = now()

@@ -14,7 +14,9 @@ from parsers import TRUNCATED_CONFIDENCE, parse
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ROOT / "fixtures" / "pages"
-ARTICLES = [n for n in fixture_names(PAGES) if "error" not in json.loads((PAGES / f"{n}.json").read_text())]
+ARTICLES = [
+    n for n in fixture_names(PAGES) if "error" not in json.loads((PAGES / f"{n}.json").read_text())
+]
 MIRROR = sorted((ROOT / "fixtures" / "site").rglob("*.html"))
 
 

@@ -24,7 +24,8 @@ SERIES = [
 H = "<p>&nbsp;&nbsp;{}&nbsp;&nbsp;</p>"
 # An innermost block element (headings are p, h2-h4, div): no block element opens inside it.
 _BLOCK = re.compile(
-    r"<(p|h[2-4]|div)\b[^>]*>((?:(?!<(?:p|h[1-6]|div|section)\b).)*?)</\1>", re.IGNORECASE | re.DOTALL
+    r"<(p|h[2-4]|div)\b[^>]*>((?:(?!<(?:p|h[1-6]|div|section)\b).)*?)</\1>",
+    re.IGNORECASE | re.DOTALL,
 )
 
 
@@ -74,14 +75,19 @@ def test_dated_opener_in_the_intro_is_stray() -> None:
 
 
 def test_healthy_sections_have_no_stray_opener() -> None:
-    zones = [Zone(name="威海高新区", paragraphs=(P1, P2)), Zone(name="天津高新区", paragraphs=(P3, P4))]
+    zones = [
+        Zone(name="威海高新区", paragraphs=(P1, P2)),
+        Zone(name="天津高新区", paragraphs=(P3, P4)),
+    ]
     assert stray_openers([INTRO], zones) == []
     # A joint event names the section's own zone too; a later sentence may name any zone.
     joint = "2月5日，威海高新区与天津高新区签署战略合作协议，共建科技成果转化平台。"
     later = "会议提出，要学习借鉴天津高新区经验。2月1日，天津高新区召开会议。"
     assert stray_openers([INTRO], [Zone(name="威海高新区", paragraphs=(P1, joint, later))]) == []
     # An intro that lists zones without a dated opening sentence is the usual overview.
-    overview = "玉溪、长沙、苏州工业园区、宁波等地围绕科技创新、产业发展等领域，亮出2025年发展“任务书”。"
+    overview = (
+        "玉溪、长沙、苏州工业园区、宁波等地围绕科技创新、产业发展等领域，亮出2025年发展“任务书”。"
+    )
     assert stray_openers([overview], zones) == []
 
 

@@ -21,10 +21,25 @@ HEALTHY = {"威海高新区": WEIHAI, "昆明高新区": KUNMING}
 EDITED = {"威海高新区": WEIHAI, "昆明高新区": [KUNMING[0], KUNMING[1].replace("5%", "6%")]}
 
 
-def rec(store: Store, body: bytes | None, *, url: str = OLD, at: datetime = T0, status: int = 200,
-        request_url: str | None = None, link: tuple[int, int | None] | None = None):  # noqa: ANN201
-    return store.record_response(url, status=status, headers={}, body=body, fetched_at=at,
-                                 request_url=request_url, link_installment=link)
+def rec(
+    store: Store,
+    body: bytes | None,
+    *,
+    url: str = OLD,
+    at: datetime = T0,
+    status: int = 200,
+    request_url: str | None = None,
+    link: tuple[int, int | None] | None = None,
+):  # noqa: ANN201
+    return store.record_response(
+        url,
+        status=status,
+        headers={},
+        body=body,
+        fetched_at=at,
+        request_url=request_url,
+        link_installment=link,
+    )
 
 
 def revisions(store: Store) -> list[Revision]:
@@ -99,10 +114,15 @@ def test_broken_delivery_does_not_make_the_unchanged_copy_news_again(store: Stor
 def test_suspect_first_copy_is_provisional_and_the_healthy_copy_is_the_installment(
     store: Store,
 ) -> None:
-    cut = replace(article(zones={"威海高新区": WEIHAI[:1]}), warnings=("page truncated: no </html>",),
-                  confidence=0.4)
+    cut = replace(
+        article(zones={"威海高新区": WEIHAI[:1]}),
+        warnings=("page truncated: no </html>",),
+        confidence=0.4,
+    )
     first = rec(store, page(cut))
-    assert first.suspect and first.suspect.startswith("new installment, its first copy looks broken")
+    assert first.suspect and first.suspect.startswith(
+        "new installment, its first copy looks broken"
+    )
     assert not first.installment_new and not first.revision_new
     # Not lost: the installment is listed, its content marked provisional.
     listed = store.list_installments()
@@ -172,9 +192,11 @@ def test_text_cut_mid_paragraph_is_a_suspect_but_deleted_paragraphs_are_an_edit(
 
 def test_validators_come_from_the_last_good_copy(store: Store) -> None:
     """A suspect copy's ETag is not sent back: a 304 must never pin the store to a broken copy."""
+
     def rec_h(body: bytes, etag: str, at: datetime):  # noqa: ANN202
-        return store.record_response(OLD, status=200, headers={"ETag": etag}, body=body,
-                                     fetched_at=at)
+        return store.record_response(
+            OLD, status=200, headers={"ETag": etag}, body=body, fetched_at=at
+        )
 
     cut = replace(article(zones=HEALTHY), warnings=("page truncated",), confidence=0.4)
     assert rec_h(page(cut), '"cut"', T0).suspect  # provisional first copy

@@ -45,14 +45,26 @@ def test_old_database_with_daemon_made_tables_upgrades(db_url: str) -> None:
         command.upgrade(cfg, "0001")
     key = "SERIAL PRIMARY KEY" if engine.dialect.name == "postgresql" else "INTEGER PRIMARY KEY"
     with engine.begin() as conn:  # what scheduler/state.py and lock.py used to create
-        conn.execute(text(f"CREATE TABLE scheduler_runs (id {key}, job VARCHAR(32) "
-                          "NOT NULL, started TIMESTAMP NOT NULL, finished TIMESTAMP, status "
-                          "VARCHAR(16) NOT NULL, figures TEXT, error TEXT)"))
-        conn.execute(text("INSERT INTO scheduler_runs (job, started, status) "
-                          "VALUES ('crawl', '2024-02-06 01:00:00', 'ok')"))
-        conn.execute(text("INSERT INTO installments (series, year, number, title, url, first_seen, "
-                          "last_seen) VALUES ('s', 2024, 5, 't', 'http://x/', '2024-02-06 01:00:00', "
-                          "'2024-02-06 01:00:00')"))
+        conn.execute(
+            text(
+                f"CREATE TABLE scheduler_runs (id {key}, job VARCHAR(32) "
+                "NOT NULL, started TIMESTAMP NOT NULL, finished TIMESTAMP, status "
+                "VARCHAR(16) NOT NULL, figures TEXT, error TEXT)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO scheduler_runs (job, started, status) "
+                "VALUES ('crawl', '2024-02-06 01:00:00', 'ok')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO installments (series, year, number, title, url, first_seen, "
+                "last_seen) VALUES ('s', 2024, 5, 't', 'http://x/', '2024-02-06 01:00:00', "
+                "'2024-02-06 01:00:00')"
+            )
+        )
     assert upgrade(engine) == ("0001", head_revision())
     with Session(engine) as s:
         inst = s.scalars(select(Installment)).one()
