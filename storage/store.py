@@ -19,8 +19,11 @@ import sqlalchemy.exc as sa_exc
 from sqlalchemy import Engine, func, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
+import parsers
 from chihwatch.errors import ChihwatchError, NotFound, ParseError
+from parsers.gazetteer import canonical_zone
 from parsers.model import Article
+from parsers.normalize import norm_text
 from storage.db import current_revision, safe_url, translate_error
 from storage.diff import Change, align_paragraphs, diff_zones
 from storage.models import Blob, Event, Fetch, Installment, Page, Revision, Section, scheduler_runs
@@ -80,39 +83,9 @@ def _db_errors(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def _norm_fallback(s: str) -> str:
-    return " ".join(s.replace("\u3000", " ").replace("\xa0", " ").split())
-
-
-def _norm_text() -> Callable[[str], str]:
-    try:
-        from parsers.normalize import norm_text
-    except ImportError:  # parser package still being written: same rule, local copy
-        return _norm_fallback
-    return norm_text
-
-
-def _canonical_zone() -> Callable[[str], str]:
-    try:
-        from parsers.gazetteer import canonical_zone
-    except ImportError:
-        return lambda name: name
+def _canonical_zone(name: str) -> str:
     # The parser already names zones canonically; this also folds names stored by older parsers.
-    return lambda name: canonical_zone(name) or name
-
-
-def _default_parse(html: bytes, url: str | None, headers: Mapping[str, str] | None) -> Article:
-    from parsers import parse
-
-    return parse(html, url=url, headers=headers)
-
-
-def _parser_version() -> str:
-    try:
-        from parsers import PARSER_VERSION
-    except ImportError:
-        return "0"
-    return str(PARSER_VERSION)
+    return canonical_zone(name) or name
 
 
 def _utc(dt: datetime | None) -> datetime:
@@ -159,10 +132,10 @@ class Store:
         self.engine = engine
         # SQLite: writers lock at BEGIN (see storage.db); PostgreSQL ignores the option.
         self._write_engine = engine.execution_options(sqlite_begin="IMMEDIATE")
-        self._parse: ParseFn = parse or _default_parse
-        self.parser_version = parser_version or _parser_version()
-        self._norm = _norm_text()
-        self._zone = _canonical_zone()
+        self._parse: ParseFn = parse or parsers.parse
+        self.parser_version = parser_version or str(parsers.PARSER_VERSION)
+        self._norm = norm_text
+        self._zone = _canonical_zone
 
     # -- plumbing -------------------------------------------------------------------------------
 
