@@ -259,10 +259,8 @@ def config_from_dict(
 
 def _check_target(target: Mapping[str, Any]) -> None:
     # reports/ owns the target keys; asking it now turns a typo into a startup error.
-    try:
-        from reports.deliver import target_from_config
-    except ImportError:  # reports/ not installed: the report job will say so
-        return
+    from reports.deliver import target_from_config
+
     target_from_config(target)
 
 

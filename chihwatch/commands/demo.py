@@ -114,7 +114,7 @@ def demo_cmd(
                     f"  {ref:<8} {_short(item['title'], 34):<34} rev {item['revisions']}  "
                     f"{', '.join(item['zones'])}"
                 )
-            _report_hook(echo, store, started, report_dir)
+            _write_report(echo, store, started, report_dir)
             store.close()
         finally:
             server.stop()
@@ -204,17 +204,12 @@ def _changed_span(change: dict[str, Any]) -> str:
     return "".join(out)
 
 
-def _report_hook(
+def _write_report(
     echo: Callable[..., None], store: Any, since: datetime, report_dir: Path | None
 ) -> None:
-    """REPORT HOOK: write the weekly report of everything the demo crawled, if reports/ is there."""
-    try:
-        from reports import publish
-    except ModuleNotFoundError as exc:  # reports/ not there: the demo still shows the crawl
-        if exc.name not in ("reports", "reports.publish"):
-            raise
-        echo("\n(reports/ is not available: no report written)")
-        return
+    """Write the weekly report of everything the demo crawled and say where it is."""
+    from reports import publish
+
     target = (report_dir or Path.cwd() / "chihwatch-demo-report").resolve()
     until = datetime.now(UTC) + timedelta(seconds=1)
     written = publish(
