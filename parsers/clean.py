@@ -183,6 +183,23 @@ def walk(
             st[4] = True
         st[3] = False
 
+    def take(text: str, owner: etree._Element, flags: int) -> None:
+        """Add a run of text to the open paragraph, counting its bold and link characters."""
+        if text.isspace():
+            if parts:
+                append_part(text)
+            return
+        if not parts:
+            st[5] = owner
+            st[6] = flags
+        append_part(text)
+        n = len(text)
+        st[1] += n
+        if flags & _BOLD:
+            st[0] += n
+        if flags & _LINK:
+            st[2] += n
+
     def visit(el: etree._Element, owner: etree._Element, flags: int, depth: int) -> None:
         tag = el.tag
         if tag.__class__ is not str or tag in SKIP_TAGS:  # comments/PIs: only their tail is text
@@ -236,19 +253,7 @@ def walk(
             flags |= _LINK
         text = el.text
         if text:
-            if not text.isspace():
-                if not parts:
-                    st[5] = owner
-                    st[6] = flags
-                append_part(text)
-                n = len(text)
-                st[1] += n
-                if flags & _BOLD:
-                    st[0] += n
-                if flags & _LINK:
-                    st[2] += n
-            elif parts:
-                append_part(text)
+            take(text, owner, flags)
         for child in el:
             ctag = child.tag
             if ctag in _LEAF_INLINE and not len(child):
@@ -268,37 +273,12 @@ def walk(
                 else:
                     t = child.text
                     if t:
-                        if not t.isspace():
-                            cflags = flags | _LEAF_INLINE[ctag]
-                            if not parts:
-                                st[5] = owner
-                                st[6] = cflags
-                            append_part(t)
-                            n = len(t)
-                            st[1] += n
-                            if cflags & _BOLD:
-                                st[0] += n
-                            if cflags & _LINK:
-                                st[2] += n
-                        elif parts:
-                            append_part(t)
+                        take(t, owner, flags | _LEAF_INLINE[ctag])
             else:
                 visit(child, owner, flags, depth + 1)
             tail = child.tail
             if tail:  # a tail is outside the child: the parent's context holds
-                if not tail.isspace():
-                    if not parts:
-                        st[5] = owner
-                        st[6] = flags
-                    append_part(tail)
-                    n = len(tail)
-                    st[1] += n
-                    if flags & _BOLD:
-                        st[0] += n
-                    if flags & _LINK:
-                        st[2] += n
-                elif parts:
-                    append_part(tail)
+                take(tail, owner, flags)
         if is_block:
             if parts or st[3]:
                 flush()
