@@ -91,6 +91,9 @@ def cli(ctx: click.Context, db_url: str | None, verbose: int) -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     """Console-script entry point: run the CLI, turning domain errors into one-line messages."""
+    db = sys.modules.get("storage.db")
+    if db is not None:  # a second run in one process (tests) starts with no notes
+        db.CREATED.clear()
     try:
         rv = cli.main(args=argv, prog_name="chihwatch", standalone_mode=False)
     except click.exceptions.Abort:
@@ -114,10 +117,18 @@ def main(argv: list[str] | None = None) -> Any:
             err=True,
         )
         sys.exit(EXIT_INTERNAL)
+    _created_notes()
     # standalone_mode=False returns ctx.exit(code)'s code instead of exiting.
     if isinstance(rv, int) and rv:
         sys.exit(rv)
     return rv
+
+
+def _created_notes() -> None:
+    """ "created new database …", once, after a command that started one (storage.db)."""
+    db = sys.modules.get("storage.db")
+    for line in getattr(db, "created_notes", list)():
+        click.echo(line, err=True)
 
 
 def _one_line(exc: BaseException) -> str:

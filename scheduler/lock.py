@@ -219,9 +219,9 @@ def _acquire_pg(db_url: str) -> DaemonLock:
     me = Holder.me()
     try:
         # The holder table comes from the store's migrations (0002): a fresh database gets them now.
-        from storage.db import upgrade
+        from storage.db import ensure_schema
 
-        upgrade(engine)
+        ensure_schema(engine, create=True)
     except Exception:
         conn.close()
         engine.dispose()

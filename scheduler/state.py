@@ -61,9 +61,9 @@ class RunLog:
 
     def create(self) -> None:
         """Bring the schema, this table included, to the code's migration head."""
-        from storage.db import upgrade
+        from storage.db import ensure_schema
 
-        upgrade(self.engine)
+        ensure_schema(self.engine, create=True)  # never migrates an older schema: db upgrade does
 
     def exists(self) -> bool:
         """True once a daemon has run on this database."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from chihwatch.paths import resolve_db_url
-from storage.db import make_engine, upgrade
+from storage.db import announce_created, ensure_schema, make_engine
 from storage.store import IngestResult, ParseFn, Store
 
 __all__ = ["open_store", "Store", "IngestResult"]
@@ -19,12 +19,21 @@ def open_store(
     parse: ParseFn | None = None,
     parser_version: str | None = None,
     migrate: bool = True,
+    create: bool = True,
+    write: bool | None = None,
 ) -> Store:
-    """Open (and on first use create or upgrade) the store at `db_url` or the default location."""
-    engine = make_engine(resolve_db_url(db_url))
+    """Open the store at `db_url` or the default location.
+
+    `create`: a missing or empty database is created at the code's schema (and says so on stderr);
+    without it a missing database is DatabaseMissing (exit 5). A database at an older schema is
+    never migrated here (SchemaTooOld, exit 5): `chihwatch db upgrade` does that (storage.db.migrate).
+    `write` (default: `create`): refuse in-memory SQLite URLs, which keep nothing.
+    `migrate=False` skips the schema check altogether.
+    """
+    engine = make_engine(resolve_db_url(db_url), create=create, write=write)
     try:
-        if migrate:
-            upgrade(engine)
+        if migrate and ensure_schema(engine, create=create):
+            announce_created(engine)
     except BaseException:
         engine.dispose()
         raise

@@ -190,11 +190,13 @@ def collect_status(db_url: str) -> dict[str, Any]:
 def _store_status(db_url: str) -> dict[str, Any]:
     try:
         from storage import open_store
+        from storage.db import quick_check
 
-        store = open_store(db_url)
+        store = open_store(db_url, create=False)
     except ModuleNotFoundError:
         return {"error": "storage is not installed"}
     try:
+        quick_check(store.engine)  # a damaged file must not show normal counts (exit 5)
         return dict(store.status())
     finally:
         if hasattr(store, "close"):

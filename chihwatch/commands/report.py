@@ -69,7 +69,7 @@ def report_cmd(
     start = parse_when(since) if since else end - timedelta(days=7)
     if start >= end:
         raise ConfigError("--since must be before --until")
-    store = storage.open_store((ctx.obj or {}).get("db_url"))
+    store = storage.open_store((ctx.obj or {}).get("db_url"), create=False)
     try:
         data = store.report_data(start, end)
     finally:

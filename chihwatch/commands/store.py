@@ -1,4 +1,4 @@
-"""`ingest`, `reparse`, `list`, `show`, `diff` and `db upgrade`: the store from the command line."""
+"""`ingest`, `reparse`, `list`, `show`, `diff` and `db init|upgrade|current`: the store from the CLI."""
 
 from __future__ import annotations
 
@@ -18,10 +18,11 @@ def _db_url(ctx: click.Context) -> str | None:
     return (ctx.obj or {}).get("db_url")
 
 
-def _open(ctx: click.Context) -> Any:
+def _open(ctx: click.Context, *, create: bool = False, write: bool = False) -> Any:
+    """The store; only `create` commands may start a new database (storage.open_store)."""
     from storage import open_store
 
-    return open_store(_db_url(ctx))
+    return open_store(_db_url(ctx), create=create, write=write or create)
 
 
 def _console() -> Any:
@@ -71,7 +72,7 @@ def ingest_cmd(
         body = click.get_binary_stream("stdin").read() if file == "-" else Path(file).read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read {file}: {exc.strerror or exc}") from exc
-    store = _open(ctx)
+    store = _open(ctx, create=True)
     try:
         headers = {"Content-Type": content_type} if content_type else {}
         res = store.record_response(url, status=200, headers=headers, body=body, fetched_at=when)
@@ -101,7 +102,7 @@ def ingest_cmd(
 @click.pass_context
 def reparse_cmd(ctx: click.Context, as_json: bool) -> None:
     """Re-run the current parser over every stored page; record revisions only where it differs."""
-    store = _open(ctx)
+    store = _open(ctx, write=True)
     try:
         counts = store.reparse()
     finally:
@@ -296,45 +297,71 @@ def diff_cmd(
 
 @click.group("db")
 def db_group() -> None:
-    """Database maintenance."""
+    """Database maintenance: init, upgrade (with a backup first), current."""
+
+
+def _db_engine(ctx: click.Context, *, create: bool) -> Any:
+    from chihwatch.paths import resolve_db_url
+    from storage.db import make_engine
+
+    return make_engine(resolve_db_url(_db_url(ctx)), create=create, write=create)
 
 
 @db_group.command("upgrade")
 @click.pass_context
 def db_upgrade_cmd(ctx: click.Context) -> None:
-    """Create the schema or migrate it to this version of chihwatch."""
-    from chihwatch.paths import resolve_db_url
-    from storage.db import make_engine, safe_url, upgrade
+    """Migrate the schema to this chihwatch, keeping every row (a backup copy first on SQLite).
 
-    url = resolve_db_url(_db_url(ctx))
-    engine = make_engine(url)
+    Prints one line: the revisions, the backup file and each table's row count before and after.
+    A missing or empty database is created at the current schema.
+    """
+    from storage.db import migrate
+
+    engine = _db_engine(ctx, create=True)
     try:
-        before, after = upgrade(engine)
+        done = migrate(engine, backup=True)
     finally:
         engine.dispose()
-    if before == after:
-        click.echo(f"{safe_url(url)}: schema {after}, up to date")
+    click.echo(done.summary())
+
+
+@db_group.command("init")
+@click.pass_context
+def db_init_cmd(ctx: click.Context) -> None:
+    """Create a new database at the current schema (nothing to do if it is already there)."""
+    from storage.db import ensure_schema, head_revision, safe_url
+
+    engine = _db_engine(ctx, create=True)
+    rev = head_revision()
+    try:
+        created = ensure_schema(engine, create=True)
+    finally:
+        engine.dispose()
+    if created:
+        click.echo(f"created new database {safe_url(engine.url)} at schema {rev}")
     else:
-        click.echo(f"{safe_url(url)}: schema {before or '(empty)'} -> {after}")
+        click.echo(f"{safe_url(engine.url)}: already a chihwatch database at schema {rev}")
 
 
 @db_group.command("current")
 @click.pass_context
 def db_current_cmd(ctx: click.Context) -> None:
-    """Print the database's schema revision and the newest this code knows."""
-    from chihwatch.paths import resolve_db_url
-    from storage.db import current_revision, head_revision, make_engine, safe_url, translate_error
+    """Print the database's schema revision and the newest this code knows (never creates one)."""
+    from storage.db import current_revision, head_revision, known_revisions, safe_url
 
-    url = resolve_db_url(_db_url(ctx))
-    engine = make_engine(url)
+    engine = _db_engine(ctx, create=False)
     try:
         cur = current_revision(engine)
-    except Exception as exc:
-        import sqlalchemy.exc as sa_exc
-
-        if isinstance(exc, sa_exc.SQLAlchemyError):
-            raise translate_error(exc, url) from exc
-        raise
     finally:
         engine.dispose()
-    click.echo(f"{safe_url(url)}: schema {cur or '(empty)'}, code knows {head_revision()}")
+    head = head_revision()
+    state = (
+        "up to date"
+        if cur == head
+        else "empty"
+        if cur is None
+        else "run `chihwatch db upgrade`"
+        if cur in known_revisions()
+        else "newer than this chihwatch"
+    )
+    click.echo(f"{safe_url(engine.url)}: schema {cur or '(empty)'}, code knows {head} ({state})")

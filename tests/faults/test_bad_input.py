@@ -186,6 +186,15 @@ def _run(
     env.pop("CHIHWATCH_DB", None)
     env.update({k: v.format(**fill) for k, v in case.env})
     out = []
+    if "{db}" in case.args:
+        # Read commands never create a database (issue 15): start the case's one first.
+        subprocess.run(
+            [CHIHWATCH, "--db", fill["db"], "db", "init"],
+            env=env,
+            capture_output=True,
+            check=True,
+            timeout=case.timeout,
+        )
     for args in (case.args, case.then) if case.then else (case.args,):
         out.append(
             subprocess.run(

@@ -99,6 +99,7 @@ def test_diff_html_escapes_page_text(sqlite_url: str, capsys: pytest.CaptureFixt
 def test_missing_installment_is_one_line_exit_6(
     sqlite_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    open_store(sqlite_url).close()
     code, out, err = run(capsys, "--db", sqlite_url, "show", "2031-9")
     assert code == 6 and out == ""
     assert err.count("\n") == 1 and "no installment '2031-9'" in err
@@ -162,7 +163,7 @@ def test_db_upgrade_on_empty_and_current(db_url: str, capsys: pytest.CaptureFixt
     from storage.db import head_revision
 
     code, out, _ = run(capsys, "--db", db_url, "db", "upgrade")
-    assert code == 0 and f"(empty) -> {head_revision()}" in out
+    assert code == 0 and f"created new database at schema {head_revision()}" in out
     code, out, _ = run(capsys, "--db", db_url, "db", "upgrade")
     assert code == 0 and "up to date" in out
 
@@ -182,13 +183,23 @@ def test_ingest_bad_inputs(
     assert code == 2 and "ISO 8601" in err
 
 
-def test_default_database_is_created_in_data_dir(capsys: pytest.CaptureFixture[str]) -> None:
+def test_default_database_is_created_in_data_dir(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 15: a read command never creates the database; the first writing command does."""
     from chihwatch.paths import data_dir
 
     assert not (data_dir() / "chihwatch.db").exists()
-    code, out, _ = run(capsys, "list", "--json")
-    assert code == 0 and json.loads(out) == []
+    code, out, err = run(capsys, "list", "--json")
+    assert code == 5 and out == "" and err.count("\n") == 1 and "no database at" in err
+    assert not (data_dir() / "chihwatch.db").exists()
+    f = tmp_path / "p.html"
+    f.write_bytes(page(article(zones={"昆明高新区": KUNMING})))
+    code, out, err = run(capsys, "ingest", str(f), "--url", URL)
+    assert code == 4  # not a parseable page (JSON): but the raw page is stored, so the db exists
     assert (data_dir() / "chihwatch.db").is_file()
+    code, out, err = run(capsys, "list", "--json")
+    assert code == 0 and json.loads(out) == [] and err == ""
 
 
 def test_show_and_reparse_text(sqlite_url: str, capsys: pytest.CaptureFixture[str]) -> None:
