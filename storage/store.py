@@ -25,6 +25,7 @@ from parsers.gazetteer import canonical_zone
 from parsers.model import Article
 from parsers.normalize import norm_text
 from storage.db import current_revision, safe_url, translate_error
+from storage import ingest_policy
 from storage.diff import Change, align_paragraphs, diff_zones
 from storage.models import Blob, Event, Fetch, Installment, Page, Revision, Section, scheduler_runs
 from storage.targets import compare_targets, extract_targets
@@ -193,11 +194,18 @@ class Store:
         if sha is not None and body is not None:
             with self._read() as s:
                 row = s.execute(
-                    select(Page.last_blob_sha, Page.good_blob_sha).where(Page.url == url)
+                    select(Page.id, Page.last_blob_sha, Page.good_blob_sha).where(Page.url == url)
                 ).first()
+                # The suspect copy served once more: parse it again only if this fetch may make
+                # it the site's text (storage/ingest_policy.py).
+                again = (
+                    row is not None
+                    and sha == row.last_blob_sha != row.good_blob_sha
+                    and ingest_policy.may_confirm(s, row.id, row.good_blob_sha, at)
+                )
             # Bytes parsed before, as the last delivery or the last good one: nothing to learn,
             # only a fetch row to add (a broken delivery in between does not make them news).
-            if row is None or sha not in (row.last_blob_sha, row.good_blob_sha):
+            if row is None or sha not in (row.last_blob_sha, row.good_blob_sha) or again:
                 article, parse_error = self._try_parse(body, url, hdrs)
 
         def write() -> IngestResult:
@@ -215,7 +223,7 @@ class Store:
                     fetched_at=at,
                     status=status,
                     blob_sha=sha,
-                    content_type=hdrs.get("content-type"),
+                    content_type=ingest_policy.content_type(hdrs.get("content-type")),
                     request_url=request_url if request_url and request_url != url else None,
                     error=error,
                 )
@@ -229,7 +237,15 @@ class Store:
                     page.last_blob_sha = sha
                     if article is not None:
                         outcome = self._apply_article(
-                            s, page, article, at, "site", fetch.id, sha=sha, request_url=request_url
+                            s,
+                            page,
+                            article,
+                            at,
+                            "site",
+                            fetch.id,
+                            sha=sha,
+                            request_url=request_url,
+                            repeat=again,
                         )
                     elif parse_error is not None:
                         outcome = self._record_parse_error(
@@ -244,8 +260,12 @@ class Store:
                     if parsed_ok or (article is None and sha == page.good_blob_sha):
                         # Validators describe the body we hold as good: after a suspect copy the
                         # next request must not be answered 304 "you have it" and keep it so.
-                        page.etag = hdrs.get("etag")
-                        page.last_modified = hdrs.get("last-modified")
+                        page.etag = ingest_policy.validator(
+                            hdrs.get("etag"), ingest_policy.ETAG_MAX
+                        )
+                        page.last_modified = ingest_policy.validator(
+                            hdrs.get("last-modified"), ingest_policy.LAST_MODIFIED_MAX
+                        )
                 elif error is None and status >= 400:
                     inst_id = self._installment_of(s, page, request_url, link_installment)
                     if inst_id is not None:
@@ -396,8 +416,13 @@ class Store:
         *,
         sha: str | None = None,
         request_url: str | None = None,
+        repeat: bool = False,
     ) -> _Outcome:
-        """Map a parsed page onto its installment: a revision, nothing, or a suspect event."""
+        """Map a parsed page onto its installment: a revision, nothing, or a suspect event.
+
+        `repeat`: the page's last (suspect) bytes again, parsed only to see whether they are
+        confirmed now; if not, nothing is recorded beyond the fetch (as for any known bytes).
+        """
         if article.installment is None or article.year is None:
             inst_id = self._installment_of(s, page, request_url)
             if inst_id is not None:
@@ -437,6 +462,11 @@ class Store:
 
         old_flat = self._flat_of(s, good) if good is not None else None
         reason = self._suspect_reason(article, intro, zones, body_chars, good, old_flat, s)
+        if reason is not None and inst is not None and good is not None:
+            reason = self._confirm_suspect(s, page, inst, reason, body_hash, at, fetch_id)
+        if reason is not None and repeat and inst is not None:
+            inst.last_seen = max(inst.last_seen, at)
+            return _Outcome(installment=key)
         if reason is not None:
             if inst is None:
                 # Never lose a new installment, never let its broken copy become its history:
@@ -531,6 +561,52 @@ class Store:
             s, inst, latest, article, intro, zones, body_hash, body_chars, at, cause, fetch_id
         )
         return _Outcome(installment=key, installment_new=new_inst, revision_new=True)
+
+    def _confirm_suspect(
+        self,
+        s: Session,
+        page: Page,
+        inst: Installment,
+        reason: str,
+        body_hash: str,
+        at: datetime,
+        fetch_id: int | None,
+    ) -> str | None:
+        """The suspect reason, or None when the site has served this text long enough that it
+        is the page's content (storage/ingest_policy.py): then a `confirmed` event is recorded
+        and the caller makes the revision."""
+        if not ingest_policy.confirmable(reason):
+            return reason
+        run = ingest_policy.suspect_run(
+            s, page, body_hash, at, lambda sha, ctype: self._blob_body_hash(s, page.url, sha, ctype)
+        )
+        if run is None:
+            return reason
+        note = run.note(reason)
+        log.info("%s: %s", page.url, note)
+        s.add(
+            Event(
+                kind=ingest_policy.CONFIRMED_EVENT,
+                at=at,
+                page_id=page.id,
+                fetch_id=fetch_id,
+                installment_id=inst.id,
+                reason=note,
+                title=inst.title,
+            )
+        )
+        return None
+
+    def _blob_body_hash(self, s: Session, url: str, sha: str, ctype: str | None) -> str | None:
+        """The normalised-text hash of a stored body (None if it is gone or does not parse)."""
+        blob = s.get(Blob, sha)
+        if blob is None:
+            return None
+        raw = decompress(bytes(blob.data), blob.compression)
+        article, _err = self._try_parse(raw, url, {"content-type": ctype} if ctype else {})
+        if article is None:
+            return None
+        return self._hash(*self._content(article))[0]
 
     @staticmethod
     def _mark_good(page: Page, sha: str | None, body_hash: str) -> None:
@@ -996,6 +1072,21 @@ class Store:
             sections.append(entry)
         return {"new_zones": new_zones, "covered_zones": covered, "sections": sections}
 
+    @staticmethod
+    def _confirmed_notes(s: Session, fetch_ids: Sequence[int | None]) -> dict[int, str]:
+        """fetch id -> note of the `confirmed` event made on it (suspect copies that lasted)."""
+        ids = {f for f in fetch_ids if f is not None}
+        if not ids:
+            return {}
+        return {
+            fid: reason
+            for fid, reason in s.execute(
+                select(Event.fetch_id, Event.reason).where(
+                    Event.kind == ingest_policy.CONFIRMED_EVENT, Event.fetch_id.in_(ids)
+                )
+            ).all()
+        }
+
     @_db_errors
     def report_data(self, since: datetime, until: datetime) -> dict[str, Any]:
         """Everything a report shows for [since, until) (docs/CONTRACTS.md)."""
@@ -1061,6 +1152,7 @@ class Store:
             prevs = {rev.id: by_key.get((inst.id, rev.seq - 1)) for rev, inst in changed}
             ids = [rev.id for rev, _i in changed] + [p.id for p in prevs.values() if p]
             loaded = self._sections_for(s, ids)
+            confirmed = self._confirmed_notes(s, [rev.fetch_id for rev, _i in changed])
             for rev, inst in changed:
                 edited.add(inst.id)
                 revisions.append(
@@ -1076,6 +1168,9 @@ class Store:
                             c.to_dict()
                             for c in self._revision_changes(s, prevs[rev.id], rev, loaded)
                         ],
+                        # A suspect copy the site kept serving (storage/ingest_policy.py).
+                        "large_deletion": rev.fetch_id in confirmed,
+                        "confirmed_suspect": confirmed.get(rev.fetch_id),
                     }
                 )
 
@@ -1087,6 +1182,8 @@ class Store:
                 .where(Event.at >= lo, Event.at < hi)
                 .order_by(Event.at, Event.id)
             ).all():
+                if ev.kind == ingest_policy.CONFIRMED_EVENT:
+                    continue  # shown on its revision
                 if ev.kind == "availability":
                     availability.append(
                         {

@@ -129,3 +129,28 @@ def test_scope_on_a_local_port_excludes_other_ports_and_names() -> None:
 )
 def test_article_url_shapes(url: str, article: bool) -> None:
     assert is_article_url(url) is article
+
+
+def test_pagination_links_keeps_every_page_once_in_order() -> None:
+    # Read by eye: 3 numbered links, a repeat of page 2, a next link to page 2, an article link,
+    # a javascript: link and the page itself; expected: pages 2, 3, 4 once each, in page order.
+    html = (
+        '<div id="pages"><a href="2.html">2</a><a href="3.html">3</a><a href="2.html">2</a>'
+        '<a href="javascript:go(4)">4</a><a href="4.html">4</a><a href="./">1</a>'
+        '<a href="/html/hotnews/yaowen/2024/0101/9.html">x</a></div><a href="2.html">下一页</a>'
+    )
+    base = SITE + "/html/hotnews/yaowen/"
+    assert pagination_links(html, base) == [base + "2.html", base + "3.html", base + "4.html"]
+
+
+def test_links_bench_quick_mode_runs() -> None:
+    import subprocess
+    import sys
+
+    bench = Path(__file__).resolve().parents[2] / "bench" / "links.py"
+    out = subprocess.run(
+        [sys.executable, str(bench), "--quick"], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    rows = [ln for ln in out.stdout.splitlines() if ln.startswith("| 1")]
+    assert len(rows) == 2 and "pagination_links" in out.stdout, out.stdout

@@ -1,0 +1,146 @@
+"""What the store does with odd responses: over-long header values, and suspect copies that last.
+
+Kept apart from storage/store.py (which calls these) so the rules are readable in one place;
+docs/storage.md states them for users.
+
+1. **Header values that do not fit their column** (PostgreSQL enforces VARCHAR lengths, SQLite
+   does not): a validator (ETag, Last-Modified) that is too long is not kept at all — a cut ETag is
+   a different ETag, and the next conditional request would carry a wrong one; the page is then
+   simply re-fetched in full. A Content-Type is cut to its column (its `charset=` comes early and
+   is all reparse needs). The page itself is always stored.
+2. **A suspect copy the site keeps serving is the page's new content** (issue 10 §3): a copy held
+   back as suspect (body shrank by more than half, cut off, zones lost, …) that the site serves
+   unchanged on `CONFIRM_FETCHES` fetches spanning at least `CONFIRM_SPAN` becomes a revision
+   (cause `site`) with a `confirmed` event naming the suspicion: the report flags it as a large
+   deletion. "Unchanged" is the same normalised text (intro + zones), so a footer counter or a
+   re-indent does not restart the count; a fetch of the last good copy (or a 304 for it) does.
+   A copy the parser itself doubts (confidence below the floor) or cannot parse is never
+   confirmed: that is a parser problem to fix, not a change of the site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import Fetch, Page
+
+__all__ = [
+    "ETAG_MAX",
+    "LAST_MODIFIED_MAX",
+    "CONTENT_TYPE_MAX",
+    "CONFIRM_FETCHES",
+    "CONFIRM_SPAN",
+    "CONFIRMED_EVENT",
+    "Confirmation",
+    "validator",
+    "content_type",
+    "confirmable",
+    "may_confirm",
+    "suspect_run",
+]
+
+# Column lengths of storage/models.py (Page.etag, Page.last_modified, Fetch.content_type).
+ETAG_MAX = 512
+LAST_MODIFIED_MAX = 128
+CONTENT_TYPE_MAX = 255
+
+CONFIRM_FETCHES = 3
+CONFIRM_SPAN = timedelta(hours=24)
+# How far back a run of suspect fetches is looked for (a page fetched every 6 h: 25 days).
+RUN_LOOKBACK = 100
+CONFIRMED_EVENT = "confirmed"  # Event.kind of a suspect copy that became a revision
+
+
+def validator(value: str | None, limit: int) -> str | None:
+    """A validator header as stored: whole, or None when it does not fit (never cut)."""
+    if value is None or len(value) > limit:
+        return None
+    return value
+
+
+def content_type(value: str | None) -> str | None:
+    """A Content-Type as stored: cut to its column."""
+    return value if value is None else value[:CONTENT_TYPE_MAX]
+
+
+def confirmable(reason: str) -> bool:
+    """Whether a suspect reason is about the page's content (the site may mean it) rather than
+    about the parser's doubts or failure."""
+    return not reason.startswith(("low parse confidence", "parse failed", "page no longer"))
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A run of fetches that served the same suspect text: long enough to be the site's text."""
+
+    fetches: int
+    since: datetime  # first fetch of the run (naive UTC)
+    until: datetime  # this fetch
+
+    def note(self, reason: str) -> str:
+        hours = (self.until - self.since).total_seconds() / 3600
+        return (
+            f"confirmed suspect: {reason}; served unchanged on {self.fetches} fetches over "
+            f"{hours:.0f} h since {self.since.strftime('%Y-%m-%d %H:%M')} UTC"
+        )
+
+
+def _run_rows(
+    s: Session, page_id: int, at: datetime
+) -> list[tuple[datetime, int, str | None, str | None]]:
+    rows = s.execute(
+        select(Fetch.fetched_at, Fetch.status, Fetch.blob_sha, Fetch.content_type)
+        .where(Fetch.page_id == page_id, Fetch.fetched_at <= at)
+        .order_by(Fetch.fetched_at.desc(), Fetch.id.desc())
+        .limit(RUN_LOOKBACK)
+    ).all()
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def _long_enough(fetches: int, since: datetime, at: datetime) -> bool:
+    return fetches >= CONFIRM_FETCHES and at - since >= CONFIRM_SPAN
+
+
+def may_confirm(s: Session, page_id: int, good_sha: str | None, at: datetime) -> bool:
+    """Cheap upper bound, before parsing: could a fetch at `at` of the page's last (suspect)
+    bytes complete a run? Counts earlier 200s that are not the good copy, plus this one."""
+    n, since = 1, at
+    for fetched_at, status, blob, _ct in _run_rows(s, page_id, at):
+        if status == 304 or (status == 200 and blob is not None and blob == good_sha):
+            break
+        if status == 200 and blob is not None:
+            n, since = n + 1, fetched_at
+    return _long_enough(n, since, at)
+
+
+def suspect_run(
+    s: Session,
+    page: Page,
+    body_hash: str,
+    at: datetime,
+    content_hash: Callable[[str, str | None], str | None],
+) -> Confirmation | None:
+    """The run of fetches of `page` ending with this one (already flushed) that served the same
+    text (`body_hash`), if it is long enough to confirm it; else None.
+
+    `content_hash(blob_sha, content_type)` gives an earlier body's normalised-text hash (the
+    store parses it), None when it does not parse.
+    """
+    hashes: dict[str, str | None] = {}
+    n, since = 0, at
+    for fetched_at, status, blob, ctype in _run_rows(s, page.id, at):
+        if status == 304 or (status == 200 and blob is not None and blob == page.good_blob_sha):
+            break  # the site served the good copy again: the suspicion was a blip
+        if status != 200 or blob is None:
+            continue  # an error or a timeout serves nothing: it neither counts nor breaks
+        if blob not in hashes:
+            hashes[blob] = body_hash if blob == page.last_blob_sha else content_hash(blob, ctype)
+        if hashes[blob] != body_hash:
+            break
+        n, since = n + 1, fetched_at
+    return Confirmation(n, since, at) if _long_enough(n, since, at) else None
