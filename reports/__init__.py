@@ -182,6 +182,7 @@ def publish(
     *,
     formats: Iterable[str] = ("html", "md", "json", "atom"),
     targets: Sequence[Any],
+    log: bool = True,
 ) -> list[str]:
     """Render the report for [since, until) and deliver it to each target; returns where it went.
 
@@ -197,13 +198,13 @@ def publish(
     data = store.report_data(since, until)
     # Each target alone: one that fails (garbage answer, deadline, bad config) never stops the rest.
     outcomes = deliver_each(
-        targets, lambda target: deliver(target, data, fmts, since=since, until=until)
+        targets, lambda target: deliver(target, data, fmts, since=since, until=until), log=log
     )
     delivered = [w for o in outcomes for w in o.where]
     for o in outcomes:
         if o.ok:
             logger.info("report delivered to %s", ", ".join(o.where) or o.describe)
-    failures = [f"{o.describe}: {o.error}" for o in outcomes if not o.ok]
+    failures = [o.failure for o in outcomes if not o.ok]
     if failures:
         raise DeliveryError(failures, delivered, outcomes)
     return delivered

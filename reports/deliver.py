@@ -31,6 +31,7 @@ __all__ = [
     "DeliveryError",
     "Outcome",
     "deliver_each",
+    "send_test",
     "target_key",
     "DirectoryTarget",
     "Secret",
@@ -591,6 +592,31 @@ def deliver(
     raise ConfigError(f"not a delivery target: {type(target).__name__}")
 
 
+def send_test(target: Target) -> list[str]:
+    """A short test message to one target (`chihwatch notify --test`); returns where it went."""
+    now = datetime.now(BEIJING)
+    text = f"chihwatch 测试消息 / test message, {now:%Y-%m-%d %H:%M} 北京时间: this target works."
+    if isinstance(target, DirectoryTarget):
+        path = target.path / "chihwatch-test-message.txt"
+        try:
+            target.path.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_text(text + "\n", encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise OutputError(f"cannot write to {target.path}: {exc.strerror or exc}") from None
+        return [str(path)]
+    if isinstance(target, SmtpTarget):
+        msg = _email(target, f"{target.subject_prefix} test message".strip(), text, None)
+        return _to_smtp(target, {}, now, now, msg=msg)
+    if isinstance(target, WebhookTarget):
+        post_json(target, {"chihwatch": "test", "message": text, "sent_at": now.isoformat()})
+        return [redact_url(target.url.reveal())]
+    if isinstance(target, _apprise_target()):
+        return target.send_test()
+    raise ConfigError(f"not a delivery target: {type(target).__name__}")
+
+
 @dataclass
 class Outcome:
     """What happened to one target: where it went, or why not."""
@@ -605,11 +631,14 @@ class Outcome:
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def failure(self) -> str:
+        """`target: why`, without saying the target twice when the reason already names it."""
+        err = self.error or ""
+        return err if err.startswith(self.describe) else f"{self.describe}: {err}"
 
-def deliver_each(
-    targets: Sequence[Any],
-    send: Any,
-) -> list[Outcome]:
+
+def deliver_each(targets: Sequence[Any], send: Any, *, log: bool = True) -> list[Outcome]:
     """Call `send(target)` for every target, each isolated from the others.
 
     A target that cannot even be built (a config only invalid now: an environment variable gone),
@@ -629,7 +658,8 @@ def deliver_each(
         else:
             outcomes.append(Outcome(i, key, label, where=where))
             continue
-        logger.error("delivery to %s failed: %s", label, outcomes[-1].error)
+        if log:
+            logger.error("delivery failed: %s", outcomes[-1].failure)
     return outcomes
 
 
