@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "crawl": "chihwatch.commands.crawl:crawl_cmd",
     "serve-mirror": "chihwatch.commands.crawl:serve_mirror_cmd",
     "report": "chihwatch.commands.report:report_cmd",
+    "notify": "chihwatch.commands.notify:notify_cmd",
     "daemon": "chihwatch.commands.daemon:daemon_cmd",
     "status": "chihwatch.commands.daemon:status_cmd",
     "demo": "chihwatch.commands.demo:demo_cmd",

@@ -11,7 +11,7 @@ from typing import Any
 
 import jinja2
 
-from chihwatch.errors import ChihwatchError, ConfigError
+from chihwatch.errors import ConfigError
 from reports import model
 from reports.svg import series_chart
 
@@ -182,31 +182,29 @@ def publish(
     *,
     formats: Iterable[str] = ("html", "md", "json", "atom"),
     targets: Sequence[Any],
+    log: bool = True,
 ) -> list[str]:
     """Render the report for [since, until) and deliver it to each target; returns where it went.
 
     Every target is tried; if any fails, DeliveryError (an OutputError) lists the failures and
     carries `.delivered` with what did go out.
     """
-    from reports.deliver import DeliveryError, deliver, target_from_config
+    from reports.deliver import DeliveryError, deliver, deliver_each
 
     fmts = tuple(dict.fromkeys(formats))
     for fmt in fmts:
         if fmt not in FORMATS:
             raise ConfigError(f"unknown report format {fmt!r} (choose from {', '.join(FORMATS)})")
     data = store.report_data(since, until)
-    resolved = [t if not isinstance(t, Mapping) else target_from_config(t) for t in targets]
-    delivered: list[str] = []
-    failures: list[str] = []
-    for target in resolved:
-        try:
-            where = deliver(target, data, fmts, since=since, until=until)
-        except ChihwatchError as exc:
-            logger.error("report delivery to %s failed: %s", target.describe(), exc)
-            failures.append(f"{target.describe()}: {exc}")
-            continue
-        logger.info("report delivered to %s", ", ".join(where))
-        delivered.extend(where)
+    # Each target alone: one that fails (garbage answer, deadline, bad config) never stops the rest.
+    outcomes = deliver_each(
+        targets, lambda target: deliver(target, data, fmts, since=since, until=until), log=log
+    )
+    delivered = [w for o in outcomes for w in o.where]
+    for o in outcomes:
+        if o.ok:
+            logger.info("report delivered to %s", ", ".join(o.where) or o.describe)
+    failures = [o.failure for o in outcomes if not o.ok]
     if failures:
-        raise DeliveryError(failures, delivered)
+        raise DeliveryError(failures, delivered, outcomes)
     return delivered

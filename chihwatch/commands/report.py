@@ -30,6 +30,8 @@ def parse_when(text: str, *, end: bool = False) -> datetime:
         dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ConfigError(f"not a date or ISO 8601 time: {text!r}") from None
+    except OverflowError:  # 9999-12-31 as an end: its next day is past datetime's range
+        raise click.BadParameter(f"{text!r} is past the last date this can handle") from None
     return dt if dt.tzinfo else dt.replace(tzinfo=SITE_TZ)
 
 
@@ -57,9 +59,27 @@ def default_period(now: datetime | None = None) -> tuple[datetime, datetime]:
     help="Markdown (text), self-contained HTML, JSON (the report dict) or an Atom feed.",
 )
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of standard output.")
+@click.option(
+    "--config",
+    "config_path",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Daemon config file: its database, and with --deliver its formats and targets.",
+)
+@click.option(
+    "--deliver",
+    is_flag=True,
+    help="Send the report now to the config's [[report.targets]] instead of printing it.",
+)
 @click.pass_context
 def report_cmd(
-    ctx: click.Context, since: str | None, until: str | None, fmt: str, output: str | None
+    ctx: click.Context,
+    since: str | None,
+    until: str | None,
+    fmt: str,
+    output: str | None,
+    config_path: str | None,
+    deliver: bool,
 ) -> None:
     """Weekly report: new installments, their zones and targets, edits, suspect pages."""
     import reports
@@ -69,7 +89,21 @@ def report_cmd(
     start = parse_when(since) if since else end - timedelta(days=7)
     if start >= end:
         raise ConfigError("--since must be before --until")
-    store = storage.open_store((ctx.obj or {}).get("db_url"), create=False)
+    db_url = (ctx.obj or {}).get("db_url")
+    if deliver or config_path:
+        from chihwatch.commands.report_deliver import deliver_now
+
+        if deliver and output:
+            raise click.UsageError(
+                "--deliver sends to the config's targets; -o cannot be used with it"
+            )
+        if deliver:
+            deliver_now(config_path, db_url, start, end)
+            return
+        from scheduler.config import load_config
+
+        db_url = db_url or load_config(config_path).db_url
+    store = storage.open_store(db_url, create=False)
     try:
         data = store.report_data(start, end)
     finally:
