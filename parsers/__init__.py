@@ -25,7 +25,14 @@ from parsers.decode import (
     precheck,
 )
 from parsers.generic import block_score, extract
-from parsers.meta import clean_title, find_datetime, parse_datetime, read_labelled, series_info
+from parsers.meta import (
+    clean_title,
+    find_stamp,
+    jsonld_published,
+    parse_stamp,
+    read_labelled,
+    series_info,
+)
 from parsers.model import Article, Zone
 from parsers.normalize import collapse_all
 from parsers.profiles import Profile, TagIndex, match_profile
@@ -180,7 +187,7 @@ class _Found:
     title: str
     title_el: etree._Element | None
     cleaned: Cleaned
-    published: str | None
+    published: tuple[str, str] | None  # (ISO value, precision)
     source: str | None
     author: str | None
     confidence: float
@@ -231,6 +238,8 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
         m = _EDITOR_ANYWHERE_RE.search(_raw_text(doc.find("body")))
         editor = m.group(1) if m else None
 
+    published_precision = published[1] if published else None
+    published = published[0] if published else None
     info = series_info(title, published)
     paragraphs = [b.text for b in found.cleaned.blocks]
     intro, zones = segment(paragraphs, by_zone=info.series is not None)
@@ -276,6 +285,7 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
         template=found.template,
         confidence=max(0.0, min(1.0, confidence)),
         warnings=tuple(warnings),
+        published_precision=published_precision,
     )
 
 
@@ -291,7 +301,7 @@ def _with_profile(
         return None
     if not any(block_score(b) > 0 for b in cleaned.blocks):
         return None
-    published = parse_datetime(_text(profile.first(doc, "published", index)))
+    published = parse_stamp(_text(profile.first(doc, "published", index)))
     byline = _text(profile.first(doc, "source", index))
     source = read_labelled(byline, "来源")
     confidence = 0.97 if source else 0.92
@@ -340,8 +350,8 @@ def _with_generic(doc: etree._Element) -> _Found:
         confidence -= 0.1
     if ext.link_density > 0.2:
         confidence -= 0.1
-    published = find_datetime([byline]) if byline else None
-    if published is not None and "T" not in published:
+    published = find_stamp([byline]) if byline else None
+    if published is not None and published[1] == "day":
         published = None  # a bare date may be a sidebar's; let the fallbacks (meta, URL) decide
     return _Found(
         "generic",
@@ -500,25 +510,37 @@ def _metas(doc: etree._Element) -> dict[str, str]:
 
 def _published_fallback(
     doc: etree._Element, window: str, url: str | None, before: Callable[[], str] | None = None
-) -> str | None:
+) -> tuple[str, str] | None:
     """Publication time from <meta>/<time>, the text after (else before) the title, the URL's date."""
     metas = _metas(doc)
     times = [metas[k] for k in _META_TIME_KEYS if k in metas]
-    times += [str(v) for v in (el.get("datetime") for el in doc.iter("time")) if v]
     for value in times:
-        got = parse_datetime(value)
+        got = parse_stamp(value)
         if got:
             return got
-    got = find_datetime([window])
-    if got and "T" in got:
+    scripts = [
+        el.text or ""
+        for el in doc.iter("script")
+        if "ld+json" in (el.get("type") or "") and "datePublished" in (el.text or "")
+    ]
+    got = jsonld_published(scripts) if scripts else None
+    if got:
         return got
-    earlier = find_datetime([before()]) if before is not None else None
-    if earlier and ("T" in earlier or not got):
+    times = [str(v) for v in (el.get("datetime") for el in doc.iter("time")) if v]
+    for value in times:
+        got = parse_stamp(value)
+        if got:
+            return got
+    got = find_stamp([window])
+    if got and got[1] != "day":
+        return got
+    earlier = find_stamp([before()]) if before is not None else None
+    if earlier and (earlier[1] != "day" or not got):
         return earlier
     if got:
         return got
     if url:
         m = _URL_DATE_RE.search(url)
         if m:
-            return parse_datetime("-".join(m.groups()))
+            return parse_stamp("-".join(m.groups()))
     return None
