@@ -36,7 +36,7 @@ from parsers.meta import (
 from parsers.model import Article, Zone
 from parsers.normalize import collapse_all
 from parsers.profiles import Profile, TagIndex, match_profile
-from parsers.zones import segment, stray_openers
+from parsers.zones import segment, stray_openers, unheaded_subjects
 
 __all__ = ["parse", "PARSER_VERSION", "Article", "Zone"]
 
@@ -79,6 +79,10 @@ TRUNCATED_CONFIDENCE = 0.4
 # zone's opening sentence inside another section): below the store's suspect threshold, so a page
 # that lost its headings is never stored as a revision that merges zones.
 SUSPECT_ZONES_CONFIDENCE = 0.45
+# A zone whose heading only its shape gave away (not in the gazetteer), or a zone that a paragraph
+# opens on but that is nowhere a heading: kept, flagged, and never at a clean hit's confidence.
+UNKNOWN_ZONE_PENALTY = 0.1
+UNKNOWN_ZONE_CONFIDENCE = 0.8
 
 # A plain libxml2 HTML parser (not lxml.html's): no Python class lookup per element, which is most
 # of the cost of walking a fresh tree. Parsers are not shared between threads.
@@ -233,6 +237,8 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
             author = author or read_labelled(window, "作者")
         if published is None:
             published = _published_fallback(doc, window, url, lambda: _text_before(found.title_el))
+        if published is None and found.cleaned.cited:
+            published = parse_stamp(found.cleaned.cited)  # the e-paper citation's issue date
     editor = found.cleaned.editor or _editor_after(found.after)
     if editor is None:
         m = _EDITOR_ANYWHERE_RE.search(_raw_text(doc.find("body")))
@@ -257,6 +263,16 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
             confidence = min(confidence - 0.3, SUSPECT_ZONES_CONFIDENCE)
         elif len(zones) < 2:
             confidence -= 0.1
+        unknown = [z.name for z in zones if not z.known]
+        if unknown:
+            # A heading found by its shape alone: kept as a zone, but an analyst should look.
+            warnings.append(f"unknown zone: {'、'.join(unknown)} (heading not in the gazetteer)")
+            confidence = min(confidence - UNKNOWN_ZONE_PENALTY, UNKNOWN_ZONE_CONFIDENCE)
+        unheaded = [z for z in unheaded_subjects(intro, zones) if z not in stray]
+        if unheaded:
+            # A paragraph opens on a zone that is nowhere a heading: a heading lost or unread.
+            warnings.append(f"zone named but never a heading: {'、'.join(unheaded)}")
+            confidence = min(confidence - UNKNOWN_ZONE_PENALTY, UNKNOWN_ZONE_CONFIDENCE)
         if stray:
             # Each zone's section opens with a dated sentence about it; one about another zone
             # inside a section (or the intro) means its heading was not there: zones were merged.
@@ -303,7 +319,7 @@ def _with_profile(
         return None
     published = parse_stamp(_text(profile.first(doc, "published", index)))
     byline = _text(profile.first(doc, "source", index))
-    source = read_labelled(byline, "来源")
+    source = read_labelled(byline, "来源") or cleaned.source or profile.source_name
     confidence = 0.97 if source else 0.92
     return _Found(
         profile.name,
@@ -312,9 +328,9 @@ def _with_profile(
         cleaned,
         published,
         source,
-        read_labelled(byline, "作者"),
+        read_labelled(byline, "作者") or cleaned.author,
         confidence,
-        byline_seen=bool(byline),
+        byline_seen=bool(byline) or profile.source_name is not None,
     )
 
 
@@ -359,8 +375,8 @@ def _with_generic(doc: etree._Element) -> _Found:
         title_el,
         cleaned,
         published,
-        read_labelled(byline, "来源") if byline else None,
-        read_labelled(byline, "作者") if byline else None,
+        (read_labelled(byline, "来源") if byline else None) or cleaned.source,
+        (read_labelled(byline, "作者") if byline else None) or cleaned.author,
         min(confidence, 0.92),
         ext.after,
         byline_seen=bool(byline),

@@ -7,7 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-__all__ = ["ZoneEntry", "ZONES", "canonical_zone", "strip_heading", "zones_named"]
+__all__ = [
+    "ZoneEntry",
+    "ZONES",
+    "canonical_zone",
+    "printed_heading",
+    "strip_heading",
+    "zones_named",
+]
 
 
 @dataclass(frozen=True)
@@ -158,6 +165,12 @@ _TRAILING = frozenset(_DECOR + "\u00a0\u3000\u200b\ufeff")
 
 # A zone name never ends a sentence: a cheap gate before the regexes of strip_heading.
 _SENTENCE_END = frozenset("。；，！？”…、")
+
+
+def printed_heading(text: str) -> str:
+    """A heading as printed, for display and matching: outer padding and decorations (【】, ■, a
+    colon) removed, runs of inner whitespace made one space; the name itself untouched."""
+    return " ".join(_DECOR_RE.sub("", text.strip()).split())
 
 
 def strip_heading(text: str) -> str:
