@@ -266,7 +266,7 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
         unknown = [z.name for z in zones if not z.known]
         if unknown:
             # A heading found by its shape alone: kept as a zone, but an analyst should look.
-            warnings.append(f"unknown zone: {'、'.join(unknown)} (heading not in the gazetteer)")
+            warnings.append(f"unknown zone: {'、'.join(unknown)}")
             confidence = min(confidence - UNKNOWN_ZONE_PENALTY, UNKNOWN_ZONE_CONFIDENCE)
         unheaded = [z for z in unheaded_subjects(intro, zones) if z not in stray]
         if unheaded:

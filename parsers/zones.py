@@ -64,6 +64,21 @@ def unknown_heading(text: str, following: str | None) -> str | None:
     return name
 
 
+# A slogan sub-heading between a heading and its first report is at most this long.
+SLOGAN_MAX_CHARS = 30
+
+
+def _report_after(paragraphs: Sequence[str], i: int) -> str | None:
+    """The paragraph after paragraphs[i] that reports, skipping one slogan sub-heading."""
+    for j in (i + 1, i + 2):
+        if j >= len(paragraphs):
+            return None
+        text = paragraphs[j]
+        if len(text) > SLOGAN_MAX_CHARS or "。" in text:
+            return text
+    return None
+
+
 def segment(
     paragraphs: Sequence[str], *, by_zone: bool
 ) -> tuple[tuple[str, ...], tuple[Zone, ...]]:
@@ -80,8 +95,7 @@ def segment(
         zone = heading_zone(text)
         known = True
         if zone is None and len(text) <= MAX_HEADING_CHARS:
-            nxt = paragraphs[i + 1] if i + 1 < len(paragraphs) else None
-            zone = unknown_heading(text, nxt)
+            zone = unknown_heading(text, _report_after(paragraphs, i))
             known = False
         if zone is not None:
             zones.append((zone, printed_heading(text), known, []))
