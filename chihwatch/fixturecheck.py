@@ -36,6 +36,7 @@ __all__ = [
 META_FIELDS = (
     "title",
     "published",
+    "published_precision",
     "source",
     "author",
     "editor",
@@ -68,6 +69,9 @@ class FixtureResult:
     body: Score | None = None
     zones_expected: tuple[str, ...] = ()
     zones_got: tuple[str, ...] = ()
+    # Each zone as (heading as printed, known to the gazetteer): compared exactly too.
+    headings_expected: tuple[tuple[str, bool], ...] = ()
+    headings_got: tuple[tuple[str, bool], ...] = ()
     paragraphs_expected: int = 0
     paragraphs_got: int = 0
     meta_diff: dict[str, tuple[Any, Any]] = field(default_factory=dict)
@@ -81,7 +85,7 @@ class FixtureResult:
 
     @property
     def zones_ok(self) -> bool:
-        return self.zones_expected == self.zones_got
+        return self.zones_expected == self.zones_got and self.headings_expected == self.headings_got
 
 
 def fixtures_dir() -> Path:
@@ -140,6 +144,13 @@ def body_score(expected: dict[str, Any], got: dict[str, Any]) -> Score:
     return Score(precision, recall, f1)
 
 
+def _headings(data: dict[str, Any]) -> tuple[tuple[str, bool], ...]:
+    """(heading as printed, known) of every zone; a JSON without `heading` means the name."""
+    return tuple(
+        (z.get("heading") or z["name"], bool(z.get("known", True))) for z in data.get("zones") or ()
+    )
+
+
 def _count_paragraphs(data: dict[str, Any]) -> int:
     return sum(len(s) for s in _sections(data))
 
@@ -177,6 +188,9 @@ def check_fixture(html_path: Path, expected: dict[str, Any]) -> FixtureResult:
     zones_got = tuple(z["name"] for z in got["zones"])
     if zones_exp != zones_got:
         problems.append(f"zones {list(zones_got)} != expected {list(zones_exp)}")
+    heads_exp, heads_got = _headings(expected), _headings(got)
+    if zones_exp == zones_got and heads_exp != heads_got:
+        problems.append(f"zone headings {list(heads_got)} != expected {list(heads_exp)}")
     meta_diff = {
         f: (expected.get(f), got.get(f)) for f in META_FIELDS if expected.get(f) != got.get(f)
     }
@@ -191,6 +205,8 @@ def check_fixture(html_path: Path, expected: dict[str, Any]) -> FixtureResult:
         body=score,
         zones_expected=zones_exp,
         zones_got=zones_got,
+        headings_expected=heads_exp,
+        headings_got=heads_got,
         paragraphs_expected=_count_paragraphs(expected),
         paragraphs_got=_count_paragraphs(got),
         meta_diff=meta_diff,

@@ -25,11 +25,18 @@ from parsers.decode import (
     precheck,
 )
 from parsers.generic import block_score, extract
-from parsers.meta import clean_title, find_datetime, parse_datetime, read_labelled, series_info
+from parsers.meta import (
+    clean_title,
+    find_stamp,
+    jsonld_published,
+    parse_stamp,
+    read_labelled,
+    series_info,
+)
 from parsers.model import Article, Zone
 from parsers.normalize import collapse_all
 from parsers.profiles import Profile, TagIndex, match_profile
-from parsers.zones import segment, stray_openers
+from parsers.zones import segment, stray_openers, unheaded_subjects
 
 __all__ = ["parse", "PARSER_VERSION", "Article", "Zone"]
 
@@ -72,6 +79,10 @@ TRUNCATED_CONFIDENCE = 0.4
 # zone's opening sentence inside another section): below the store's suspect threshold, so a page
 # that lost its headings is never stored as a revision that merges zones.
 SUSPECT_ZONES_CONFIDENCE = 0.45
+# A zone whose heading only its shape gave away (not in the gazetteer), or a zone that a paragraph
+# opens on but that is nowhere a heading: kept, flagged, and never at a clean hit's confidence.
+UNKNOWN_ZONE_PENALTY = 0.1
+UNKNOWN_ZONE_CONFIDENCE = 0.8
 
 # A plain libxml2 HTML parser (not lxml.html's): no Python class lookup per element, which is most
 # of the cost of walking a fresh tree. Parsers are not shared between threads.
@@ -180,7 +191,7 @@ class _Found:
     title: str
     title_el: etree._Element | None
     cleaned: Cleaned
-    published: str | None
+    published: tuple[str, str] | None  # (ISO value, precision)
     source: str | None
     author: str | None
     confidence: float
@@ -226,11 +237,15 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
             author = author or read_labelled(window, "作者")
         if published is None:
             published = _published_fallback(doc, window, url, lambda: _text_before(found.title_el))
+        if published is None and found.cleaned.cited:
+            published = parse_stamp(found.cleaned.cited)  # the e-paper citation's issue date
     editor = found.cleaned.editor or _editor_after(found.after)
     if editor is None:
         m = _EDITOR_ANYWHERE_RE.search(_raw_text(doc.find("body")))
         editor = m.group(1) if m else None
 
+    published_precision = published[1] if published else None
+    published = published[0] if published else None
     info = series_info(title, published)
     paragraphs = [b.text for b in found.cleaned.blocks]
     intro, zones = segment(paragraphs, by_zone=info.series is not None)
@@ -248,6 +263,16 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
             confidence = min(confidence - 0.3, SUSPECT_ZONES_CONFIDENCE)
         elif len(zones) < 2:
             confidence -= 0.1
+        unknown = [z.name for z in zones if not z.known]
+        if unknown:
+            # A heading found by its shape alone: kept as a zone, but an analyst should look.
+            warnings.append(f"unknown zone: {'、'.join(unknown)}")
+            confidence = min(confidence - UNKNOWN_ZONE_PENALTY, UNKNOWN_ZONE_CONFIDENCE)
+        unheaded = [z for z in unheaded_subjects(intro, zones) if z not in stray]
+        if unheaded:
+            # A paragraph opens on a zone that is nowhere a heading: a heading lost or unread.
+            warnings.append(f"zone named but never a heading: {'、'.join(unheaded)}")
+            confidence = min(confidence - UNKNOWN_ZONE_PENALTY, UNKNOWN_ZONE_CONFIDENCE)
         if stray:
             # Each zone's section opens with a dated sentence about it; one about another zone
             # inside a section (or the intro) means its heading was not there: zones were merged.
@@ -276,6 +301,7 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
         template=found.template,
         confidence=max(0.0, min(1.0, confidence)),
         warnings=tuple(warnings),
+        published_precision=published_precision,
     )
 
 
@@ -291,9 +317,9 @@ def _with_profile(
         return None
     if not any(block_score(b) > 0 for b in cleaned.blocks):
         return None
-    published = parse_datetime(_text(profile.first(doc, "published", index)))
+    published = parse_stamp(_text(profile.first(doc, "published", index)))
     byline = _text(profile.first(doc, "source", index))
-    source = read_labelled(byline, "来源")
+    source = read_labelled(byline, "来源") or cleaned.source or profile.source_name
     confidence = 0.97 if source else 0.92
     return _Found(
         profile.name,
@@ -302,9 +328,9 @@ def _with_profile(
         cleaned,
         published,
         source,
-        read_labelled(byline, "作者"),
+        read_labelled(byline, "作者") or cleaned.author,
         confidence,
-        byline_seen=bool(byline),
+        byline_seen=bool(byline) or profile.source_name is not None,
     )
 
 
@@ -340,8 +366,8 @@ def _with_generic(doc: etree._Element) -> _Found:
         confidence -= 0.1
     if ext.link_density > 0.2:
         confidence -= 0.1
-    published = find_datetime([byline]) if byline else None
-    if published is not None and "T" not in published:
+    published = find_stamp([byline]) if byline else None
+    if published is not None and published[1] == "day":
         published = None  # a bare date may be a sidebar's; let the fallbacks (meta, URL) decide
     return _Found(
         "generic",
@@ -349,8 +375,8 @@ def _with_generic(doc: etree._Element) -> _Found:
         title_el,
         cleaned,
         published,
-        read_labelled(byline, "来源") if byline else None,
-        read_labelled(byline, "作者") if byline else None,
+        (read_labelled(byline, "来源") if byline else None) or cleaned.source,
+        (read_labelled(byline, "作者") if byline else None) or cleaned.author,
         min(confidence, 0.92),
         ext.after,
         byline_seen=bool(byline),
@@ -500,25 +526,37 @@ def _metas(doc: etree._Element) -> dict[str, str]:
 
 def _published_fallback(
     doc: etree._Element, window: str, url: str | None, before: Callable[[], str] | None = None
-) -> str | None:
+) -> tuple[str, str] | None:
     """Publication time from <meta>/<time>, the text after (else before) the title, the URL's date."""
     metas = _metas(doc)
     times = [metas[k] for k in _META_TIME_KEYS if k in metas]
-    times += [str(v) for v in (el.get("datetime") for el in doc.iter("time")) if v]
     for value in times:
-        got = parse_datetime(value)
+        got = parse_stamp(value)
         if got:
             return got
-    got = find_datetime([window])
-    if got and "T" in got:
+    scripts = [
+        el.text or ""
+        for el in doc.iter("script")
+        if "ld+json" in (el.get("type") or "") and "datePublished" in (el.text or "")
+    ]
+    got = jsonld_published(scripts) if scripts else None
+    if got:
         return got
-    earlier = find_datetime([before()]) if before is not None else None
-    if earlier and ("T" in earlier or not got):
+    times = [str(v) for v in (el.get("datetime") for el in doc.iter("time")) if v]
+    for value in times:
+        got = parse_stamp(value)
+        if got:
+            return got
+    got = find_stamp([window])
+    if got and got[1] != "day":
+        return got
+    earlier = find_stamp([before()]) if before is not None else None
+    if earlier and (earlier[1] != "day" or not got):
         return earlier
     if got:
         return got
     if url:
         m = _URL_DATE_RE.search(url)
         if m:
-            return parse_datetime("-".join(m.groups()))
+            return parse_stamp("-".join(m.groups()))
     return None

@@ -12,7 +12,10 @@ __all__ = [
     "SeriesInfo",
     "clean_title",
     "parse_datetime",
+    "parse_stamp",
     "find_datetime",
+    "find_stamp",
+    "jsonld_published",
     "read_labelled",
     "series_info",
     "installment_number",
@@ -57,6 +60,13 @@ def clean_title(raw: str | None) -> str:
 
 def parse_datetime(text: str | None) -> str | None:
     """First date-time in text as ISO 8601 at +08:00 (date only when the page shows no time)."""
+    stamp = parse_stamp(text)
+    return stamp[0] if stamp else None
+
+
+def parse_stamp(text: str | None) -> tuple[str, str] | None:
+    """(ISO 8601 at +08:00, precision) of the first date-time in text; precision is what the text
+    shows: "second", "minute" (seconds set to :00) or "day" (a date alone)."""
     if not text:
         return None
     iso = _ISO_RE.match(text.strip())
@@ -77,30 +87,51 @@ def parse_datetime(text: str | None) -> str | None:
             dt = dt.replace(tzinfo=timezone(offset)).astimezone(BEIJING)
         else:
             dt = dt.replace(tzinfo=BEIJING)
-        return dt.isoformat()
+        return dt.isoformat(), "minute" if s is None else "second"
     m = _DT_RE.search(text)
     if not m:
         return None
     y, mo, d, h, mi, s = m.groups()
     try:
         if h is None:
-            return datetime(int(y), int(mo), int(d)).date().isoformat()
-        return datetime(
-            int(y), int(mo), int(d), int(h), int(mi), int(s or 0), tzinfo=BEIJING
-        ).isoformat()
+            return datetime(int(y), int(mo), int(d)).date().isoformat(), "day"
+        value = datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0), tzinfo=BEIJING)
     except ValueError:  # 2024-02-30 or 25:61: not a date
         return None
+    return value.isoformat(), "minute" if s is None else "second"
 
 
 def find_datetime(texts: list[str]) -> str | None:
     """The first full date-time among texts, else the first date."""
+    stamp = find_stamp(texts)
+    return stamp[0] if stamp else None
+
+
+def find_stamp(texts: list[str]) -> tuple[str, str] | None:
+    """find_datetime with the precision of the value (see parse_stamp)."""
     date_only = None
     for text in texts:
-        value = parse_datetime(text)
-        if value and "T" in value:
+        value = parse_stamp(text)
+        if value and value[1] != "day":
             return value
         date_only = date_only or value
     return date_only
+
+
+# JSON-LD (schema.org NewsArticle) as CMSs embed it: datePublished is read without a JSON parser
+# (the blocks are often not valid JSON: trailing commas, unescaped quotes in descriptions).
+_JSONLD_DATE_RE = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
+
+
+def jsonld_published(scripts: list[str]) -> tuple[str, str] | None:
+    """datePublished of the first JSON-LD block that has one."""
+    for text in scripts:
+        m = _JSONLD_DATE_RE.search(text)
+        if m:
+            stamp = parse_stamp(m.group(1))
+            if stamp:
+                return stamp
+    return None
 
 
 def read_labelled(text: str, label: str) -> str | None:

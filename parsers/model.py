@@ -14,10 +14,20 @@ class Zone:
 
     name: str
     paragraphs: tuple[str, ...]
-    heading: str = ""  # the heading as published (e.g. 天津滨海高新区), "" when equal to name
+    heading: str = ""  # the heading as printed (e.g. 天津滨海高新区); "" means the same as name
+    known: bool = True  # False: a heading the gazetteer does not know, recognised by its shape
+
+    @property
+    def printed(self) -> str:
+        """The heading as printed on the page (the canonical name when none was recorded)."""
+        return self.heading or self.name
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "paragraphs": list(self.paragraphs)}
+        out: dict[str, Any] = {"name": self.name, "heading": self.printed}
+        if not self.known:
+            out["known"] = False
+        out["paragraphs"] = list(self.paragraphs)
+        return out
 
 
 @dataclass(frozen=True)
@@ -38,13 +48,15 @@ class Article:
     template: str  # "chih-2019" (older site profile) or "generic" (main-text extractor)
     confidence: float  # 0..1: how sure the parser is that body and zones are right
     warnings: tuple[str, ...] = field(default=())
+    # What the page showed of `published`: "second", "minute" (seconds are :00) or "day" (a date).
+    published_precision: str | None = None
 
     @property
     def paragraphs(self) -> tuple[str, ...]:
         """Every body paragraph in page order: intro, then each zone's heading and paragraphs."""
         out: list[str] = list(self.intro)
         for zone in self.zones:
-            out.append(zone.heading or zone.name)
+            out.append(zone.printed)
             out.extend(zone.paragraphs)
         return tuple(out)
 
@@ -62,6 +74,7 @@ class Article:
             "url": self.url,
             "title": self.title,
             "published": self.published,
+            "published_precision": self.published_precision,
             "source": self.source,
             "author": self.author,
             "editor": self.editor,
@@ -90,10 +103,16 @@ class Article:
             installment=data.get("installment"),
             intro=tuple(data.get("intro") or ()),
             zones=tuple(
-                Zone(name=z["name"], paragraphs=tuple(z.get("paragraphs") or ()))
+                Zone(
+                    name=z["name"],
+                    paragraphs=tuple(z.get("paragraphs") or ()),
+                    heading="" if z.get("heading") in (None, z["name"]) else z["heading"],
+                    known=bool(z.get("known", True)),
+                )
                 for z in data.get("zones") or ()
             ),
             template=data.get("template") or "generic",
             confidence=float(data.get("confidence") or 0.0),
             warnings=tuple(data.get("warnings") or ()),
+            published_precision=data.get("published_precision"),
         )

@@ -28,6 +28,8 @@ class Profile:
     # raw bytes the profile cannot match, and the tree is not searched at all.
     markers: tuple[bytes, ...] = ()
     min_body_chars: int = 80  # below this the profile's body "looks wrong": fall back to generic
+    # The source when the template itself names it (an e-paper is its newspaper) and no byline does.
+    source_name: str | None = None
     _xpaths: dict[str, etree.XPath] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -134,7 +136,7 @@ def _first_simple(
 
 
 PROFILES: tuple[Profile, ...] = (
-    # The older chih.cn article template (2019-2024), per SITE.md and public crawlers of the site.
+    # The older chih.cn article template (2019-2024), per docs/site.md and public crawlers of the site.
     Profile(
         name="chih-2019",
         title="div.title_nr h1",
@@ -143,6 +145,18 @@ PROFILES: tuple[Profile, ...] = (
         source="div.source",
         url_hint="/html/hotnews/",
         markers=(b"title_nr", b"content"),
+    ),
+    # The e-paper of 中国高新技术产业导报 (paper.chinahightech.com), article view (docs/site.md): the
+    # 版面 header `第A9版:园区党建` and the issue date above the title, a 导读 lead box, the text in
+    # `#ozoom`, a citation line `《中国高新技术产业导报》（2025年03月24日 第A9版）` under it.
+    Profile(
+        name="chih-epaper",
+        title="div.article h1",
+        body="div#ozoom",
+        published="div.newsdate",
+        url_hint="paper.chinahightech.com",
+        markers=(b"ozoom", b"newsdate"),
+        source_name="中国高新技术产业导报",
     ),
 )
 

@@ -5,10 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from parsers.gazetteer import canonical_zone, zones_named
+from parsers.gazetteer import canonical_zone, printed_heading, zones_named
 from parsers.model import Zone
 
-__all__ = ["segment", "heading_zone", "stray_openers"]
+__all__ = [
+    "segment",
+    "heading_zone",
+    "unknown_heading",
+    "stray_openers",
+    "unheaded_subjects",
+    "opening_sentence",
+]
 
 # A heading is a short paragraph; a sentence that merely names a zone is longer than any alias.
 MAX_HEADING_CHARS = 40
@@ -21,41 +28,127 @@ def heading_zone(text: str) -> str | None:
     return canonical_zone(text)
 
 
+# -- headings the gazetteer does not know ----------------------------------------------------------
+
+# A zone heading not in the gazetteer is recognised by its shape: a short standalone paragraph that
+# ends like the name of a zone, then a paragraph whose opening sentence names that body (its stem)
+# and reports its meeting or its plans. A slogan sub-heading (`打造世界一流高科技园区`) ends the same
+# way but is not restated by the next paragraph, and a sentence has punctuation.
+UNKNOWN_MIN_CHARS, UNKNOWN_MAX_CHARS = 4, 24
+_UNKNOWN_END_RE = re.compile(
+    r"(?:高新技术产业开发区|新技术产业开发区|高新技术开发区|经济技术开发区|国家高新区|高新区|开发区"
+    r"|科技园区|工业园区|园区|国家自主创新示范区|示范区|试验区|科技城|科学城)$"
+)
+_NOT_A_NAME = frozenset('，。；！？、：:“”"（）()《》0123456789０１２３４５６７８９')
+_MEETING_RE = re.compile(r"召开|会议|大会|部署|提出|印发|发布|明确|计划|力争|目标|将")
+# A province or city prefix the next paragraph may leave out (新疆克拉玛依高新区 -> 克拉玛依高新区).
+_PREFIX_RE = re.compile(r"^(?:[\u4e00-\u9fff]{2,3}(?:省|市|自治区))")
+
+
+def unknown_heading(text: str, following: str | None) -> str | None:
+    """The heading as printed if `text` has the shape of a zone heading the gazetteer lacks."""
+    name = printed_heading(text)
+    if not UNKNOWN_MIN_CHARS <= len(name) <= UNKNOWN_MAX_CHARS or not following:
+        return None
+    if any(ch in _NOT_A_NAME for ch in name):
+        return None
+    end = _UNKNOWN_END_RE.search(name)
+    if end is None:
+        return None
+    stem = _PREFIX_RE.sub("", name[: end.start()])
+    if len(stem) < 2:
+        return None
+    first = opening_sentence(following)
+    if stem not in first or _MEETING_RE.search(following[:200]) is None:
+        return None
+    return name
+
+
+# A slogan sub-heading between a heading and its first report is at most this long.
+SLOGAN_MAX_CHARS = 30
+
+
+def _report_after(paragraphs: Sequence[str], i: int) -> str | None:
+    """The paragraph after paragraphs[i] that reports, skipping one slogan sub-heading."""
+    for j in (i + 1, i + 2):
+        if j >= len(paragraphs):
+            return None
+        text = paragraphs[j]
+        if len(text) > SLOGAN_MAX_CHARS or "。" in text:
+            return text
+    return None
+
+
 def segment(
     paragraphs: Sequence[str], *, by_zone: bool
 ) -> tuple[tuple[str, ...], tuple[Zone, ...]]:
-    """Split paragraphs into (intro, zones); with by_zone False everything is intro."""
+    """Split paragraphs into (intro, zones); with by_zone False everything is intro.
+
+    Every zone keeps its heading as printed (padding and decorations such as 【】 removed); a
+    heading recognised only by its shape gives a zone with `known` False and name = heading.
+    """
     if not by_zone:
         return tuple(paragraphs), ()
     intro: list[str] = []
-    zones: list[tuple[str, str, list[str]]] = []
-    for text in paragraphs:
+    zones: list[tuple[str, str, bool, list[str]]] = []
+    for i, text in enumerate(paragraphs):
         zone = heading_zone(text)
+        known = True
+        if zone is None and len(text) <= MAX_HEADING_CHARS:
+            zone = unknown_heading(text, _report_after(paragraphs, i))
+            known = False
         if zone is not None:
-            zones.append((zone, text, []))
+            zones.append((zone, printed_heading(text), known, []))
         elif zones:
-            zones[-1][2].append(text)
+            zones[-1][3].append(text)
         else:
             intro.append(text)
     return tuple(intro), tuple(
-        Zone(name=name, paragraphs=tuple(paras), heading="" if heading == name else heading)
-        for name, heading, paras in zones
+        Zone(name=name, paragraphs=tuple(paras), heading=heading, known=known)
+        for name, heading, known, paras in zones
     )
 
 
+# -- openers: how a zone's section begins ----------------------------------------------------------
+
 # A zone's section opens with a dated sentence about that zone: "2月4日，威海高新区召开…",
-# "近日，2023年度威海高新区总结表彰大会召开…". Such a sentence about *another* zone inside a section
+# "近日，2023年度威海高新区总结表彰大会召开…", or with a wire dateline: "中新网武汉2月8日电 （记者 …）",
+# "本报讯（记者 … 通讯员 …）", "本报记者 … 报道". Such a sentence about *another* zone inside a section
 # (or any zone inside the intro, which speaks of zones in general) means a heading was not seen.
 _OPENER_RE = re.compile(
     r"^(?:(?:\d{1,2}|[一二三四五六七八九十]{1,3})月(?:\d{1,2}|[一二三四五六七八九十]{1,3})日"
     r"|近日|日前|近期|连日来)"
 )
+_DATELINE_RE = re.compile(
+    r"^[■●◆□\s]*(?:"
+    r"本报讯|本刊讯"
+    r"|[\u4e00-\u9fff]{1,6}(?:网|社|报|台|客户端|日报|晚报)[\u4e00-\u9fff]{0,8}"
+    r"\d{1,2}月\d{1,2}日(?:电|讯|消息)"
+    r"|(?:本报|本网)?记者[\u4e00-\u9fff\s·]{2,30}?报道"
+    r")\s*(?:[（(][^）)]{0,40}[）)])?[\s：:，,]*"
+)
 # How much of the opening sentence may name the zone (the subject comes first).
 OPENER_CHARS = 60
+# How much of a paragraph's start is its subject (for zones named but never a heading).
+SUBJECT_CHARS = 16
 
-
-# First characters an opener can have (a cheap gate before the regex: most paragraphs fail it).
+# First characters an opener can have (a cheap gate before the regexes: most paragraphs fail it).
 _OPENER_FIRST = frozenset("0123456789０１２３４５６７８９一二三四五六七八九十近日连")
+_DATELINE_WORDS = ("电", "讯", "报道", "消息")
+
+
+def _dateline_end(text: str) -> int:
+    """Length of a wire dateline at the paragraph's start (0 without one)."""
+    if not any(w in text[:60] for w in _DATELINE_WORDS):
+        return 0
+    m = _DATELINE_RE.match(text)
+    return m.end() if m else 0
+
+
+def opening_sentence(text: str) -> str:
+    """The paragraph's first sentence (first OPENER_CHARS characters), after a wire dateline."""
+    start = _dateline_end(text)
+    return text[start : start + OPENER_CHARS].split("。", 1)[0]
 
 
 def _opened_zones(text: str, own: str | None = None) -> list[str]:
@@ -63,9 +156,14 @@ def _opened_zones(text: str, own: str | None = None) -> list[str]:
 
     When the sentence spells `own` (the section's zone) as is, that is the answer: [own].
     """
-    if text[:1] not in _OPENER_FIRST or not _OPENER_RE.match(text):
+    start = _dateline_end(text)
+    if start:
+        rest = text[start:]
+        head = rest[:OPENER_CHARS].split("。", 1)[0]
+    elif text[:1] not in _OPENER_FIRST or not _OPENER_RE.match(text):
         return []
-    head = text[:OPENER_CHARS].split("。", 1)[0]
+    else:
+        head = text[:OPENER_CHARS].split("。", 1)[0]
     if own is not None and own in head:  # the usual case, without the gazetteer scan
         return [own]
     return zones_named(head)
@@ -82,9 +180,32 @@ def stray_openers(intro: Sequence[str], zones: Sequence[Zone]) -> list[str]:
     sections += [(z.name, z.paragraphs) for z in zones]
     for own, paragraphs in sections:
         for text in paragraphs:
-            if text[:1] not in _OPENER_FIRST:  # most paragraphs: checked without a call
-                continue
             named = _opened_zones(text, own)
             if named and own not in named:
                 stray.append(named[0])
     return stray
+
+
+_LEAD_RE = re.compile(
+    r"^(?:(?:\d{1,2}|[一二三四五六七八九十]{1,3})月(?:\d{1,2}|[一二三四五六七八九十]{1,3})日[，,、\s]*"
+    r"|(?:近日|日前|近期|连日来|今年|\d{4}年)[，,、\s]*)"
+)
+
+
+def unheaded_subjects(intro: Sequence[str], zones: Sequence[Zone]) -> list[str]:
+    """Gazetteer zones that a paragraph opens on (its subject) but that are nowhere a heading.
+
+    `威海高新区将…` opening a paragraph of another section, with no 威海高新区 heading on the page,
+    is a zone whose heading was lost or not recognised, even when no date starts the paragraph.
+    """
+    headed = {z.name for z in zones}
+    out: list[str] = []
+    for text in [*intro, *(p for z in zones for p in z.paragraphs)]:
+        start = _dateline_end(text)
+        rest = text[start:]
+        m = _LEAD_RE.match(rest)
+        subject = rest[m.end() if m else 0 :][:SUBJECT_CHARS]
+        for zone in zones_named(subject):
+            if zone not in headed and zone not in out:
+                out.append(zone)
+    return out

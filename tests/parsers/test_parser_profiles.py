@@ -39,7 +39,7 @@ def test_markers_absent_from_the_bytes_skip_the_profile() -> None:
     assert (
         match_profile(doc, raw.replace(b"title_nr", b"title_xx")) is None
     )  # the tree is never asked
-    assert [p.name for p in PROFILES] == ["chih-2019"]
+    assert [p.name for p in PROFILES] == ["chih-2019", "chih-epaper"]
 
 
 def test_profile_hit_reports_template_and_high_confidence() -> None:

@@ -57,8 +57,9 @@ def test_alias_headings_get_canonical_names(heading: str, canonical: str) -> Non
     body = series_body(f"<p><strong>{heading}</strong></p>", "<p><strong>兰州高新区</strong></p>")
     article = parse(old_page(body).encode("utf-8"))
     assert [z.name for z in article.zones] == [canonical, "兰州高新区"]
-    # The heading as published is kept for display ("" when it is the canonical name itself).
-    assert article.zones[0].heading == ("" if heading == canonical else heading)
+    # The heading as printed is kept for display and in the JSON, next to the canonical name.
+    assert article.zones[0].heading == heading
+    assert article.to_dict()["zones"][0]["heading"] == heading
     assert heading in article.paragraphs
 
 
