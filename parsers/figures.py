@@ -231,8 +231,10 @@ _DISTRIBUTE = re.compile(r"^(新增|新引进|引进|新培育|培育)")
 _TARGET_CUES = re.compile(
     r"力争|确保|预期|预计|目标|计划|争取|力求|奋力|全力|将|要|提出|明确|部署|任务|推动|打造"
 )
-_ACTUAL_CUES = re.compile(r"同比|较上年|比上年|数据显示|共计|实现了|完成了|已经|集中开工")
-_YEAR = re.compile(r"(\d{4})年|(今年|全年)|(明年)|(去年|上年)")
+_RESULT_CUES = re.compile(r"数据显示|共计|实现了|完成了|已经|已完成|集中开工|较上年|比上年")
+# In a news article (results by default), only an explicit goal word makes a figure a target.
+_GOAL_CUES = re.compile(r"力争|确保|预期|预计|目标|计划|争取|力求|将")
+_YEAR = re.compile(r"(\d{4})年|(今年)|(明年)|(去年|上年)")
 
 
 @dataclass
@@ -423,8 +425,15 @@ def extract_figures(
                 h.subject = raw
                 h.respective = raw.endswith("分别")
                 cleaned = _clean(raw)
-                if not cleaned and prev is not None:
-                    cleaned = prev.indicator  # 同比增长7.1% after 突破3200亿元
+                if not cleaned:
+                    # 同比增长7.1% after 地区生产总值突破3200亿元: the previous figure's indicator
+                    sent = max((m.end() for m in _SENTENCE.finditer(para, 0, h.start)), default=0)
+                    for p in reversed(hits[:i]):
+                        if p.num_start < sent:
+                            break
+                        if p.kind != "other" and p.indicator:
+                            cleaned = p.indicator
+                            break
                 elif (
                     prev is not None
                     and para[prev.end : h.start].startswith("、")
@@ -469,15 +478,13 @@ def extract_figures(
             if h.kind == "other":
                 continue
             if year is not None and h.period is not None and h.period < year:
-                h.kind = "actual"
-            elif _TARGET_CUES.search(sentence) and not _ACTUAL_CUES.search(
-                para[sent_start : h.start]
-            ):
-                h.kind = "target"
-            elif _ACTUAL_CUES.search(sentence):
-                h.kind = "actual"
+                h.kind = "actual"  # last year's result quoted in this year's text
+            elif series:
+                # Plans say 同比增长 too: only a reported-result wording makes a figure a result.
+                strong = _RESULT_CUES.search(sentence) and not _TARGET_CUES.search(sentence)
+                h.kind = "actual" if strong else "target"
             else:
-                h.kind = "target" if series else "actual"
+                h.kind = "target" if _GOAL_CUES.search(sentence) else "actual"
         for i in range(len(hits) - 2, -1, -1):  # a list shares the kind of its last figure
             if _connected(para, hits[i], hits[i + 1]) and hits[i].kind != "other":
                 hits[i].kind = hits[i + 1].kind
