@@ -51,15 +51,28 @@ def check_cmd(names: tuple[str, ...], directory: Path | None, as_json: bool) -> 
     results = check_all(directory, names)
     if not results:
         raise InputError(f"no fixtures (NAME.html + NAME.json) in {directory}")
+    # The figure gold (fixtures/figures_gold.json) is scored with the whole set, not with NAME...
+    from chihwatch.figurecheck_cli import figure_section
+
+    figures = None if names else figure_section(directory)
     if as_json:
-        click.echo(json.dumps([_result_dict(r) for r in results], ensure_ascii=False, indent=2))
+        out: Any = [_result_dict(r) for r in results]
+        if figures is not None:
+            out = {"pages": out, "figures": figures.to_dict()}
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
     else:
         _print_table(results)
+        if figures is not None:
+            from chihwatch.figurecheck_cli import print_figures
+
+            print_figures(figures)
     failed = [r for r in results if not r.ok]
     if failed:
         raise CheckFailed(
             f"{len(failed)} of {len(results)} fixtures failed: {', '.join(r.name for r in failed)}"
         )
+    if figures is not None and not figures.ok:
+        raise CheckFailed("figures below the floor: " + "; ".join(figures.problems))
 
 
 def _result_dict(r: FixtureResult) -> dict[str, Any]:
