@@ -12,24 +12,76 @@ from storage.diff import Change, align_paragraphs, diff_zones, inline_ops
     [
         pytest.param("abc", "abc", [("=", "abc")], id="equal"),
         pytest.param("", "新增一句。", [("+", "新增一句。")], id="from-empty"),
+        # An edited figure is replaced whole, relation and unit included (issue 13): never a
+        # struck digit beside a new one, which reads "增长67%" where styles are lost.
         pytest.param(
             "固定资产投资增长5%。",
             "固定资产投资增长6%。",
-            [("=", "固定资产投资增长"), ("-", "5"), ("+", "6"), ("=", "%。")],
+            [("=", "固定资产投资"), ("-", "增长5%"), ("+", "增长6%"), ("=", "。")],
             id="one-digit",
         ),
         # Whole numbers change, not their middle digits: 100 -> 120 reads as one figure.
         pytest.param(
             "完成产值100亿元以上",
             "完成产值120亿元以上",
-            [("=", "完成产值"), ("-", "100"), ("+", "120"), ("=", "亿元以上")],
+            [("=", "完成产值"), ("-", "100亿元以上"), ("+", "120亿元以上")],
             id="number",
         ),
         pytest.param(
             "增长3.5%",
             "增长4.5%",
-            [("=", "增长"), ("-", "3.5"), ("+", "4.5"), ("=", "%")],
+            [("-", "增长3.5%"), ("+", "增长4.5%")],
             id="decimal",
+        ),
+        # Only the unit changed: still the whole figure.
+        pytest.param(
+            "投资5亿元,",
+            "投资5万元,",
+            [("=", "投资"), ("-", "5亿元"), ("+", "5万元"), ("=", ",")],
+            id="unit",
+        ),
+        # A digit added inside a number (5% -> 5.5%) is an edit of that figure.
+        pytest.param(
+            "增长5%,",
+            "增长5.5%,",
+            [("-", "增长5%"), ("+", "增长5.5%"), ("=", ",")],
+            id="insert-in-number",
+        ),
+        # Text appended after a figure does not touch the figure.
+        pytest.param(
+            "新增企业10家。",
+            "新增企业10家,培育独角兽。",
+            [("=", "新增企业10家"), ("+", ",培育独角兽"), ("=", "。")],
+            id="after-figure-untouched",
+        ),
+        # A qualifier is part of the figure: 10家 -> 10家左右 is an edited figure.
+        pytest.param(
+            "新增企业10家",
+            "新增企业10家左右",
+            [("=", "新增企业"), ("-", "10家"), ("+", "10家左右")],
+            id="qualifier",
+        ),
+        # Two figures edited in one sentence: each replaced whole, the text between kept.
+        pytest.param(
+            "产值增长8%,投资增长10%。",
+            "产值增长9%,投资增长12%。",
+            [
+                ("=", "产值"),
+                ("-", "增长8%"),
+                ("+", "增长9%"),
+                ("=", ",投资"),
+                ("-", "增长10%"),
+                ("+", "增长12%"),
+                ("=", "。"),
+            ],
+            id="two-figures",
+        ),
+        # A range is one figure.
+        pytest.param(
+            "新增上市企业3—5家",
+            "新增上市企业4—6家",
+            [("=", "新增上市企业"), ("-", "3—5家"), ("+", "4—6家")],
+            id="range",
         ),
         # The single shared "的" between two edits is folded in: one readable replacement.
         pytest.param(
@@ -72,9 +124,9 @@ def test_align_pairs_edited_paragraph_and_keeps_inserted_one_apart() -> None:
     ]
     assert changes[1].inline == (
         ("=", "实施招商引资突破攻坚行动,力争新落地项目"),
-        ("-", "10"),
-        ("+", "12"),
-        ("=", "个以上。"),
+        ("-", "10个以上"),
+        ("+", "12个以上"),
+        ("=", "。"),
     )
     assert changes[0].to_dict() == {
         "zone": "威海高新区",
