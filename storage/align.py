@@ -9,8 +9,8 @@ pairs. The cost is bounded whatever the input:
   paragraphs near its diagonal position and near the successor of the new paragraph the previous
   old one resembled most (WINDOW either side), and the TOP_K new paragraphs sharing
   the most *rare* character bigrams with it (bigrams found in at most RARE_DF new paragraphs;
-  histogram diff's idea of anchoring on rare elements), so a paragraph pushed far down by an
-  insertion is still found;
+  histogram diff's idea of anchoring on rare elements) when nothing near scored STRONG, so a
+  paragraph pushed far down by an insertion is still found;
 - one comparison is rapidfuzz's Indel similarity (2·LCS / total length, bit-parallel C++,
   `score_cutoff` stops early); paragraphs too long for that (SCORE_CHARS_MAX) are compared by
   their bigram multisets, which is linear.
@@ -33,6 +33,8 @@ WINDOW = 8
 TOP_K = 8
 RARE_DF = 16
 RARE_PER_PARAGRAPH = 32
+# A partner this similar found near the diagonal ends the search for that paragraph.
+STRONG = 0.8
 # Above this product of lengths (two 3,000-character paragraphs) LCS is replaced by bigram Dice.
 SCORE_CHARS_MAX = 3000 * 3000
 
@@ -53,29 +55,36 @@ def similarity(a: str, b: str, cutoff: float = 0.0) -> float:
     return score if score >= cutoff else 0.0
 
 
-def _candidates(a: Sequence[str], b: Sequence[str]) -> list[list[int]] | None:
-    """Per old paragraph, the new ones worth comparing; None: compare all (a small block)."""
-    n, m = len(a), len(b)
-    if n * m <= EXACT_PAIRS:
-        return None
-    postings: dict[str, list[int]] = {}
-    for j, p in enumerate(b):
-        for g in {p[k : k + 2] for k in range(len(p) - 1)}:
-            postings.setdefault(g, []).append(j)
-    rare = {g: js for g, js in postings.items() if len(js) <= RARE_DF}
-    out: list[list[int]] = []
-    for i, p in enumerate(a):
+class _Candidates:
+    """The new paragraphs worth comparing with one old paragraph of a large block."""
+
+    def __init__(self, a: Sequence[str], b: Sequence[str]) -> None:
+        self.a, self.b = a, b
+        self._rare: dict[str, list[int]] | None = None
+
+    def near(self, i: int, follow: int) -> list[int]:
+        n, m = len(self.a), len(self.b)
         centre = (i * m) // n
-        cands = set(range(max(0, centre - WINDOW), min(m, centre + WINDOW + 1)))
+        out = set(range(max(0, centre - WINDOW), min(m, centre + WINDOW + 1)))
+        if follow >= 0:  # follow the run we are in: an insertion shifts the diagonal
+            out.update(range(max(0, follow + 1 - WINDOW), min(m, follow + 1 + WINDOW + 1)))
+        return sorted(out)
+
+    def rare(self, i: int) -> list[int]:
+        if self._rare is None:  # built on first need: blocks of edited paragraphs never do
+            postings: dict[str, list[int]] = {}
+            for j, p in enumerate(self.b):
+                for g in {p[k : k + 2] for k in range(len(p) - 1)}:
+                    postings.setdefault(g, []).append(j)
+            self._rare = {g: js for g, js in postings.items() if len(js) <= RARE_DF}
+        rare, p = self._rare, self.a[i]
         grams = sorted(
             {p[k : k + 2] for k in range(len(p) - 1)} & rare.keys(), key=lambda g: len(rare[g])
         )
         hits: Counter[int] = Counter()
         for g in grams[:RARE_PER_PARAGRAPH]:
             hits.update(rare[g])
-        cands.update(j for j, _ in hits.most_common(TOP_K))
-        out.append(sorted(cands))
-    return out
+        return sorted(j for j, _ in hits.most_common(TOP_K))
 
 
 def pair(
@@ -112,24 +121,29 @@ def pair(
                 k += k & -k
 
         best_total, best_node = 0.0, -1
-        static = _candidates(a, b)
+        cands = None if n * m <= EXACT_PAIRS else _Candidates(a, b)
         follow = -1  # the new paragraph the previous old one resembled most
         for i in range(n):
-            if static is None:
-                cands: Sequence[int] = range(m)
-            else:  # also follow the run we are in: an insertion shifts the diagonal
-                near = range(max(0, follow + 1 - WINDOW), min(m, follow + 1 + WINDOW + 1))
-                cands = sorted(set(static[i]).union(near)) if follow >= 0 else static[i]
-            pending = []
+            pending: list[tuple[int, float, int]] = []
             top, follow_next = 0.0, -1
-            for j in cands:
-                score = similarity(a[i], b[j], threshold)
-                if score <= 0.0 or score < threshold:
-                    continue
-                if score > top:
-                    top, follow_next = score, j
-                prev_val, prev_node = query(j)
-                pending.append((j, prev_val + score, prev_node))
+            todo: Sequence[int] = range(m) if cands is None else cands.near(i, follow)
+            seen: set[int] = set()
+            far = False
+            while todo:
+                for j in todo:
+                    seen.add(j)
+                    score = similarity(a[i], b[j], threshold)
+                    if score <= 0.0 or score < threshold:
+                        continue
+                    if score > top:
+                        top, follow_next = score, j
+                    prev_val, prev_node = query(j)
+                    pending.append((j, prev_val + score, prev_node))
+                # Nothing close by: look further, at the paragraphs sharing rare bigrams.
+                todo = []
+                if cands is not None and top < STRONG and not far:
+                    far = True
+                    todo = [j for j in cands.rare(i) if j not in seen]
             if follow_next >= 0:
                 follow = follow_next
             for j, val, prev_node in pending:  # after all queries: one i pairs at most once

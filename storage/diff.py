@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from os.path import commonprefix
 from typing import Any
 
 from storage.align import pair, similarity
@@ -61,17 +62,30 @@ def _inline_cost(before: str, after: str) -> int:
 def inline_ops(before: str, after: str) -> tuple[tuple[str, str], ...]:
     """Character-level ops [("=", t), ("-", t), ("+", t)] turning `before` into `after`.
 
-    Edits touching a figure grow to the whole figure (FIGURE); a pair too costly to diff
-    (INLINE_COST_MAX) is one deletion and one insertion.
+    Edits touching a figure grow to the whole figure (FIGURE). Between their common head and
+    tail, a pair too costly to diff (INLINE_COST_MAX) is one deletion and one insertion.
     """
     if before == after:
         return (("=", before),) if before else ()
-    if _inline_cost(before, after) > INLINE_COST_MAX:
-        return tuple((op, t) for op, t in (("-", before), ("+", after)) if t)
-    sm = SequenceMatcher(None, before, after, autojunk=False)
+    # The common head and tail are equal runs; difflib only sees the middle (an edit of a figure
+    # in a long paragraph costs the figure, not the paragraph).
+    head = len(commonprefix([before, after]))
+    limit = min(len(before), len(after)) - head
+    tail = 0
+    while tail < limit and before[-1 - tail] == after[-1 - tail]:
+        tail += 1
+    mid_a, mid_b = before[head : len(before) - tail], after[head : len(after) - tail]
     raw: list[tuple[str, str, str]] = []  # (tag, a_text, b_text)
-    for tag, i1, i2, j1, j2 in sm.get_opcodes():
-        raw.append(("=" if tag == "equal" else "~", before[i1:i2], after[j1:j2]))
+    if head:
+        raw.append(("=", before[:head], before[:head]))
+    if _inline_cost(mid_a, mid_b) > INLINE_COST_MAX:  # too costly: the middle replaced whole
+        raw.append(("~", mid_a, mid_b))
+    else:
+        sm = SequenceMatcher(None, mid_a, mid_b, autojunk=False)
+        for tag, i1, i2, j1, j2 in sm.get_opcodes():
+            raw.append(("=" if tag == "equal" else "~", mid_a[i1:i2], mid_b[j1:j2]))
+    if tail:
+        raw.append(("=", before[len(before) - tail :], before[len(before) - tail :]))
     # Fold short equal runs that sit between two edits into the edit around them.
     folded: list[tuple[str, str, str]] = []
     for idx, (tag, a, b) in enumerate(raw):
