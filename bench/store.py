@@ -1,10 +1,19 @@
 """Benchmark of the store: report for one week, one diff, and growth on re-storing unchanged pages.
 
     python bench/store.py [--scale 1.0] [--backend sqlite --backend postgres] [--pg-url URL]
+                          [--quick]
 
 A generated store of 10,000 installments x 5 revisions (x --scale), bulk-inserted with Core.
 Times are medians, reported as ratios against a bare `SELECT count(*)` over installments, revisions
 and sections measured in the same run on the same database (so the numbers travel between machines).
+
+Hostile sizes (issue 10): a real installment page (fixtures/pages) whose first zone is blown up
+to 2,000 and 6,000 paragraphs, then every one of them edited. Rows: `diff` of the two revisions
+and the weekly report (data + HTML) showing the edit, as ratios to parsing the same page
+(CPU time, medians, same run).
+
+`--quick` (run by the tests): 1% of the store, SQLite only unless --backend is given, and 200 /
+600 paragraphs for the hostile rows.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ import argparse
 import hashlib
 import os
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -27,6 +37,8 @@ from sqlalchemy import Engine, create_engine, insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import reports  # noqa: E402
+from parsers import parse  # noqa: E402
 from storage import open_store  # noqa: E402
 from storage.models import Blob, Fetch, Installment, Page, Revision, Section  # noqa: E402
 from storage.store import Store, compress  # noqa: E402
@@ -166,6 +178,8 @@ def generate(engine: Engine, installments: int) -> None:
                 "published": first.isoformat() + "+08:00",
                 "first_seen": first,
                 "last_seen": last,
+                # report_data announces an installment as new when its content is confirmed.
+                "confirmed_at": first,
                 "latest_revision_id": None,
             }
         )
@@ -303,6 +317,84 @@ def bench(url: str, installments: int) -> dict[str, Any]:
     }
 
 
+PAGE = Path(__file__).resolve().parent.parent / "fixtures" / "pages" / "chih2019-2024-05-utf8.html"
+PAGE_URL = "http://www.chinahightech.com/html/hotnews/yaowen/2024/0206/5700517.html"
+
+
+def hostile_page(n: int, edited: bool) -> bytes:
+    """The saved 2024⑤ page with its first zone's paragraphs cycled up to n, each numbered; the
+    edited copy changes the first figure of every one of them (or appends a clause if none)."""
+    html = PAGE.read_text("utf-8")
+    lines = html.split("\n")
+    first_zone = next(k for k, line in enumerate(lines) if "威海高新区&nbsp;" in line)
+    end = next(k for k, line in enumerate(lines) if "天津高新区&nbsp;" in line)
+    body = [line[len("<p>&nbsp; &nbsp; ") : -len("</p>")] for line in lines[first_zone + 1 : end]]
+    out = []
+    for k in range(n):
+        text = f"（{k + 1}）{body[k % len(body)]}"
+        if edited:
+            m = re.search(r"\d+(?=[%个家项亿])", text)
+            text = (
+                text[: m.start()] + str(int(m.group()) + 1) + text[m.end() :]
+                if m
+                else text.replace("。", ",确保按期完成。", 1)
+            )
+        out.append(f"<p>&nbsp; &nbsp; {text}</p>")
+    return "\n".join(lines[: first_zone + 1] + out + lines[end:]).encode("utf-8")
+
+
+def cpu_median(fn: Callable[[], Any], runs: int) -> float:
+    fn()
+    times = []
+    for _ in range(runs):
+        t = time.process_time()
+        fn()
+        times.append(time.process_time() - t)
+    return statistics.median(times)
+
+
+def bench_hostile(sizes: list[int], runs: int) -> list[dict[str, Any]]:
+    """diff and report of an installment whose n paragraphs were all edited, vs parsing it."""
+    rows = []
+    for n in sizes:
+        old, new = hostile_page(n, False), hostile_page(n, True)
+        with tempfile.TemporaryDirectory() as tmp:
+            store = open_store(f"sqlite:///{tmp}/hostile.db")
+            t0 = datetime(2024, 2, 6, 1, 0, tzinfo=UTC)
+            for body, at in ((old, t0), (new, t0 + timedelta(days=8))):
+                res = store.record_response(
+                    PAGE_URL,
+                    status=200,
+                    headers={"Content-Type": "text/html; charset=utf-8"},
+                    body=body,
+                    fetched_at=at,
+                )
+                assert res.revision_new and res.suspect is None, res
+            since, until = t0 + timedelta(days=7), t0 + timedelta(days=14)
+            d = store.diff("2024-5")
+            changed = sum(c["kind"] == "changed" for c in d["changes"])
+            parse_s = cpu_median(lambda: parse(new, PAGE_URL), runs)  # noqa: B023
+            diff_s = cpu_median(lambda: store.diff("2024-5"), runs)  # noqa: B023
+            report_s = cpu_median(
+                lambda: reports.render(store.report_data(since, until), "html"),  # noqa: B023
+                runs,
+            )
+            store.close()
+        rows.append(
+            {
+                "paragraphs": n,
+                "changed": changed,
+                "changes": len(d["changes"]),
+                "parse_ms": parse_s * 1000,
+                "diff": diff_s / parse_s,
+                "report": report_s / parse_s,
+                "diff_s": diff_s,
+                "report_s": report_s,
+            }
+        )
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=float, default=1.0, help="fraction of 10,000 installments")
@@ -312,9 +404,13 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("CHIHWATCH_TEST_PG"),
         help="PostgreSQL server (a scratch database is created and dropped)",
     )
+    ap.add_argument(
+        "--quick", action="store_true", help="1%% of the store, SQLite only, small hostile rows"
+    )
     args = ap.parse_args(argv)
-    n = max(10, int(10_000 * args.scale))
-    backends = args.backend or ["sqlite", "postgres"]
+    scale = 0.01 if args.quick else args.scale
+    n = max(10, int(10_000 * scale))
+    backends = args.backend or (["sqlite"] if args.quick else ["sqlite", "postgres"])
     results = []
     for backend in backends:
         if backend == "sqlite":
@@ -356,6 +452,21 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['report_week']:.1f}x ({r['report_new']} new, {r['report_edited']} edited) | "
             f"{r['diff']:.2f}x | {r['restore_bytes']:,} bytes = {r['restore_bytes'] / r['n_again']:.0f} B/page; "
             f"rows: {rows}; {r['restore_vs_baseline']:.2f}x per page |"
+        )
+    sizes = [200, 600] if args.quick else [2000, 6000]
+    hostile = bench_hostile(sizes, 1 if args.quick else 3)
+    print(
+        "\nhostile sizes: one zone of N paragraphs, every one edited; CPU time (medians) / "
+        "parsing the same page"
+    )
+    head = ("paragraphs", "parse", "diff", "report (data + HTML)", "changes found")
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for h in hostile:
+        print(
+            f"| {h['paragraphs']:,} | {h['parse_ms']:.0f} ms | {h['diff']:.1f}x ({h['diff_s']:.2f} s) | "
+            f"{h['report']:.1f}x ({h['report_s']:.2f} s) | "
+            f"{h['changed']:,} changed of {h['changes']:,} |"
         )
     return 0
 

@@ -28,7 +28,7 @@ def test_demo_crawls_the_three_states_and_writes_the_report(tmp_path: Path) -> N
     # State 2: the new installment and the edit, shown as the changed characters.
     state2 = out[out.index("[2/3]") : out.index("[3/3]")]
     assert "+ 2025-4" in state2 and "edited: 2024-2" in state2
-    assert "增长[-6-]{+7+}%" in state2 and "+ 威海高新区: 会议还要求" in state2
+    assert "[-增长6%左右-]{+增长7%左右+}" in state2 and "+ 威海高新区: 会议还要求" in state2
     # State 3: the removed page and the moved installments with their history.
     state3 = out[out.index("[3/3]") :]
     assert "moved: 5 installments now at new URLs (history kept, no false revision)" in state3

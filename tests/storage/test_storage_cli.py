@@ -77,9 +77,9 @@ def test_list_show_diff_json(db_url: str, capsys: pytest.CaptureFixture[str]) ->
     assert shown["zones"][0]["targets"][0]["value"] == 6
     code, out, _ = run(capsys, "--db", db_url, "diff", "2024-5", "--format", "json")
     d = json.loads(out)
-    assert code == 0 and d["changes"][0]["inline"][1:3] == [["-", "5"], ["+", "6"]]
+    assert code == 0 and d["changes"][0]["inline"][1:3] == [["-", "增长5%"], ["+", "增长6%"]]
     code, out, _ = run(capsys, "--db", db_url, "diff", "2024-5")
-    assert code == 0 and "增长[-5-]{+6+}%" in out  # no TTY: plain markers, no colour codes
+    assert code == 0 and "[-增长5%-]{+增长6%+}" in out  # no TTY: plain markers, no colour codes
     assert "\x1b[" not in out
     code, out, _ = run(capsys, "--db", db_url, "list")
     assert code == 0 and "2024-5" in out and "昆明高新区" in out
@@ -93,7 +93,7 @@ def test_diff_html_escapes_page_text(sqlite_url: str, capsys: pytest.CaptureFixt
     assert (
         "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in out
     )
-    assert "<ins>6</ins>" in out and "<del>5</del>" in out
+    assert "<del>增长5%</del>" in out and "<ins>增长6%</ins>" in out
 
 
 def test_missing_installment_is_one_line_exit_6(

@@ -141,7 +141,10 @@ def test_edited_installment_on_the_mirror_site(db_url: str) -> None:
             ("威海高新区", "changed"),
             ("威海高新区", "added"),
         ]
-        assert [op for op in d["changes"][0]["inline"] if op[0] != "="] == [["-", "6"], ["+", "7"]]
+        assert [op for op in d["changes"][0]["inline"] if op[0] != "="] == [
+            ["-", "增长6%左右"],
+            ["+", "增长7%左右"],
+        ]
         assert (
             d["changes"][1]["after"]
             == "会议还要求，威海高新区要加快推进重大项目建设，确保全年目标任务圆满完成。"

@@ -89,16 +89,19 @@ def test_real_change_makes_a_revision_and_a_diff(store: Store) -> None:
             "before": KUNMING[1],
             "after": edited[1],
             "inline": [
-                ["=", "会议提出,2024年,昆明高新区经济社会发展主要目标是:固定资产投资增长"],
-                ["-", "5"],
-                ["+", "6"],
-                ["=", "%,规模以上工业产值增长8%。"],
+                ["=", "会议提出,2024年,昆明高新区经济社会发展主要目标是:固定资产投资"],
+                ["-", "增长5%"],
+                ["+", "增长6%"],
+                ["=", ",规模以上工业产值增长8%。"],
             ],
         }
     ]
     # Explicit revisions, and the same diff reached by URL and by id.
     assert store.diff(URL, from_rev=1, to_rev=2)["changes"] == d["changes"]
-    assert store.diff(str(d["id"]), from_rev=2, to_rev=1)["changes"][0]["inline"][1] == ["-", "6"]
+    assert store.diff(str(d["id"]), from_rev=2, to_rev=1)["changes"][0]["inline"][1] == [
+        "-",
+        "增长6%",
+    ]
 
 
 def test_moved_url_stays_one_installment(store: Store) -> None:
