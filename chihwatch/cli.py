@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "daemon": "chihwatch.commands.daemon:daemon_cmd",
     "status": "chihwatch.commands.daemon:status_cmd",
     "demo": "chihwatch.commands.demo:demo_cmd",
+    "serve": "chihwatch.commands.serve:serve_cmd",
 }
 
 EXIT_INTERNAL = 70

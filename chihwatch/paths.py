@@ -7,7 +7,7 @@ from pathlib import Path
 
 import platformdirs
 
-__all__ = ["data_dir", "default_db_url", "resolve_db_url"]
+__all__ = ["data_dir", "default_db_url", "resolve_db_url", "DEMO_DIR", "DEMO_DB", "demo_db_url"]
 
 APP = "chihwatch"
 
@@ -26,3 +26,14 @@ def default_db_url() -> str:
 def resolve_db_url(url: str | None) -> str:
     """The database URL to use: explicit value, else $CHIHWATCH_DB, else the default file."""
     return url or os.environ.get("CHIHWATCH_DB") or default_db_url()
+
+
+# `chihwatch demo` keeps its report and its store in this folder of the current directory, and
+# `chihwatch serve --demo` opens that store (one name for both commands).
+DEMO_DIR = "chihwatch-demo-report"
+DEMO_DB = "chihwatch.db"
+
+
+def demo_db_url(cwd: Path | None = None) -> str:
+    """The demo's SQLite store: ./chihwatch-demo-report/chihwatch.db (absolute)."""
+    return f"sqlite:///{(cwd or Path.cwd()).resolve() / DEMO_DIR / DEMO_DB}"
