@@ -7,9 +7,24 @@ from pathlib import Path
 
 import platformdirs
 
-__all__ = ["data_dir", "default_db_url", "resolve_db_url"]
+__all__ = [
+    "data_dir",
+    "default_db_url",
+    "resolve_db_url",
+    "DEMO_DIR",
+    "DEMO_DB_NAME",
+    "DEMO_REPORTS",
+    "demo_dir",
+    "demo_db_url",
+]
 
 APP = "chihwatch"
+
+# `chihwatch demo` keeps everything in one folder of the current directory: its database and the
+# weekly reports it writes. `chihwatch serve --demo` and the demo's closing hints read the same.
+DEMO_DIR = Path("chihwatch-demo")
+DEMO_DB_NAME = "chihwatch.db"
+DEMO_REPORTS = "reports"
 
 
 def data_dir() -> Path:
@@ -26,3 +41,13 @@ def default_db_url() -> str:
 def resolve_db_url(url: str | None) -> str:
     """The database URL to use: explicit value, else $CHIHWATCH_DB, else the default file."""
     return url or os.environ.get("CHIHWATCH_DB") or default_db_url()
+
+
+def demo_dir(base: Path | None = None) -> Path:
+    """The demo folder: ./chihwatch-demo/ of `base` (default: the current directory), absolute."""
+    return ((base or Path.cwd()) / DEMO_DIR).resolve()
+
+
+def demo_db_url(base: Path | None = None) -> str:
+    """The demo's SQLite database: ./chihwatch-demo/chihwatch.db."""
+    return f"sqlite:///{demo_dir(base) / DEMO_DB_NAME}"

@@ -86,9 +86,15 @@ class DeliveryError(OutputError):
 
 @dataclass(frozen=True)
 class DirectoryTarget:
-    """Write one file per format into a directory (created if missing)."""
+    """Write one file per format into a directory (created if missing).
+
+    With "atom" among the formats it also rewrites `feed.atom` beside the dated files: one stable
+    path to subscribe to, its `rel="self"` link `feed_url` (where the directory is published) or
+    else the file's own file:// URI.
+    """
 
     path: Path
+    feed_url: str | None = None
 
     def describe(self) -> str:
         return f"directory {self.path}"
@@ -164,7 +170,10 @@ def target_from_config(cfg: Mapping[str, Any]) -> Target:
         if kind in ("directory", "dir"):
             if not cfg.get("path"):
                 raise ConfigError("directory target needs path")
-            return DirectoryTarget(Path(str(cfg["path"])).expanduser())
+            feed_url = cfg.get("feed_url")
+            return DirectoryTarget(
+                Path(str(cfg["path"])).expanduser(), str(feed_url) if feed_url else None
+            )
         if kind in ("smtp", "email"):
             to = cfg.get("to") or cfg.get("recipients")
             recipients = (to,) if isinstance(to, str) else tuple(to or ())
@@ -233,6 +242,9 @@ def _scrub(text: str, *secrets: Secret | None) -> str:
     return text
 
 
+FEED_NAME = "feed.atom"
+
+
 def _to_directory(
     target: DirectoryTarget,
     data: Mapping[str, Any],
@@ -253,9 +265,23 @@ def _to_directory(
             tmp.write_text(render(data, fmt), encoding="utf-8")
             os.replace(tmp, path)
             written.append(str(path))
+        if "atom" in fmts:
+            written.append(str(write_feed(target, data)))
     except OSError as exc:
         raise OutputError(f"cannot write report to {target.path}: {exc.strerror or exc}") from None
     return written
+
+
+def write_feed(target: DirectoryTarget, data: Mapping[str, Any]) -> Path:
+    """The stable feed.atom of a directory target (replaced each report, atomically)."""
+    from reports import render
+
+    path = target.path / FEED_NAME
+    self_url = target.feed_url or path.resolve().as_uri()
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(render(data, "atom", self_url=self_url), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
 
 
 def build_email(

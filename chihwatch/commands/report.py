@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from chihwatch.errors import ConfigError, OutputError
+from chihwatch.errors import OutputError
 
 __all__ = ["report_cmd", "parse_when", "default_period"]
 
@@ -29,8 +29,19 @@ def parse_when(text: str, *, end: bool = False) -> datetime:
             return start + timedelta(days=1) if end else start
         dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ConfigError(f"not a date or ISO 8601 time: {text!r}") from None
+        # A mistyped option value is usage (2), as for `ingest --fetched-at`.
+        raise click.BadParameter(
+            f"not a date or ISO 8601 time: {text!r} (use e.g. 2024-02-05 or 2024-02-05T09:00)"
+        ) from None
     return dt if dt.tzinfo else dt.replace(tzinfo=SITE_TZ)
+
+
+def _when(text: str, option: str, *, end: bool = False) -> datetime:
+    try:
+        return parse_when(text, end=end)
+    except click.BadParameter as exc:
+        exc.param_hint = f"'{option}'"
+        raise
 
 
 def default_period(now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -57,18 +68,29 @@ def default_period(now: datetime | None = None) -> tuple[datetime, datetime]:
     help="Markdown (text), self-contained HTML, JSON (the report dict) or an Atom feed.",
 )
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of standard output.")
+@click.option(
+    "--baseline",
+    is_flag=True,
+    help="First report over an existing catalogue: list the installments already published in "
+    "one table instead of showing each in full.",
+)
 @click.pass_context
 def report_cmd(
-    ctx: click.Context, since: str | None, until: str | None, fmt: str, output: str | None
+    ctx: click.Context,
+    since: str | None,
+    until: str | None,
+    fmt: str,
+    output: str | None,
+    baseline: bool,
 ) -> None:
-    """Weekly report: new installments, their zones and targets, edits, suspect pages."""
+    """Weekly report: new installments, their zones and targets, edits, suspect pages, crawls."""
     import reports
     import storage
 
-    end = parse_when(until, end=True) if until else datetime.now(SITE_TZ)
-    start = parse_when(since) if since else end - timedelta(days=7)
+    end = _when(until, "--until", end=True) if until else datetime.now(SITE_TZ)
+    start = _when(since, "--since") if since else end - timedelta(days=7)
     if start >= end:
-        raise ConfigError("--since must be before --until")
+        raise click.UsageError("--since must be before --until")
     store = storage.open_store((ctx.obj or {}).get("db_url"))
     try:
         data = store.report_data(start, end)
@@ -76,6 +98,10 @@ def report_cmd(
         close = getattr(store, "close", None)
         if callable(close):
             close()
+    if baseline:
+        from reports.baseline import as_baseline
+
+        data = as_baseline(data)
     text = reports.render(data, fmt)
     if output is None or output == "-":
         sys.stdout.write(text)
