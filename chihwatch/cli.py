@@ -6,6 +6,7 @@ Every ChihwatchError becomes one line on stderr and its documented exit code (ch
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import logging
 import os
@@ -50,7 +51,25 @@ class LazyGroup(click.Group):
         return sorted(name for name in COMMANDS if self._load(name) is not None)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        return self._load(name)
+        cmd = self._load(name)
+        if cmd is not None:
+            _accept_db_anywhere(cmd)
+        return cmd
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in COMMANDS:
+            # click suggests from self.commands, which a lazy group leaves empty.
+            close = difflib.get_close_matches(name, list(COMMANDS), n=3, cutoff=0.6)
+            hint = ""
+            if len(close) == 1:
+                hint = f" Did you mean {close[0]!r}?"
+            elif close:
+                hint = f" (Did you mean one of: {', '.join(close)}?)"
+            ctx.fail(f"No such command {name!r}.{hint}")
+        return super().resolve_command(ctx, args)
 
     @staticmethod
     def _load(name: str) -> click.Command | None:
@@ -68,6 +87,38 @@ class LazyGroup(click.Group):
         return getattr(module, attr, None)
 
 
+def _set_db(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        root = ctx.find_root()
+        if root.obj is None:
+            root.obj = {}
+        root.obj["db_url"] = value  # in place: every context below shares this dict
+
+
+def _accept_db_anywhere(cmd: click.Command) -> None:
+    """Give a command (and a group's subcommands) the global --db, so it may follow the command.
+
+    `chihwatch list --db URL` means `chihwatch --db URL list`; given twice, the later one wins.
+    """
+    if getattr(cmd, "_chihwatch_db", False):
+        return
+    cmd._chihwatch_db = True  # type: ignore[attr-defined]
+    if not any("--db" in getattr(p, "opts", ()) for p in cmd.params):
+        cmd.params.append(
+            click.Option(
+                ["--db", "db_after"],
+                metavar="URL",
+                expose_value=False,
+                is_eager=True,
+                callback=_set_db,
+                help="Database URL (same as the global --db).",
+            )
+        )
+    if isinstance(cmd, click.Group):
+        for sub in cmd.commands.values():
+            _accept_db_anywhere(sub)
+
+
 @click.group(
     cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -81,11 +132,28 @@ class LazyGroup(click.Group):
     metavar="URL",
     help="Database URL (sqlite:///FILE or postgresql+psycopg://...). Env: CHIHWATCH_DB.",
 )
+@click.option(
+    "--tz",
+    "tz",
+    envvar="CHIHWATCH_TZ",
+    default=None,
+    metavar="ZONE",
+    help="Time zone of the times shown to people (default Asia/Shanghai; JSON keeps offsets). "
+    "Env: CHIHWATCH_TZ.",
+)
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 @click.version_option(__version__, prog_name="chihwatch")
 @click.pass_context
-def cli(ctx: click.Context, db_url: str | None, verbose: int) -> None:
-    """Track the chih.cn series 国家高新区密集部署: crawl, parse, store versions, report changes."""
+def cli(ctx: click.Context, db_url: str | None, tz: str | None, verbose: int) -> None:
+    """Track the 中国高新网 (www.chinahightech.com) series 国家高新区密集部署: crawl, parse, store
+    versions, report changes."""
+    from chihwatch.errors import ConfigError
+    from chihwatch.timefmt import set_zone
+
+    try:
+        set_zone(tz)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--tz' / CHIHWATCH_TZ") from None
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     ctx.obj = {"db_url": db_url}

@@ -89,11 +89,13 @@ class FixtureResult:
 
 
 def fixtures_dir() -> Path:
-    """fixtures/pages of this checkout (or $CHIHWATCH_FIXTURES)."""
+    """$CHIHWATCH_FIXTURES, else fixtures/pages of this checkout or its shipped copy."""
     override = os.environ.get("CHIHWATCH_FIXTURES")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parent.parent / "fixtures" / "pages"
+    from chihwatch.bundled import saved_pages
+
+    return saved_pages()
 
 
 def fixture_names(directory: Path) -> list[str]:

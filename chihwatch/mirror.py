@@ -37,12 +37,14 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
+from chihwatch.bundled import mirror_site
+
 __all__ = ["MirrorServer", "LoggedRequest", "Fault", "PORT_TOKEN", "BUNDLED_SITE"]
 
 log = logging.getLogger(__name__)
 
-# fixtures/site/ of this checkout: the mirror is data of the repository, not of the package.
-BUNDLED_SITE = Path(__file__).resolve().parent.parent / "fixtures" / "site"
+# fixtures/site/ of a checkout, or its copy shipped as package data (chihwatch/bundled.py).
+BUNDLED_SITE = mirror_site()
 PORT_TOKEN = b"__MIRROR_PORT__"
 MANIFEST = "_manifest.json"
 # Files whose bytes get the port substitution (never binary files).

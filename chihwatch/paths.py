@@ -7,9 +7,26 @@ from pathlib import Path
 
 import platformdirs
 
-__all__ = ["data_dir", "default_db_url", "resolve_db_url", "DEMO_DIR", "DEMO_DB", "demo_db_url"]
+__all__ = [
+    "data_dir",
+    "default_db_url",
+    "resolve_db_url",
+    "DEMO_DIR",
+    "DEMO_DB",
+    "DEMO_DB_NAME",
+    "DEMO_REPORTS",
+    "demo_dir",
+    "demo_db_url",
+]
 
 APP = "chihwatch"
+
+# `chihwatch demo` keeps everything in one folder of the current directory: its database and the
+# weekly reports it writes. `chihwatch serve --demo` and the demo's closing hints read the same.
+DEMO_DIR = Path("chihwatch-demo")
+DEMO_DB_NAME = "chihwatch.db"
+DEMO_REPORTS = "reports"
+DEMO_DB = DEMO_DB_NAME  # the name `serve --demo` reads
 
 
 def data_dir() -> Path:
@@ -28,12 +45,11 @@ def resolve_db_url(url: str | None) -> str:
     return url or os.environ.get("CHIHWATCH_DB") or default_db_url()
 
 
-# `chihwatch demo` keeps its report and its store in this folder of the current directory, and
-# `chihwatch serve --demo` opens that store (one name for both commands).
-DEMO_DIR = "chihwatch-demo-report"
-DEMO_DB = "chihwatch.db"
+def demo_dir(base: Path | None = None) -> Path:
+    """The demo folder: ./chihwatch-demo/ of `base` (default: the current directory), absolute."""
+    return ((base or Path.cwd()) / DEMO_DIR).resolve()
 
 
-def demo_db_url(cwd: Path | None = None) -> str:
-    """The demo's SQLite store: ./chihwatch-demo-report/chihwatch.db (absolute)."""
-    return f"sqlite:///{(cwd or Path.cwd()).resolve() / DEMO_DIR / DEMO_DB}"
+def demo_db_url(base: Path | None = None) -> str:
+    """The demo's SQLite database: ./chihwatch-demo/chihwatch.db."""
+    return f"sqlite:///{demo_dir(base) / DEMO_DB_NAME}"

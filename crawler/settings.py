@@ -26,6 +26,9 @@ CHIHWATCH_PROGRESS_EVERY = 1
 # Seconds to wait before a retry, doubled on each further retry (5xx, timeouts).
 CHIHWATCH_RETRY_BACKOFF = 2.0
 CHIHWATCH_RETRY_BACKOFF_MAX = 60.0
+# Seconds added to every recorded fetch time (negative: the past). Only the demo sets it, to play
+# the mirror's states over simulated weeks; a real crawl records the real time.
+CHIHWATCH_CLOCK_OFFSET = 0.0
 
 # -- politeness -------------------------------------------------------------------------------------
 # None: "chihwatch/VERSION (+CHIHWATCH_CONTACT_URL)", built by crawler.run.crawl_settings.

@@ -79,7 +79,10 @@ def _context(data: Mapping[str, Any]) -> dict[str, Any]:
         "revisions": revisions,
         "suspects": suspects,
         "availability": list(data.get("availability") or []),
+        "moves": list(data.get("moves") or []),
         "crawl_problems": crawl_problems,
+        "crawls": dict(data.get("crawls") or {}),
+        "baseline": data.get("baseline"),
         "series": series,
         "highlight": highlight,
         "chart": series_chart(series, highlight) if series else "",
@@ -148,12 +151,46 @@ def _atom_entries(ctx: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "content": str(fragment.render(kind="revision", item=rev)),
             }
         )
+    for mv in ctx.get("moves") or []:
+        label = model.installment_label(mv)
+        entries.append(
+            {
+                "id": f"urn:chihwatch:move:{mv.get('year')}-{mv.get('installment')}:"
+                f"{model.stable_id(mv.get('to'))}",
+                "title": f"迁移：{mv.get('title') or label} 换了网址",
+                "updated": _rfc3339(mv.get("at"), until),
+                "published": None,
+                "link": model.safe_url(mv.get("to")),
+                "zones": [],
+                "summary": f"{label} 迁移到新网址（历史保留，不是内容变化）：{mv.get('from')} → "
+                f"{mv.get('to')}",
+                "content": "",
+            }
+        )
+    base = ctx.get("baseline")
+    if base and base.get("installments"):
+        items = base["installments"]
+        entries.append(
+            {
+                "id": f"urn:chihwatch:baseline:{until[:10]}",
+                "title": f"基线：目录中已有 {len(items)} 期",
+                "updated": _rfc3339(until, ""),
+                "published": None,
+                "link": None,
+                "zones": [],
+                "summary": "、".join(model.installment_label(i) for i in items),
+                "content": "",
+            }
+        )
     entries.sort(key=lambda e: e["updated"], reverse=True)
     return entries
 
 
-def render(data: Mapping[str, Any], fmt: str) -> str:
-    """The report `data` (Store.report_data's dict) as md, html, json or atom text."""
+def render(data: Mapping[str, Any], fmt: str, *, self_url: str | None = None) -> str:
+    """The report `data` (Store.report_data's dict) as md, html, json or atom text.
+
+    `self_url`: for atom, the feed's own address (`<link rel="self">`), e.g. a directory's feed.atom.
+    """
     if fmt == "json":
         return json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
     if fmt not in FORMATS:
@@ -170,7 +207,7 @@ def render(data: Mapping[str, Any], fmt: str) -> str:
         # The same feed every week, so a reader subscribed to the file keeps one subscription.
         feed_id = "urn:chihwatch:feed:changes"
         text = env.get_template("feed.atom.j2").render(
-            ctx, entries=entries, updated=updated, feed_id=feed_id
+            ctx, entries=entries, updated=updated, feed_id=feed_id, self_url=self_url
         )
     return model.strip_xml_invalid(text)
 

@@ -105,9 +105,15 @@ class DeliveryError(OutputError):
 
 @dataclass(frozen=True)
 class DirectoryTarget:
-    """Write one file per format into a directory (created if missing)."""
+    """Write one file per format into a directory (created if missing).
+
+    With "atom" among the formats it also rewrites `feed.atom` beside the dated files: one stable
+    path to subscribe to, its `rel="self"` link `feed_url` (where the directory is published) or
+    else the file's own file:// URI.
+    """
 
     path: Path
+    feed_url: str | None = None
 
     def describe(self) -> str:
         return f"directory {self.path}"
@@ -191,7 +197,7 @@ def _secret(cfg: Mapping[str, Any], key: str, *, required: bool = False) -> Secr
 
 # Keys each target type accepts; anything else is a typo and an error at start-up.
 _KEYS: dict[str, set[str]] = {
-    "directory": {"type", "path"},
+    "directory": {"type", "path", "feed_url"},
     "smtp": {
         "type",
         "host",
@@ -275,7 +281,10 @@ def target_from_config(cfg: Mapping[str, Any]) -> Target:
         if kind == "directory":
             if not cfg.get("path"):
                 raise ConfigError("directory target needs path")
-            return DirectoryTarget(Path(_text(cfg, "path")).expanduser())
+            feed_url = cfg.get("feed_url")
+            return DirectoryTarget(
+                Path(_text(cfg, "path")).expanduser(), _text(cfg, "feed_url") if feed_url else None
+            )
         if kind == "smtp":
             return _smtp_from_config(cfg)
         if kind == "webhook":
@@ -407,6 +416,9 @@ def scrub(text: str, *secrets: Secret | None) -> str:
 _scrub = scrub
 
 
+FEED_NAME = "feed.atom"
+
+
 def _to_directory(
     target: DirectoryTarget,
     data: Mapping[str, Any],
@@ -427,9 +439,23 @@ def _to_directory(
             tmp.write_text(render(data, fmt), encoding="utf-8")
             os.replace(tmp, path)
             written.append(str(path))
+        if "atom" in fmts:
+            written.append(str(write_feed(target, data)))
     except OSError as exc:
         raise OutputError(f"cannot write report to {target.path}: {exc.strerror or exc}") from None
     return written
+
+
+def write_feed(target: DirectoryTarget, data: Mapping[str, Any]) -> Path:
+    """The stable feed.atom of a directory target (replaced each report, atomically)."""
+    from reports import render
+
+    path = target.path / FEED_NAME
+    self_url = target.feed_url or path.resolve().as_uri()
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(render(data, "atom", self_url=self_url), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
 
 
 def build_email(

@@ -8,7 +8,6 @@ import gzip
 import hashlib
 import json
 import logging
-import re
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,10 +23,13 @@ from chihwatch.errors import ChihwatchError, NotFound, ParseError
 from parsers.gazetteer import canonical_zone
 from parsers.model import Article
 from parsers.normalize import norm_text
+from storage.crawl_health import crawl_health
 from storage.db import current_revision, safe_url, translate_error
 from storage import ingest_policy
 from storage.diff import Change, align_paragraphs, diff_zones
-from storage.models import Blob, Event, Fetch, Installment, Page, Revision, Section, scheduler_runs
+from storage.models import Blob, Event, Fetch, Installment, Page, Revision, Section
+from storage.refs import parse_ref, resolve_title
+from storage.report_moves import moves
 from storage.targets import compare_targets, extract_targets
 
 __all__ = ["Store", "IngestResult", "DEFAULT_SERIES", "SUSPECT_BODY_RATIO", "SUSPECT_CONFIDENCE"]
@@ -827,13 +829,13 @@ class Store:
     # -- reading for people -----------------------------------------------------------------------
 
     def _resolve(self, s: Session, ref: str | int) -> Installment:
-        """An installment from `YEAR-NUMBER`, a numeric id or a URL."""
+        """An installment from `YEAR-NUMBER` (or 2024-⑤, 2024年⑤, its title), an id or a URL."""
         sref = str(ref).strip()
         inst: Installment | None = None
-        if m := re.fullmatch(r"(\d{4})-(\d{1,4})", sref):
+        if year_number := parse_ref(sref):
             inst = s.scalars(
                 select(Installment)
-                .where(Installment.year == int(m[1]), Installment.number == int(m[2]))
+                .where(Installment.year == year_number[0], Installment.number == year_number[1])
                 .order_by(Installment.id)
                 .limit(1)
             ).first()
@@ -844,8 +846,13 @@ class Store:
             if inst is None:
                 iid = s.scalar(select(Page.installment_id).where(Page.url == sref))
                 inst = s.get(Installment, iid) if iid else None
+        else:
+            inst = resolve_title(s, sref)
         if inst is None:
-            raise NotFound(f"no installment {sref!r} in the store (try `chihwatch list`)")
+            raise NotFound(
+                f"no installment {sref!r} in the store (try `chihwatch list`; an installment is "
+                "named like 2024-5, 2024年⑤, its title, its id or its URL)"
+            )
         return inst
 
     @staticmethod
@@ -930,8 +937,8 @@ class Store:
         }
 
     @_db_errors
-    def show(self, ref: str | int) -> dict[str, Any]:
-        """One installment with its latest revision's text, zones and targets."""
+    def show(self, ref: str | int, revision: int | None = None) -> dict[str, Any]:
+        """One installment with its latest (or its `revision`-th) revision's text and zones."""
         with self._read() as s:
             inst = self._resolve(s, ref)
             revs = list(
@@ -942,6 +949,13 @@ class Store:
                 )
             )
             latest = revs[-1] if revs else None
+            if revision is not None:
+                latest = next((r for r in revs if r.seq == revision), None)
+                if latest is None:
+                    raise NotFound(
+                        f"installment {inst.year}-{inst.number} has no revision {revision} "
+                        f"(it has {len(revs)}: 1..{len(revs)})"
+                    )
             urls = list(
                 s.scalars(select(Page.url).where(Page.installment_id == inst.id).order_by(Page.id))
             )
@@ -1205,27 +1219,11 @@ class Store:
                         }
                     )
 
-            # Crawls the daemon could not finish (crashed, timed out, stopped): the analyst must
-            # know that a quiet week may be a blind one.
-            crawl_problems = [
-                {
-                    "started": _iso(started),
-                    "status": status,
-                    "error": error or status,
-                }
-                for started, status, error in s.execute(
-                    select(
-                        scheduler_runs.c.started, scheduler_runs.c.status, scheduler_runs.c.error
-                    )
-                    .where(
-                        scheduler_runs.c.job == "crawl",
-                        scheduler_runs.c.status.in_(("failed", "interrupted")),
-                        scheduler_runs.c.started >= lo,
-                        scheduler_runs.c.started < hi,
-                    )
-                    .order_by(scheduler_runs.c.started)
-                ).all()
-            ]
+            # Crawls that could not finish (crashed, timed out) and how many ran at all: the
+            # analyst must know that a quiet week may be a blind one (storage/crawl_health.py).
+            crawls = crawl_health(s, lo, hi)
+            crawl_problems = crawls["problems"]
+            moved = moves(s, lo, hi)
 
             if not years:
                 years = {lo.year, hi.year}
@@ -1261,7 +1259,9 @@ class Store:
             "revisions": revisions,
             "suspects": suspects,
             "availability": availability,
+            "moves": moved,
             "crawl_problems": crawl_problems,
+            "crawls": {k: v for k, v in crawls.items() if k != "problems"},
             "series": series,
         }
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import click
 
-from chihwatch.errors import ConfigError, InputError
+from chihwatch.errors import ChihwatchError, ConfigError, DatabaseError, InputError
 
 __all__ = ["crawl_cmd", "serve_mirror_cmd", "print_summary", "LOOPBACK"]
 
@@ -100,15 +101,71 @@ def crawl_cmd(
     shown = list(start_urls or DEFAULT_START_URLS)
     click.echo(f"crawling from {', '.join(shown)}", err=True)
     progress = None if quiet else (lambda line: click.echo(f"  {line}", err=True))
-    summary = crawl_in_subprocess(
-        ctx.obj.get("db_url") if ctx.obj else None,
-        start_urls or None,
-        timeout=timeout,
-        settings=settings,
-        progress=progress or (lambda _l: None),
-    )
+    db_url = ctx.obj.get("db_url") if ctx.obj else None
+    started = datetime.now(UTC)
+    try:
+        summary = crawl_in_subprocess(
+            db_url,
+            start_urls or None,
+            timeout=timeout,
+            settings=settings,
+            progress=progress or (lambda _l: None),
+        )
+    except DatabaseError:
+        raise  # nothing to record the run in
+    except ChihwatchError as exc:
+        _record_run(db_url, started, "failed", error=" ".join(str(exc).split()))
+        raise
+    except KeyboardInterrupt:
+        _record_run(db_url, started, "interrupted", error="stopped by signal: Ctrl-C")
+        raise
+    figures = summary.to_dict()
+    figures.pop("changes", None)
+    figures["error_messages"] = list(figures.get("error_messages") or [])[:20]
+    _record_run(db_url, started, "ok", figures=figures)
     click.echo("crawl finished")
     print_summary(summary)
+
+
+def _record_run(
+    db_url: str | None,
+    started: datetime,
+    status: str,
+    *,
+    figures: dict[str, Any] | None = None,
+    error: str | None = None,
+) -> None:
+    """One row in the crawl log, so the weekly report counts cron crawls as it counts the daemon's.
+
+    Never creates a database; a log that cannot be written is a warning, not a failed crawl.
+    """
+    import sqlalchemy as sa
+
+    from chihwatch.paths import resolve_db_url
+    from storage.crawl_health import record_crawl
+    from storage.db import make_engine
+
+    url = resolve_db_url(db_url)
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        return
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        return
+    engine = make_engine(url)
+    try:
+        record_crawl(
+            engine,
+            started=started,
+            finished=datetime.now(UTC),
+            status=status,
+            figures=figures,
+            error=error,
+        )
+    except sa.exc.SQLAlchemyError as exc:
+        click.echo(f"chihwatch: warning: crawl not recorded in the crawl log: {exc}", err=True)
+    finally:
+        engine.dispose()
 
 
 @click.command("serve-mirror")

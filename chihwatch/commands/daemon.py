@@ -205,29 +205,35 @@ def _store_status(db_url: str) -> dict[str, Any]:
 
 def format_status(data: dict[str, Any]) -> str:
     """The human-readable status."""
-    lines = [f"database:  {data['database']}"]
+    from chihwatch.timefmt import human, zone_name
+
+    lines = [f"database:  {data['database']}", f"times in:  {zone_name()}"]
     d = data["daemon"]
-    if d["running"]:
-        lines.append(f"daemon:    running, pid {d['pid']} on host {d['host']} since {d['started']}")
+    running = d["running"]
+    if running:
+        lines.append(
+            f"daemon:    running, pid {d['pid']} on host {d['host']} since {human(d['started'])}"
+        )
     else:
-        lines.append("daemon:    not running")
+        lines.append("daemon:    not running (nothing is scheduled to run until it is started)")
     lines.append("jobs:")
     for j in data["jobs"]:
         sched = j["schedule"] or "not scheduled"
-        lines.append(
-            f"  {j['id']:<7} {sched}; next run {j['next_run'] or '-'}; "
-            f"{j['runs']} runs, {j['failed_runs']} failed"
-        )
+        # A stopped daemon's job table still holds its last schedule: not a run that will happen.
+        when = f"next run {human(j['next_run'])}" if running else "stopped, no next run"
+        if not running and j["schedule"]:
+            sched = f"was {sched}"
+        lines.append(f"  {j['id']:<7} {sched}; {when}; {j['runs']} runs, {j['failed_runs']} failed")
         last = j["last_run"]
         if last:
             lines.append(
-                f"          last run #{last['id']} {last['started']}: {last['status']}"
+                f"          last run #{last['id']} {human(last['started'])}: {last['status']}"
                 f"{_figures(last)}"
             )
         err = j["last_error"]
         if err:
             lines.append(
-                f"          last error #{err['id']} {err['started']}: {err['status']}: "
+                f"          last error #{err['id']} {human(err['started'])}: {err['status']}: "
                 f"{err['error']}"
             )
     store = data.get("store") or {}
@@ -236,6 +242,8 @@ def format_status(data: dict[str, Any]) -> str:
         for k, v in store.items():
             if isinstance(v, dict | list):
                 v = json.dumps(v, ensure_ascii=False, default=str)
+            elif k.startswith("last_") and isinstance(v, str):
+                v = human(v)
             lines.append(f"  {k}: {v}")
     return "\n".join(lines)
 

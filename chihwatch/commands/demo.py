@@ -1,15 +1,22 @@
 """`chihwatch demo`: the whole pipeline offline, against the bundled mirror site on 127.0.0.1.
 
-Serves fixtures/site/ on a free local port, crawls it through its states (the series so far; a new
-installment and an edit; a removed page and a site redesign), prints what a user would see after
-each crawl, and ends with the report of everything it found.
+Serves the mirror (fixtures/site/ in a checkout, its packaged copy when installed) on a free local
+port and plays its states over SIMULATED WEEKS: every crawl records its fetch times shifted into
+the past (the crawler's CHIHWATCH_CLOCK_OFFSET), and a weekly report is written at the end of each
+simulated week, so the last report shows a real week of the product: a new installment, an edit
+with its figure change, installments moved by a redesign, a removed page (404) and a page that
+arrived truncated (a suspect, kept apart). Everything is kept in ./chihwatch-demo/ (DEMO_DIR in
+chihwatch/paths.py): the database `chihwatch.db` and `reports/`. The demo ends by saying how to
+look at it (`list`, `show`, `diff`, `serve --demo`).
 """
 
 from __future__ import annotations
 
+import re
 import shutil
-import tempfile
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,14 +25,38 @@ import click
 
 from chihwatch.errors import InputError
 
-__all__ = ["demo_cmd", "STATES"]
+__all__ = ["demo_cmd", "TIMELINE", "Step"]
 
-# What each mirror state shows, in the order the demo crawls them.
-STATES = (
-    ("state1", "the series so far"),
-    ("state2", "a new installment is published, an older one is edited"),
-    ("state3", "a page is removed, the site is redesigned (installments move to new URLs)"),
+
+@dataclass(frozen=True)
+class Step:
+    """One event of the simulated timeline, `days_ago` days before the demo's real now."""
+
+    days_ago: float
+    kind: str  # "crawl" | "report" (the weekly report for the 7 days up to this moment)
+    state: str = ""
+    what: str = ""
+    truncate: str | None = None  # installment ref whose page arrives cut off during this crawl
+
+
+TIMELINE = (
+    Step(20, "crawl", "state1", "the series so far: the catalogue the weekly reports start from"),
+    Step(14, "report"),
+    Step(13, "crawl", "state1", "a quiet week: nothing new on the site"),
+    Step(7, "report"),
+    Step(6, "crawl", "state2", "a new installment is published, an older one is edited"),
+    Step(
+        3,
+        "crawl",
+        "state3",
+        "a page is removed, the site is redesigned (installments move to new URLs), "
+        "and one page arrives cut off",
+        truncate="2025-2",
+    ),
+    Step(0, "report"),
 )
+
+FORMATS = ("html", "md", "json", "atom")
 
 
 def _ref(item: dict[str, Any]) -> str:
@@ -39,93 +70,230 @@ def _short(text: str | None, width: int = 60) -> str:
 
 @click.command("demo")
 @click.option(
-    "--db",
-    "demo_db",
+    "--dir",
+    "demo_folder",
+    type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    metavar="URL",
-    help="Keep the demo's data in this database (default: a temporary SQLite file).",
+    help="Demo folder for the database and the reports (default: ./chihwatch-demo).",
 )
 @click.option(
     "--report-dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="Where to write the report (default: ./chihwatch-demo-report).",
+    help="Where to write the weekly reports (default: reports/ in the demo folder).",
 )
 @click.option("--verbose-crawl", is_flag=True, help="Show every page the crawler fetches.")
 @click.pass_context
 def demo_cmd(
-    ctx: click.Context, demo_db: str | None, report_dir: Path | None, verbose_crawl: bool
+    ctx: click.Context, demo_folder: Path | None, report_dir: Path | None, verbose_crawl: bool
 ) -> None:
-    """Crawl the bundled mirror of the site through three states and show what changed."""
+    """Play the bundled mirror of the site over three simulated weeks and write the weekly reports.
+
+    Keeps its database and reports in ./chihwatch-demo/ (replacing a previous demo there); an
+    explicit --db must name an empty database.
+    """
     from chihwatch.mirror import BUNDLED_SITE, MirrorServer
-    from crawler.run import crawl_in_subprocess
-    from crawler.settings import POLITE_OFF
+    from chihwatch.paths import DEMO_DB_NAME, DEMO_DIR, DEMO_REPORTS, demo_dir
     from storage import open_store
 
     root = BUNDLED_SITE
     if not root.is_dir():
-        raise InputError(f"mirror site not found at {root} (run from a clone of the repository)")
-    parent = ctx.parent
-    global_db = None
-    if (
-        parent is not None
-        and parent.get_parameter_source("db_url") is click.core.ParameterSource.COMMANDLINE
-    ):
-        global_db = ctx.obj.get(
-            "db_url"
-        )  # an explicit `chihwatch --db URL demo`, never $CHIHWATCH_DB
-    tmp = Path(tempfile.mkdtemp(prefix="chihwatch-demo-"))
-    db_url = demo_db or global_db or f"sqlite:///{tmp / 'demo.db'}"
-    started = datetime.now(UTC) - timedelta(seconds=1)
+        raise InputError(f"mirror site not found at {root} (the installed package is incomplete)")
+    folder = demo_folder.resolve() if demo_folder else demo_dir()
+    explicit_db = _explicit_db(ctx)
     echo: Callable[..., None] = click.echo
+    if explicit_db is None:
+        replaced = _clear_previous(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        db_url = f"sqlite:///{folder / DEMO_DB_NAME}"
+    else:
+        replaced = False
+        folder.mkdir(parents=True, exist_ok=True)
+        db_url = explicit_db
+    reports_at = (report_dir or folder / DEMO_REPORTS).resolve()
+    now = datetime.now(UTC).replace(microsecond=0)
+    store = open_store(db_url)
     try:
-        server = MirrorServer(root).start()
-        try:
-            store = open_store(db_url)
-            echo(
-                f"chihwatch demo: mirror of the site at {server.url}/, database {_where(db_url)}\n"
+        if explicit_db is not None and store.list_installments():
+            raise click.UsageError(
+                "the demo plays simulated weeks into its database: give --db an empty database, "
+                f"or leave --db out to use {DEMO_DIR}/{DEMO_DB_NAME}"
             )
-            starts = [f"{server.url}/html/hotnews/yaowen/", f"{server.url}/yaowen/node_479.html"]
-            # Local mirror: no politeness delays; robots.txt, scope and conditional requests as live.
-            settings = {**POLITE_OFF, "HTTPCACHE_DIR": str(tmp / "httpcache")}
-            before = {_ref(i): i for i in store.list_installments()}
-            for n, (state, what) in enumerate(STATES, start=1):
-                server.set_state(state)
-                echo(click.style(f"[{n}/{len(STATES)}] {state}: {what}", bold=True))
-                progress = (
-                    (lambda line: echo(f"    {line}")) if verbose_crawl else (lambda _line: None)
-                )
-                summary = crawl_in_subprocess(
-                    db_url, starts, timeout=300, settings=settings, progress=progress
-                )
-                echo(
-                    f"  crawled: {summary.fetched} pages fetched, {summary.not_modified} not modified (304), "
-                    f"{summary.requests} requests, {summary.seconds:.1f}s"
-                )
-                after = {_ref(i): i for i in store.list_installments()}
-                _show_changes(echo, store, before, after, summary)
-                before = after
-                echo("")
-            echo(click.style(f"{len(before)} installments in the store:", bold=True))
-            for ref, item in sorted(
-                before.items(), key=lambda kv: (kv[1]["year"], kv[1]["installment"])
-            ):
-                echo(
-                    f"  {ref:<8} {_short(item['title'], 34):<34} rev {item['revisions']}  "
-                    f"{', '.join(item['zones'])}"
-                )
-            _write_report(echo, store, started, report_dir)
-            store.close()
-        finally:
-            server.stop()
+        shown = _shown_path(folder)
+        echo(
+            f"chihwatch demo: three simulated weeks of the site, kept in {shown}"
+            + (" (the previous demo there was replaced)" if replaced else "")
+        )
+        with MirrorServer(root) as server:
+            echo(f"mirror of the site at {server.url}/, database {_safe(db_url)}\n")
+            written = _play(echo, store, server, db_url, folder, reports_at, now, verbose_crawl)
+        _final(echo, store, written, db_url, explicit_db is None)
     finally:
-        shutil.rmtree(tmp / "httpcache", ignore_errors=True)
-        if demo_db is None and global_db is None:
-            shutil.rmtree(tmp, ignore_errors=True)
+        store.close()
 
 
-def _where(db_url: str) -> str:
-    return "temporary SQLite file" if "chihwatch-demo-" in db_url else db_url.split("@")[-1]
+def _explicit_db(ctx: click.Context) -> str | None:
+    """`chihwatch --db URL demo` or `demo --db URL`, never $CHIHWATCH_DB (the demo's own folder
+    must not turn into a user's real database because of an environment variable)."""
+    root = ctx.find_root()
+    db = (root.obj or {}).get("db_url")
+    if db is None:
+        return None
+    source = root.get_parameter_source("db_url")
+    after = ctx.get_parameter_source("db_after")
+    if after is click.core.ParameterSource.COMMANDLINE:
+        return db
+    return db if source is click.core.ParameterSource.COMMANDLINE else None
+
+
+def _clear_previous(folder: Path) -> bool:
+    """Remove a previous demo's database and reports from the demo folder (nothing else)."""
+    from chihwatch.paths import DEMO_DB_NAME, DEMO_REPORTS
+
+    gone = False
+    for name in (DEMO_DB_NAME, *(f"{DEMO_DB_NAME}{s}" for s in ("-wal", "-shm", ".migrate-lock"))):
+        path = folder / name
+        if path.is_file():
+            path.unlink()
+            gone = True
+    reports = folder / DEMO_REPORTS
+    if reports.is_dir():
+        for path in reports.iterdir():
+            if path.is_file() and (
+                path.name.startswith("chihwatch-report-") or path.name == "feed.atom"
+            ):
+                path.unlink()
+                gone = True
+    shutil.rmtree(folder / ".httpcache", ignore_errors=True)
+    return gone
+
+
+def _shown_path(path: Path) -> str:
+    try:
+        return f"./{path.relative_to(Path.cwd())}/"
+    except ValueError:
+        return f"{path}/"
+
+
+def _safe(db_url: str) -> str:
+    from storage.db import safe_url
+
+    return safe_url(db_url)
+
+
+def _when(moment: datetime) -> str:
+    from chihwatch.timefmt import human
+
+    return human(moment, minutes=True)
+
+
+def _play(
+    echo: Callable[..., None],
+    store: Any,
+    server: Any,
+    db_url: str,
+    folder: Path,
+    reports_at: Path,
+    now: datetime,
+    verbose_crawl: bool,
+) -> list[tuple[datetime, datetime, list[str]]]:
+    """Run the timeline; returns each written report's period and files."""
+    from crawler.run import crawl_in_subprocess
+    from crawler.settings import POLITE_OFF
+    from storage.crawl_health import record_crawl
+    from storage.db import make_engine
+
+    starts = [f"{server.url}/html/hotnews/yaowen/", f"{server.url}/yaowen/node_479.html"]
+    written: list[tuple[datetime, datetime, list[str]]] = []
+    before = {_ref(i): i for i in store.list_installments()}
+    crawls = [s for s in TIMELINE if s.kind == "crawl"]
+    week = 1
+    for step in TIMELINE:
+        moment = now - timedelta(days=step.days_ago)
+        if step.kind == "report":
+            since = moment - timedelta(days=7)
+            files = _write_report(store, since, moment, reports_at, baseline=not written)
+            written.append((since, moment, files))
+            html = next((f for f in files if f.endswith(".html")), files[0])
+            label = "baseline of the catalogue" if len(written) == 1 else "weekly report"
+            echo(
+                click.style(f"  ── end of week {week}: {label} ", bold=True)
+                + f"{_when(since)} – {_when(moment)}: {_shown_path(Path(html).parent)}"
+                f"{Path(html).name}\n"
+            )
+            week += 1
+            continue
+        n = crawls.index(step) + 1
+        server.set_state(step.state)
+        server.faults.clear()
+        if step.truncate:
+            path = _mirror_path(server, step.state, step.truncate)
+            server.faults.append((lambda p, path=path: p == path, _cut_off))
+        echo(
+            click.style(f"[{n}/{len(crawls)}] {_when(moment)}, week {week}", bold=True)
+            + f" · {step.state}: {step.what}"
+        )
+        progress = (lambda line: echo(f"    {line}")) if verbose_crawl else (lambda _line: None)
+        # Local mirror: no politeness delays; robots.txt, scope and conditional requests as live.
+        settings = {
+            **POLITE_OFF,
+            "HTTPCACHE_DIR": str(folder / ".httpcache"),
+            "CHIHWATCH_CLOCK_OFFSET": -step.days_ago * 86400,
+        }
+        t0 = time.monotonic()
+        summary = crawl_in_subprocess(
+            db_url, starts, timeout=300, settings=settings, progress=progress
+        )
+        engine = make_engine(db_url)
+        try:
+            figures = summary.to_dict()
+            figures.pop("changes", None)
+            record_crawl(
+                engine,
+                started=moment,
+                finished=moment + timedelta(seconds=time.monotonic() - t0),
+                status="ok",
+                figures=figures,
+            )
+        finally:
+            engine.dispose()
+        echo(
+            f"  crawled: {summary.fetched} pages fetched, {summary.not_modified} not modified "
+            f"(304), {summary.requests} requests, {summary.seconds:.1f}s"
+        )
+        after = {_ref(i): i for i in store.list_installments()}
+        _show_changes(echo, store, before, after, summary)
+        before = after
+        echo("")
+    shutil.rmtree(folder / ".httpcache", ignore_errors=True)
+    return written
+
+
+def _mirror_path(server: Any, state: str, ref: str) -> str:
+    import json
+
+    layout = json.loads((Path(server.root) / "layout.json").read_text("utf-8"))
+    return str(layout["states"][state]["installments"][ref])
+
+
+def _cut_off(handler: Any, server: Any) -> tuple[int, int]:
+    """A complete 200 response whose HTML stops inside the article (a CMS that died rendering)."""
+    path = handler.path.split("?", 1)[0]
+    res = server.resource(server.state, path)
+    body: bytes = res.body
+    ends = [
+        m.end()
+        for m in re.finditer(rb"<p\b[^>]*>(.*?)</p>", body, re.IGNORECASE | re.DOTALL)
+        if len(re.sub(rb"<[^>]+>", b"", m.group(1))) > 60
+    ]
+    cut = ends[max(0, len(ends) // 3 - 1)] if ends else len(body) // 3
+    part = body[:cut]
+    handler.send_response(200)
+    handler.send_header("Content-Type", res.content_type)
+    handler.send_header("Content-Length", str(len(part)))
+    handler.end_headers()
+    handler.wfile.write(part)
+    return 200, len(part)
 
 
 def _show_changes(
@@ -137,7 +305,8 @@ def _show_changes(
         echo(f"  {len(new)} new installment{'s' if len(new) != 1 else ''}:")
         for item in sorted(new, key=lambda i: (i["year"], i["installment"])):
             echo(
-                f"    + {_ref(item):<8} {_short(item['title'], 34):<34} zones: {', '.join(item['zones'])}"
+                f"    + {_ref(item):<8} {_short(item['title'], 34):<34} "
+                f"zones: {', '.join(item['zones'])}"
             )
     revised = [
         after[r] for r in after if r in before and after[r]["revisions"] > before[r]["revisions"]
@@ -164,9 +333,8 @@ def _show_changes(
             f"({'history kept, no false revision' if kept else 'content changed too'}):"
         )
         for item in moved:
-            echo(
-                f"    {_ref(item):<8} {before[_ref(item)]['url'].split('/', 3)[-1]} -> {item['url'].split('/', 3)[-1]}"
-            )
+            old, new_url = before[_ref(item)]["url"], item["url"]
+            echo(f"    {_ref(item):<8} {old.split('/', 3)[-1]} -> {new_url.split('/', 3)[-1]}")
     unavailable = [m for m in summary.error_messages if "HTTP 4" in m or "HTTP 5" in m]
     for message in unavailable:
         url, _, status = message.rpartition(": ")
@@ -177,8 +345,11 @@ def _show_changes(
             "(recorded as an availability event; its text is kept, nothing marked deleted)"
         )
     if summary.suspects:
-        echo(f"  suspect pages: {summary.suspects} (kept apart, not counted as changes)")
-    if not (new or revised or moved or unavailable):
+        echo(
+            f"  suspect pages: {summary.suspects} (a page that arrived cut off: kept apart, "
+            "not counted as a change)"
+        )
+    if not (new or revised or moved or unavailable or summary.suspects):
         echo("  nothing new")
 
 
@@ -205,23 +376,64 @@ def _changed_span(change: dict[str, Any]) -> str:
 
 
 def _write_report(
-    echo: Callable[..., None], store: Any, since: datetime, report_dir: Path | None
-) -> None:
-    """Write the weekly report of everything the demo crawled and say where it is."""
-    from reports import publish
+    store: Any, since: datetime, until: datetime, target: Path, *, baseline: bool
+) -> list[str]:
+    """One week's report into the reports folder (dated files + the stable feed.atom)."""
+    from reports.baseline import publish_baseline
+    from reports.deliver import DirectoryTarget, deliver
 
-    target = (report_dir or Path.cwd() / "chihwatch-demo-report").resolve()
-    until = datetime.now(UTC) + timedelta(seconds=1)
-    written = publish(
-        store,
-        since,
-        until,
-        formats=("html", "md", "json", "atom"),
-        targets=[{"type": "directory", "path": str(target)}],
+    if baseline:
+        return publish_baseline(store, since, until, formats=FORMATS, target=target)
+    return deliver(
+        DirectoryTarget(target),
+        store.report_data(since, until),
+        FORMATS,
+        since=since,
+        until=until,
     )
-    html = next((w for w in written if w.endswith(".html")), written[0] if written else str(target))
+
+
+def _final(
+    echo: Callable[..., None],
+    store: Any,
+    written: list[tuple[datetime, datetime, list[str]]],
+    db_url: str,
+    own_folder: bool,
+) -> None:
+    """What is in the store, the last week's report, and how to look at it all."""
+    items = store.list_installments()
+    echo(click.style(f"{len(items)} installments in the store:", bold=True))
+    for item in items:
+        echo(
+            f"  {_ref(item):<8} {_short(item['title'], 34):<34} rev {item['revisions']}  "
+            f"{', '.join(item['zones'])}"
+        )
+    since, until, files = written[-1]
+    html = next((f for f in files if f.endswith(".html")), files[0])
     echo(click.style("\nReport written:", bold=True) + f" {html}")
-    for other in written:
+    for other in files:
         if other != html:
             echo(f"  also: {other}")
+    echo(
+        f"  (the week {_when(since)} – {_when(until)}; earlier weeks and the baseline are beside "
+        "it, feed.atom is the feed to subscribe to)"
+    )
     echo("Open the HTML file in a browser (e.g. xdg-open / open / start with that path).")
+    db = _cli_db(db_url, own_folder)
+    echo(click.style("\nLook at it:", bold=True))
+    echo(f"  chihwatch --db {db} list")
+    echo(f"  chihwatch --db {db} show 2024-2")
+    echo(f"  chihwatch --db {db} diff 2024-2")
+    echo(f"  chihwatch --db {db} report --since {_day(since)}")
+    echo("  chihwatch serve --demo          (the web app, on the same demo database)")
+
+
+def _cli_db(db_url: str, own_folder: bool) -> str:
+    """The --db value to type (absolute: a relative sqlite:/// path depends on the folder)."""
+    return db_url
+
+
+def _day(moment: datetime) -> str:
+    from chihwatch.timefmt import to_zone
+
+    return to_zone(moment).strftime("%Y-%m-%d")

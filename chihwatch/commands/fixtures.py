@@ -194,8 +194,10 @@ def save_cmd(url: str, name: str, directory: Path | None, force: bool) -> None:
     directory = directory or fixtures_dir()
     html_path, json_path = directory / f"{name}.html", directory / f"{name}.json"
     if not force and (html_path.exists() or json_path.exists()):
-        raise OutputError(
-            f"fixture {name} already exists in {directory} (use --force to overwrite)"
+        # Not an unreadable input (3): the command as typed would overwrite; --force says so.
+        raise click.UsageError(
+            f"fixture {name} already exists in {directory}: choose another NAME, "
+            "or add --force to overwrite it"
         )
     body, _headers, final_url = fetch_url(url)
     # The bytes exactly as served: the fixture must exercise the parser's charset handling too.

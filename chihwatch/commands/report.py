@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from chihwatch.errors import ConfigError, OutputError
+from chihwatch.errors import OutputError
 
 __all__ = ["report_cmd", "parse_when", "default_period"]
 
@@ -29,10 +29,21 @@ def parse_when(text: str, *, end: bool = False) -> datetime:
             return start + timedelta(days=1) if end else start
         dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ConfigError(f"not a date or ISO 8601 time: {text!r}") from None
+        # A mistyped option value is usage (2), as for `ingest --fetched-at`.
+        raise click.BadParameter(
+            f"not a date or ISO 8601 time: {text!r} (use e.g. 2024-02-05 or 2024-02-05T09:00)"
+        ) from None
     except OverflowError:  # 9999-12-31 as an end: its next day is past datetime's range
         raise click.BadParameter(f"{text!r} is past the last date this can handle") from None
     return dt if dt.tzinfo else dt.replace(tzinfo=SITE_TZ)
+
+
+def _when(text: str, option: str, *, end: bool = False) -> datetime:
+    try:
+        return parse_when(text, end=end)
+    except click.BadParameter as exc:
+        exc.param_hint = f"'{option}'"
+        raise
 
 
 def default_period(now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -71,6 +82,12 @@ def default_period(now: datetime | None = None) -> tuple[datetime, datetime]:
     is_flag=True,
     help="Send the report now to the config's [[report.targets]] instead of printing it.",
 )
+@click.option(
+    "--baseline",
+    is_flag=True,
+    help="First report over an existing catalogue: list the installments already published in "
+    "one table instead of showing each in full.",
+)
 @click.pass_context
 def report_cmd(
     ctx: click.Context,
@@ -80,15 +97,16 @@ def report_cmd(
     output: str | None,
     config_path: str | None,
     deliver: bool,
+    baseline: bool,
 ) -> None:
-    """Weekly report: new installments, their zones and targets, edits, suspect pages."""
+    """Weekly report: new installments, their zones and targets, edits, suspect pages, crawls."""
     import reports
     import storage
 
-    end = parse_when(until, end=True) if until else datetime.now(SITE_TZ)
-    start = parse_when(since) if since else end - timedelta(days=7)
+    end = _when(until, "--until", end=True) if until else datetime.now(SITE_TZ)
+    start = _when(since, "--since") if since else end - timedelta(days=7)
     if start >= end:
-        raise ConfigError("--since must be before --until")
+        raise click.UsageError("--since must be before --until")
     db_url = (ctx.obj or {}).get("db_url")
     if deliver or config_path:
         from chihwatch.commands.report_deliver import deliver_now
@@ -110,6 +128,10 @@ def report_cmd(
         close = getattr(store, "close", None)
         if callable(close):
             close()
+    if baseline:
+        from reports.baseline import as_baseline
+
+        data = as_baseline(data)
     text = reports.render(data, fmt)
     if output is None or output == "-":
         sys.stdout.write(text)

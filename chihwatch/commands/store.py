@@ -114,10 +114,16 @@ def reparse_cmd(ctx: click.Context, as_json: bool) -> None:
 
 
 @click.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (DESIGN.md).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (times in ISO 8601 with offset).")
 @click.pass_context
 def list_cmd(ctx: click.Context, as_json: bool) -> None:
-    """List the installments in the store."""
+    """List the installments in the store.
+
+    On a terminal: a table. Piped or redirected: one full line per installment, tab-separated
+    (ref, title, published, zones, revisions, last seen), so `grep` and `cut` see every field.
+    """
+    from chihwatch.timefmt import human, zone_name
+
     store = _open(ctx)
     try:
         rows = store.list_installments()
@@ -126,32 +132,54 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         _json(rows)
         return
-    from rich.table import Table
-
-    table = Table(title=f"{len(rows)} installments", title_justify="left")
-    for col in ("ref", "title", "published", "zones", "revs", "last seen"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(
+    con = _console()
+    cells = [
+        (
             f"{r['year']}-{r['installment']}",
             r["title"],
             (r["published"] or "")[:10],
             "、".join(r["zones"]),
             str(r["revisions"]),
-            (r["last_seen"] or "")[:16].replace("T", " "),
+            human(r["last_seen"]),
         )
-    _console().print(table)
+        for r in rows
+    ]
+    if not con.is_terminal:
+        for row in cells:
+            click.echo("\t".join(" ".join(c.split()) for c in row))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} installments (times in {zone_name()})", title_justify="left")
+    for col in ("ref", "title", "published", "zones", "revs", "last seen"):
+        # Wrap long titles and zone lists onto more lines rather than cut them with "…".
+        table.add_column(col, overflow="fold", no_wrap=col in ("ref", "published", "last seen"))
+    for row in cells:
+        table.add_row(*(_esc(c) for c in row))
+    con.print(table)
 
 
 @click.command("show")
 @click.argument("installment")
+@click.option(
+    "--revision",
+    "-r",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Show revision N (default latest).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def show_cmd(ctx: click.Context, installment: str, as_json: bool) -> None:
-    """Show an installment's latest revision (INSTALLMENT: YEAR-NUMBER, id or URL)."""
+def show_cmd(ctx: click.Context, installment: str, revision: int | None, as_json: bool) -> None:
+    """Show an installment's latest revision.
+
+    INSTALLMENT: 2024-5, 2024-⑤, 2024年⑤, its title (or part of it), its id or its URL.
+    """
+    from chihwatch.timefmt import human, zone_name
+
     store = _open(ctx)
     try:
-        data = store.show(installment)
+        data = store.show(installment, revision=revision)
     finally:
         store.close()
     if as_json:
@@ -161,8 +189,9 @@ def show_cmd(ctx: click.Context, installment: str, as_json: bool) -> None:
     con.print(f"[bold]{_esc(data['title'])}[/bold]")
     rev = data["revision"] or {}
     con.print(
-        f"{data['url']}\npublished {data['published'] or '?'} · revision {rev.get('revision', '-')}"
-        f" of {len(data['revisions'])} · {rev.get('created_at') or ''}"
+        f"{_esc(data['url'])}\npublished {human(data['published'], empty='?')} · revision "
+        f"{rev.get('revision', '-')} of {len(data['revisions'])} · "
+        f"{human(rev.get('created_at'))} ({zone_name()})"
     )
     for p in data["intro"]:
         con.print(f"\n{_esc(p)}")
@@ -178,6 +207,12 @@ def _esc(s: str) -> str:
     from rich.markup import escape
 
     return escape(s)
+
+
+def _human_time(iso: str | None) -> str:
+    from chihwatch.timefmt import human, zone_name
+
+    return f"{human(iso)} {zone_name()}"
 
 
 def _inline_text(inline: list[list[str]], styled: bool) -> str:
@@ -200,7 +235,7 @@ def render_diff_text(data: dict[str, Any], styled: bool) -> str:
         (_esc(data["title"]) if styled else data["title"]),
         data["url"],
         f"revision {frm['revision'] if frm else '-'} -> {to['revision']}"
-        + (f" ({to['cause']}, {to['created_at']})" if to else ""),
+        + (f" ({to['cause']}, {_human_time(to['created_at'])})" if to else ""),
     ]
     if frm is None:
         lines.append("first revision: nothing to compare with")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import scrapy
@@ -66,7 +66,15 @@ class SeriesSpider(scrapy.Spider):
         kwargs.setdefault("start_urls", settings.getlist("CHIHWATCH_START_URLS") or None)
         kwargs.setdefault("max_list_pages", settings.getint("CHIHWATCH_MAX_LIST_PAGES", 20))
         kwargs.setdefault("recheck_known", settings.getbool("CHIHWATCH_RECHECK_KNOWN", True))
-        return super().from_crawler(crawler, *args, **kwargs)
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.clock_offset = timedelta(seconds=settings.getfloat("CHIHWATCH_CLOCK_OFFSET", 0.0))
+        return spider
+
+    clock_offset = timedelta(0)
+
+    def _now(self) -> datetime:
+        """The fetch time to record: now, shifted by CHIHWATCH_CLOCK_OFFSET (the demo's weeks)."""
+        return datetime.now(UTC) + self.clock_offset
 
     # -- requests -----------------------------------------------------------------------------
 
@@ -147,7 +155,7 @@ class SeriesSpider(scrapy.Spider):
             status=response.status,
             headers=_headers(response),
             body=response.body if response.status != 304 else None,
-            fetched_at=datetime.now(UTC),
+            fetched_at=self._now(),
             request_url=redirects[0] if redirects else None,
             series=response.meta.get("chihwatch_series"),
             flags=list(response.flags),
@@ -170,7 +178,7 @@ class SeriesSpider(scrapy.Spider):
             status=status,
             headers={},
             body=None,
-            fetched_at=datetime.now(UTC),
+            fetched_at=self._now(),
             error=error,
             series=request.meta.get("chihwatch_series"),
         )

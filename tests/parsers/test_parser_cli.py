@@ -138,7 +138,7 @@ def test_fixtures_save_check_update(
     assert draft == parse(served, url=url).to_dict()
 
     code, _, err = run(["fixtures", "save", url, "inst5", "--dir", str(out_dir)], capsys)
-    assert code == 3 and "already exists" in err
+    assert code == 2 and "already exists" in err and "--force" in err
 
     code, out, _ = run(["fixtures", "check", "--dir", str(out_dir)], capsys)
     assert code == 0 and "inst5" in out

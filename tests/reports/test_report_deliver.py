@@ -271,7 +271,7 @@ def test_directory_writes_every_format(sample: dict[str, Any], tmp_path: Path) -
     names = sorted(Path(p).name for p in where)
     assert names == [
         f"chihwatch-report-20240205-20240212.{e}" for e in ("atom", "html", "json", "md")
-    ]
+    ] + ["feed.atom"]  # the stable feed beside the dated files
     for fmt in reports.FORMATS:
         path = out / f"chihwatch-report-20240205-20240212.{fmt}"
         assert path.read_text(encoding="utf-8") == reports.render(sample, fmt)

@@ -137,9 +137,10 @@ def test_cli_report_bad_output_and_dates(
     assert err.startswith("chihwatch: cannot write ") and err.count("\n") == 1
     assert list(out_dir.iterdir()) == [blocker]  # no temporary file left behind
 
+    # A mistyped date is usage (2), as for `ingest --fetched-at`, with the accepted form shown.
     code, _, err = _run(["--db", db_url, "report", "--since", "last week"], capsys)
-    assert code == 9 and "not a date" in err and err.count("\n") == 1
+    assert code == 2 and "not a date" in err and "e.g. 2024-02-05" in err
     code, _, err = _run(
         ["--db", db_url, "report", "--since", "2024-02-10", "--until", "2024-02-01"], capsys
     )
-    assert code == 9 and "--since must be before --until" in err
+    assert code == 2 and "--since must be before --until" in err

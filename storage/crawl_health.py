@@ -1,0 +1,132 @@
+"""Crawl health: how many crawls ran in a period, how many failed, when the last good one was.
+
+A quiet week and a dead crawler look the same in a report that lists only changes; these figures
+tell them apart. Every crawl leaves one row in `scheduler_runs` (job "crawl"): the daemon's runs,
+`chihwatch crawl` and the demo (`record_crawl`). Runs are classified as
+
+    ok        finished (its page errors, if any, are in the report's other sections)
+    failed    crashed, timed out, could not reach the site
+    stopped   interrupted because the daemon was shut down cleanly (SIGTERM/SIGINT): not a fault
+    interrupted  left unfinished by a daemon that died
+
+Only `failed` and `interrupted` are problems; a clean stop is said in plain words, never as the
+child's "killed by signal 9".
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from storage.models import Fetch, scheduler_runs
+
+__all__ = ["crawl_health", "record_crawl", "CLEAN_STOP_PREFIX", "STOPPED_NOTE"]
+
+# What the daemon writes as the error of a crawl it interrupted while stopping (scheduler/daemon.py).
+CLEAN_STOP_PREFIX = "stopped by signal"
+STOPPED_NOTE = "the daemon was stopped during this crawl (a clean shutdown, not a failure)"
+
+
+def _naive_utc(dt: datetime) -> datetime:
+    return dt.astimezone(UTC).replace(tzinfo=None) if dt.tzinfo else dt
+
+
+def _iso(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+
+
+def classify(status: str, error: str | None) -> str:
+    """ok | failed | stopped | interrupted (see the module docstring)."""
+    if status == "interrupted" and (error or "").startswith(CLEAN_STOP_PREFIX):
+        return "stopped"
+    return status
+
+
+def record_crawl(
+    engine: sa.Engine,
+    *,
+    started: datetime,
+    finished: datetime,
+    status: str,
+    figures: dict[str, Any] | None = None,
+    error: str | None = None,
+) -> None:
+    """One finished crawl run (for crawls outside the daemon: `chihwatch crawl`, the demo)."""
+    with engine.begin() as conn:
+        conn.execute(
+            scheduler_runs.insert().values(
+                job="crawl",
+                started=_naive_utc(started),
+                finished=_naive_utc(finished),
+                status=status,
+                figures=json.dumps(figures, ensure_ascii=False, default=str) if figures else None,
+                error=error,
+            )
+        )
+
+
+def crawl_health(s: Session, lo: datetime, hi: datetime) -> dict[str, Any]:
+    """Crawl figures for [lo, hi) (naive UTC bounds, as the database stores times).
+
+    {"crawls", "ok", "failed", "stopped", "last_crawl", "last_success",   # ISO 8601 or null
+     "last_successful_fetch",   # newest 200 response ever stored, ISO 8601 or null
+     "problems": [{"started", "status": "failed|interrupted", "error"}],
+     "stopped_runs": [{"started", "note"}]}
+    `last_success` is the latest successful crawl up to `hi`, which may be before the period.
+    """
+    rows = s.execute(
+        sa.select(
+            scheduler_runs.c.started,
+            scheduler_runs.c.status,
+            scheduler_runs.c.error,
+        )
+        .where(
+            scheduler_runs.c.job == "crawl",
+            scheduler_runs.c.started >= lo,
+            scheduler_runs.c.started < hi,
+            scheduler_runs.c.status != "running",
+        )
+        .order_by(scheduler_runs.c.started, scheduler_runs.c.id)
+    ).all()
+    counts = {"ok": 0, "failed": 0, "stopped": 0, "interrupted": 0}
+    problems: list[dict[str, Any]] = []
+    stopped: list[dict[str, Any]] = []
+    for started, status, error in rows:
+        kind = classify(status, error)
+        counts[kind] = counts.get(kind, 0) + 1
+        if kind == "stopped":
+            stopped.append({"started": _iso(started), "note": STOPPED_NOTE})
+        elif kind in ("failed", "interrupted"):
+            problems.append({"started": _iso(started), "status": status, "error": error or status})
+    last_success = s.scalar(
+        sa.select(sa.func.max(scheduler_runs.c.started)).where(
+            scheduler_runs.c.job == "crawl",
+            scheduler_runs.c.status == "ok",
+            scheduler_runs.c.started < hi,
+        )
+    )
+    last_crawl = s.scalar(
+        sa.select(sa.func.max(scheduler_runs.c.started)).where(
+            scheduler_runs.c.job == "crawl", scheduler_runs.c.started < hi
+        )
+    )
+    last_fetch = s.scalar(
+        sa.select(sa.func.max(Fetch.fetched_at)).where(Fetch.status == 200, Fetch.fetched_at < hi)
+    )
+    return {
+        "crawls": len(rows),
+        "ok": counts["ok"],
+        "failed": counts["failed"] + counts["interrupted"],
+        "stopped": counts["stopped"],
+        "last_crawl": _iso(last_crawl),
+        "last_success": _iso(last_success),
+        "last_successful_fetch": _iso(last_fetch),
+        "problems": problems,
+        "stopped_runs": stopped,
+    }
