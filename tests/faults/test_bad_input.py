@@ -139,8 +139,9 @@ def _cases() -> list[Case]:
         (("daemon", "--crawl-interval", "banana"), 9, "duration"),
         (("daemon", "--crawl-interval", "-5m"), 9, "crawl-interval"),
         (("daemon", "--start-url", "ftp://www.chinahightech.com/"), 9, "not an http(s) URL"),
-        (("report", "--since", "not-a-date"), 9, "not-a-date"),
-        (("report", "--since", "2025-02-01", "--until", "2025-01-01"), 9, "before"),
+        # A mistyped option value is usage (2), with an example of the accepted form (issue 15).
+        (("report", "--since", "not-a-date"), 2, "e.g. 2024-02-05"),
+        (("report", "--since", "2025-02-01", "--until", "2025-01-01"), 2, "before"),
         (("show", "2024-99"), 6, "2024-99"),
         (("diff", "1999-1"), 6, "1999-1"),
         (("parse", "nonexistent.html"), 3, "no such file"),
