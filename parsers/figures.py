@@ -54,16 +54,18 @@ class Figure:
     relation: str
     kind: str  # target | actual | other
     period: int | None
+    shown: str = ""  # the figure as written (增长7%以上, 突破1.2万亿元); not part of the row
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        del d["shown"]
         for k in ("value", "low", "high"):
             d[k] = _num(d[k])
         return d
 
     def display(self) -> str:
-        """The figure as an analyst reads it: 增长5%, 100亿元以上, 3—5家."""
-        return figure_display(self.to_dict())
+        """The figure as an analyst reads it, whole: 增长7%以上, 突破1.2万亿元, 3—5家."""
+        return self.shown or figure_display(self.to_dict())
 
 
 def _num(v: float | None) -> float | int | None:
@@ -502,6 +504,7 @@ def extract_figures(
                     relation=h.relation,
                     kind=h.kind,
                     period=h.period,
+                    shown=para[h.start : h.end],
                 )
             )
     return out

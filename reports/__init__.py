@@ -80,6 +80,7 @@ def _context(data: Mapping[str, Any]) -> dict[str, Any]:
         "suspects": suspects,
         "availability": list(data.get("availability") or []),
         "crawl_problems": crawl_problems,
+        "target_changes": list(data.get("target_changes") or []),
         "series": series,
         "highlight": highlight,
         "chart": series_chart(series, highlight) if series else "",
