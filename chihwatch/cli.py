@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "crawl": "chihwatch.commands.crawl:crawl_cmd",
     "serve-mirror": "chihwatch.commands.crawl:serve_mirror_cmd",
     "report": "chihwatch.commands.report:report_cmd",
+    "targets": "chihwatch.commands.targets:targets_cmd",
     "daemon": "chihwatch.commands.daemon:daemon_cmd",
     "status": "chihwatch.commands.daemon:status_cmd",
     "demo": "chihwatch.commands.demo:demo_cmd",

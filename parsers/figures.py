@@ -88,7 +88,8 @@ def figure_display(row: dict[str, Any]) -> str:
         amount = f"{_fmt(row.get('value'))}{row['unit']}"
     rel = row.get("relation") or "="
     if rel in ("以上", "左右", "以内"):
-        return amount + rel
+        grew = row.get("unit") in ("%", "个百分点") and re.search(r"增长\d", row.get("text") or "")
+        return ("增长" if grew else "") + amount + rel
     if rel == "=":
         return amount
     return rel + amount
