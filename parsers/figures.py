@@ -265,6 +265,7 @@ class _Hit:
     indicator: str = ""
     period: int | None = None
     respective: bool = False  # 分别…和…
+    lead: str = ""  # the relation word a listed figure shares (分别突破1500亿元和600亿元)
 
 
 def _prefix_of(text: str, pos: int) -> tuple[int, str | None]:
@@ -456,6 +457,15 @@ def extract_figures(
                     if lead:  # 新增高新技术企业100家以上、科技型中小企业200家以上
                         cleaned = lead.group(1) + cleaned
                 h.indicator = canonical_indicator(cleaned) if cleaned else ""
+        for i in range(len(hits) - 2, -1, -1):
+            h = hits[i]
+            nxt = hits[i + 1]
+            if (
+                h.kind == "other"
+                and not h.indicator
+                and (_connected(para, h, nxt) or nxt.start == h.end)
+            ):
+                h.indicator = nxt.indicator  # 10亿元、50亿元和100亿元3个级别
         # 3. 分别…和…: one indicator per listed item.
         for i, h in enumerate(hits):
             if not h.respective:
@@ -480,8 +490,9 @@ def extract_figures(
                 for item, g in zip(items, group, strict=True):
                     name = item + tail[2:] if item.endswith("产业") else item + tail
                     g.indicator = canonical_indicator(name)
-                    if g.relation == "=":
+                    if g.relation == "=" and g is not h:
                         g.relation = h.relation  # 分别突破1500亿元和600亿元: both 突破
+                        g.lead = para[h.start : h.num_start]
         # 4. kind target / actual and period, per sentence.
         for h in hits:
             sent_start = max((m.end() for m in _SENTENCE.finditer(para, 0, h.start)), default=0)
@@ -515,7 +526,7 @@ def extract_figures(
                     relation=h.relation,
                     kind=h.kind,
                     period=h.period,
-                    shown=para[h.start : h.end],
+                    shown=h.lead + para[h.start : h.end],
                 )
             )
     return out
