@@ -169,17 +169,19 @@ _MONEY = ("万亿元", "亿元", "万元", "亿美元", "万美元")
 _UNIT_ALT = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
 _CN = "零一二两三四五六七八九十百千"
 _DEC = r"\d+(?:\.\d+)?"
+# Two scans (each starts with a character class, which the regex engine skips to quickly): digits,
+# then amounts of money written in characters or without a number (百亿元, 过亿元项目: one 亿元).
+_SUF = r"(?P<suf>以上|左右|以内|以下|之内)?"
 _FIG = re.compile(
     r"(?:"
     rf"(?P<lo>{_DEC})(?:%|％)?\s*(?:—{{1,2}}|–|-|－|~|～|至)\s*(?P<hi>{_DEC})"  # 3—5, 6%-7%
     rf"|(?P<lo2>{_DEC})到(?P<hi2>{_DEC})"
     rf"|(?P<num>{_DEC})"
-    rf"|(?P<cn>[{_CN}]+)(?=万亿元|亿元|万元|亿美元)"  # 百亿元, 千亿元, 两千亿元
-    rf"|(?P<imp>(?<![\d{_CN}万.])(?=亿元))"  # 过亿元项目, 亿元以上项目: one 亿元
     r")"
-    rf"(?P<unit>{_UNIT_ALT})"
-    r"(?P<suf>以上|左右|以内|以下|之内)?"
+    rf"(?P<unit>{_UNIT_ALT})" + _SUF
 )
+_FIG_CN = re.compile(rf"(?P<cn>[{_CN}]*)(?P<unit>万亿元|亿元|万元|亿美元)" + _SUF)
+_GATE = re.compile(r"[\d亿]")
 # Shares written in characters, only after a relation word: 超过三分之一, 超过六成, 超过一半.
 _SHARE = re.compile(
     r"(?<=超过|达到|占比|接近|将近|约占)(?:"
@@ -277,7 +279,8 @@ def _prefix_of(text: str, pos: int) -> tuple[int, str | None]:
 
 def _hits(para: str) -> list[_Hit]:
     out: list[_Hit] = []
-    for m in _FIG.finditer(para):
+    matches = list(_FIG.finditer(para)) + list(_FIG_CN.finditer(para)) if _GATE.search(para) else []
+    for m in matches:
         s, e = m.start(), m.end()
         before = para[s - 1] if s else ""
         after = para[e] if e < len(para) else ""
@@ -290,27 +293,28 @@ def _hits(para: str) -> list[_Hit]:
             continue
         if unit_w == "个" and after in ("月", "季"):
             continue  # durations
-        if m.group("imp") is not None:
-            prev2 = para[max(0, s - 1) : s]
-            if prev2 not in ("过", "超") and m.group("suf") != "以上":
-                continue
-            raw = 1.0
-        elif m.group("cn"):
-            if unit_w not in _MONEY:
-                continue
-            n = cn_int(m.group("cn"))
-            if n is None:
-                continue
-            raw = float(n)
+        groups = m.groupdict()
+        if "cn" in groups:
+            if before.isdigit():
+                continue  # 1.2万亿元, 2500万元: read by the digit scan
+            if not groups["cn"]:
+                if before not in ("过", "超") and groups["suf"] != "以上":
+                    continue  # a bare 亿元 is one 亿元 only in 过亿元 / 亿元以上
+                raw = 1.0
+            else:
+                n = cn_int(groups["cn"])
+                if n is None:
+                    continue
+                raw = float(n)
         else:
             raw = None
         unit, factor = _UNITS[unit_w]
-        lo = m.group("lo") or m.group("lo2")
-        hi = m.group("hi") or m.group("hi2")
+        lo = groups.get("lo") or groups.get("lo2")
+        hi = groups.get("hi") or groups.get("hi2")
         if lo is not None:
             value, low, high = None, float(lo) * factor, float(hi) * factor
         else:
-            num = raw if raw is not None else float(m.group("num"))
+            num = raw if raw is not None else float(groups["num"])
             value, low, high = num * factor, None, None
         pstart, prel = _prefix_of(para, s)
         suf = m.group("suf")
