@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--installments", type=int, default=None)
     args = ap.parse_args(argv)
     n = args.installments or (300 if args.quick else 10_000)
-    runs = 3 if args.quick else 7
+    runs = 3 if args.quick else 5
     pages = extraction_vs_parse(runs)
     print("extraction vs parse (per saved installment page, medians)")
     print(

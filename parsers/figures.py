@@ -320,7 +320,8 @@ def _hits(para: str) -> list[_Hit]:
         suf = m.group("suf")
         relation = _SUFFIX[suf] if suf else prel or "="
         out.append(_Hit(pstart, s, e, value, low, high, unit, relation))
-    for m in _SHARE.finditer(para):
+    shares = _SHARE.finditer(para) if ("分之" in para or "成" in para or "一半" in para) else ()
+    for m in shares:
         if m.group("half"):
             v = 50.0
         elif m.group("cheng"):
