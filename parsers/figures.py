@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -270,11 +271,22 @@ class _Hit:
     lead: str = ""  # the relation word a listed figure shares (分别突破1500亿元和600亿元)
 
 
+_PREFIX_MAP = dict(_PREFIX)
+_PREFIX_LENS = sorted({len(w) for w in _PREFIX_MAP}, reverse=True)
+
+
 def _prefix_of(text: str, pos: int) -> tuple[int, str | None]:
-    for word, rel in _PREFIX:
-        if text.endswith(word, 0, pos):
-            return pos - len(word), rel
+    for n in _PREFIX_LENS:  # longest first: 同比增长 before 增长
+        rel = _PREFIX_MAP.get(text[max(0, pos - n) : pos]) if pos >= n else None
+        if rel is not None:
+            return pos - n, rel
     return pos, None
+
+
+def _last(ends: list[int], pos: int) -> int:
+    """The last boundary end at or before pos (0 if none)."""
+    i = bisect_right(ends, pos)
+    return ends[i - 1] if i else 0
 
 
 def _hits(para: str) -> list[_Hit]:
@@ -395,6 +407,8 @@ def extract_figures(
         hits = _hits(para)
         if not hits:
             continue
+        clause_ends = [m.end() for m in _CLAUSE.finditer(para)]
+        sent_ends = [m.end() for m in _SENTENCE.finditer(para)]
         # 1. kind "other": a figure followed by the noun it qualifies (10项攻坚行动, 过亿元项目).
         for i in range(len(hits) - 1, -1, -1):
             h = hits[i]
@@ -408,7 +422,7 @@ def extract_figures(
                 h.kind = "other"
         # 2. subjects: back to the clause start or to the previous measured figure.
         for i, h in enumerate(hits):
-            clause_start = max((m.end() for m in _CLAUSE.finditer(para, 0, h.start)), default=0)
+            clause_start = _last(clause_ends, h.start)
             start = clause_start
             prev = None
             for j in range(i - 1, -1, -1):
@@ -446,7 +460,7 @@ def extract_figures(
                 cleaned = _clean(raw)
                 if not cleaned:
                     # 同比增长7.1% after 地区生产总值突破3200亿元: the previous figure's indicator
-                    sent = max((m.end() for m in _SENTENCE.finditer(para, 0, h.start)), default=0)
+                    sent = _last(sent_ends, h.start)
                     for p in reversed(hits[:i]):
                         if p.num_start < sent:
                             break
@@ -500,7 +514,7 @@ def extract_figures(
                         g.lead = para[h.start : h.num_start]
         # 4. kind target / actual and period, per sentence.
         for h in hits:
-            sent_start = max((m.end() for m in _SENTENCE.finditer(para, 0, h.start)), default=0)
+            sent_start = _last(sent_ends, h.start)
             sent_end_m = _SENTENCE.search(para, h.end)
             sentence = para[sent_start : sent_end_m.end() if sent_end_m else len(para)]
             h.period = _period(para[sent_start : h.start], para[: h.start], year)
@@ -518,7 +532,7 @@ def extract_figures(
             if _connected(para, hits[i], hits[i + 1]) and hits[i].kind != "other":
                 hits[i].kind = hits[i + 1].kind
         for h in hits:
-            clause_start = max((m.end() for m in _CLAUSE.finditer(para, 0, h.start)), default=0)
+            clause_start = _last(clause_ends, h.start)
             out.append(
                 Figure(
                     paragraph=pi,
