@@ -117,3 +117,23 @@ def test_row_carries_the_clause_as_published() -> None:
     (f,) = extract_figures(["会议提出，2024年威海高新区地区生产总值增长6%左右。"], year=2024)
     assert f.text == "2024年威海高新区地区生产总值增长6%左右"
     assert f.display() == "增长6%左右" and f.paragraph == 0 and f.period == 2024
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_ALPHABET = list(
+    "0123456789.%—-~至到亿万元千百十一二三两家个项以上左右以内分别和、，。；增长突破超过达到不少于"
+    "同比年月日第前过超约成分之半高新区合肥规上GDP“”（）"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.text(alphabet=_ALPHABET, max_size=60), max_size=4), st.sampled_from([None, 2024])
+)
+def test_any_text_gives_well_formed_rows(paras: list[str], year: int | None) -> None:
+    for f in extract_figures(paras, year=year):
+        assert f.kind in ("target", "actual", "other") and f.unit
+        assert f.text in paras[f.paragraph] and f.shown and f.text[-1] == f.shown[-1]
+        assert (f.value is None) == (f.low is not None)
