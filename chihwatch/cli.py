@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "serve-mirror": "chihwatch.commands.crawl:serve_mirror_cmd",
     "report": "chihwatch.commands.report:report_cmd",
     "notify": "chihwatch.commands.notify:notify_cmd",
+    "targets": "chihwatch.commands.targets:targets_cmd",
     "daemon": "chihwatch.commands.daemon:daemon_cmd",
     "status": "chihwatch.commands.daemon:status_cmd",
     "demo": "chihwatch.commands.demo:demo_cmd",

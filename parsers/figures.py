@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import re
 import tomllib
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -54,16 +55,26 @@ class Figure:
     relation: str
     kind: str  # target | actual | other
     period: int | None
+    shown: str = ""  # the figure as written (增长7%以上, 突破1.2万亿元); not part of the row
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        for k in ("value", "low", "high"):
-            d[k] = _num(d[k])
-        return d
+        # By hand: dataclasses.asdict deep-copies and was a third of a report's figure time.
+        return {
+            "paragraph": self.paragraph,
+            "text": self.text,
+            "indicator": self.indicator,
+            "value": _num(self.value),
+            "low": _num(self.low),
+            "high": _num(self.high),
+            "unit": self.unit,
+            "relation": self.relation,
+            "kind": self.kind,
+            "period": self.period,
+        }
 
     def display(self) -> str:
-        """The figure as an analyst reads it: 增长5%, 100亿元以上, 3—5家."""
-        return figure_display(self.to_dict())
+        """The figure as an analyst reads it, whole: 增长7%以上, 突破1.2万亿元, 3—5家."""
+        return self.shown or figure_display(self.to_dict())
 
 
 def _num(v: float | None) -> float | int | None:
@@ -86,7 +97,8 @@ def figure_display(row: dict[str, Any]) -> str:
         amount = f"{_fmt(row.get('value'))}{row['unit']}"
     rel = row.get("relation") or "="
     if rel in ("以上", "左右", "以内"):
-        return amount + rel
+        grew = row.get("unit") in ("%", "个百分点") and re.search(r"增长\d", row.get("text") or "")
+        return ("增长" if grew else "") + amount + rel
     if rel == "=":
         return amount
     return rel + amount
@@ -158,17 +170,19 @@ _MONEY = ("万亿元", "亿元", "万元", "亿美元", "万美元")
 _UNIT_ALT = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
 _CN = "零一二两三四五六七八九十百千"
 _DEC = r"\d+(?:\.\d+)?"
+# Two scans (each starts with a character class, which the regex engine skips to quickly): digits,
+# then amounts of money written in characters or without a number (百亿元, 过亿元项目: one 亿元).
+_SUF = r"(?P<suf>以上|左右|以内|以下|之内)?"
 _FIG = re.compile(
     r"(?:"
     rf"(?P<lo>{_DEC})(?:%|％)?\s*(?:—{{1,2}}|–|-|－|~|～|至)\s*(?P<hi>{_DEC})"  # 3—5, 6%-7%
     rf"|(?P<lo2>{_DEC})到(?P<hi2>{_DEC})"
     rf"|(?P<num>{_DEC})"
-    rf"|(?P<cn>[{_CN}]+)(?=万亿元|亿元|万元|亿美元)"  # 百亿元, 千亿元, 两千亿元
-    rf"|(?P<imp>(?<![\d{_CN}万.])(?=亿元))"  # 过亿元项目, 亿元以上项目: one 亿元
     r")"
-    rf"(?P<unit>{_UNIT_ALT})"
-    r"(?P<suf>以上|左右|以内|以下|之内)?"
+    rf"(?P<unit>{_UNIT_ALT})" + _SUF
 )
+_FIG_CN = re.compile(rf"(?P<cn>[{_CN}]*)(?P<unit>万亿元|亿元|万元|亿美元)" + _SUF)
+_GATE = re.compile(r"[\d亿]")
 # Shares written in characters, only after a relation word: 超过三分之一, 超过六成, 超过一半.
 _SHARE = re.compile(
     r"(?<=超过|达到|占比|接近|将近|约占)(?:"
@@ -214,7 +228,7 @@ _LEAD = re.compile(
     r"到?\d{4}年(?:度|底|全年)?|今年|明年|全年|年内|年底前|上半年|下半年|一季度|二季度|三季度|四季度|"
     r"其中|同时|此外|另外|共计|合计|具体来看|主要预期目标为|主要目标包括|主要目标是|"
     r"(?:不少|多个|部分|各地|各)?(?:国家)?高新区|园区|示范区|全区|区内|"
-    r"全力推动|全力|奋力|力争|争取|确保|推动|推进|预期|预计|计划在|将|要|再|持续|加快|实现|完成|"
+    r"全力推动|全力|奋力|力争|争取|确保|推动|推进|预期|预计|计划在|计划|将|要|再|持续|加快|实现|完成|"
     r"建设|打造|保持|继续|[一二三四五六七八九十]是|（[^）]{0,12}）|\([^)]{0,12}\)"
     r")"
 )
@@ -231,7 +245,9 @@ _DISTRIBUTE = re.compile(r"^(新增|新引进|引进|新培育|培育)")
 _TARGET_CUES = re.compile(
     r"力争|确保|预期|预计|目标|计划|争取|力求|奋力|全力|将|要|提出|明确|部署|任务|推动|打造"
 )
-_RESULT_CUES = re.compile(r"数据显示|共计|实现了|完成了|已经|已完成|集中开工|较上年|比上年")
+_RESULT_CUES = re.compile(
+    r"数据显示|共计|实现了|完成了|已经|已完成|集中开工|现场签约|集中签约|签约仪式|较上年|比上年"
+)
 # In a news article (results by default), only an explicit goal word makes a figure a target.
 _GOAL_CUES = re.compile(r"力争|确保|预期|预计|目标|计划|争取|力求|将")
 _YEAR = re.compile(r"(\d{4})年|(今年)|(明年)|(去年|上年)")
@@ -252,18 +268,31 @@ class _Hit:
     indicator: str = ""
     period: int | None = None
     respective: bool = False  # 分别…和…
+    lead: str = ""  # the relation word a listed figure shares (分别突破1500亿元和600亿元)
+
+
+_PREFIX_MAP = dict(_PREFIX)
+_PREFIX_LENS = sorted({len(w) for w in _PREFIX_MAP}, reverse=True)
 
 
 def _prefix_of(text: str, pos: int) -> tuple[int, str | None]:
-    for word, rel in _PREFIX:
-        if text.endswith(word, 0, pos):
-            return pos - len(word), rel
+    for n in _PREFIX_LENS:  # longest first: 同比增长 before 增长
+        rel = _PREFIX_MAP.get(text[max(0, pos - n) : pos]) if pos >= n else None
+        if rel is not None:
+            return pos - n, rel
     return pos, None
+
+
+def _last(ends: list[int], pos: int) -> int:
+    """The last boundary end at or before pos (0 if none)."""
+    i = bisect_right(ends, pos)
+    return ends[i - 1] if i else 0
 
 
 def _hits(para: str) -> list[_Hit]:
     out: list[_Hit] = []
-    for m in _FIG.finditer(para):
+    matches = list(_FIG.finditer(para)) + list(_FIG_CN.finditer(para)) if _GATE.search(para) else []
+    for m in matches:
         s, e = m.start(), m.end()
         before = para[s - 1] if s else ""
         after = para[e] if e < len(para) else ""
@@ -276,33 +305,35 @@ def _hits(para: str) -> list[_Hit]:
             continue
         if unit_w == "个" and after in ("月", "季"):
             continue  # durations
-        if m.group("imp") is not None:
-            prev2 = para[max(0, s - 1) : s]
-            if prev2 not in ("过", "超") and m.group("suf") != "以上":
-                continue
-            raw = 1.0
-        elif m.group("cn"):
-            if unit_w not in _MONEY:
-                continue
-            n = cn_int(m.group("cn"))
-            if n is None:
-                continue
-            raw = float(n)
+        groups = m.groupdict()
+        if "cn" in groups:
+            if before.isdigit():
+                continue  # 1.2万亿元, 2500万元: read by the digit scan
+            if not groups["cn"]:
+                if before not in ("过", "超") and groups["suf"] != "以上":
+                    continue  # a bare 亿元 is one 亿元 only in 过亿元 / 亿元以上
+                raw = 1.0
+            else:
+                n = cn_int(groups["cn"])
+                if n is None:
+                    continue
+                raw = float(n)
         else:
             raw = None
         unit, factor = _UNITS[unit_w]
-        lo = m.group("lo") or m.group("lo2")
-        hi = m.group("hi") or m.group("hi2")
+        lo = groups.get("lo") or groups.get("lo2")
+        hi = groups.get("hi") or groups.get("hi2")
         if lo is not None:
             value, low, high = None, float(lo) * factor, float(hi) * factor
         else:
-            num = raw if raw is not None else float(m.group("num"))
+            num = raw if raw is not None else float(groups["num"])
             value, low, high = num * factor, None, None
         pstart, prel = _prefix_of(para, s)
         suf = m.group("suf")
         relation = _SUFFIX[suf] if suf else prel or "="
         out.append(_Hit(pstart, s, e, value, low, high, unit, relation))
-    for m in _SHARE.finditer(para):
+    shares = _SHARE.finditer(para) if ("分之" in para or "成" in para or "一半" in para) else ()
+    for m in shares:
         if m.group("half"):
             v = 50.0
         elif m.group("cheng"):
@@ -376,6 +407,8 @@ def extract_figures(
         hits = _hits(para)
         if not hits:
             continue
+        clause_ends = [m.end() for m in _CLAUSE.finditer(para)]
+        sent_ends = [m.end() for m in _SENTENCE.finditer(para)]
         # 1. kind "other": a figure followed by the noun it qualifies (10项攻坚行动, 过亿元项目).
         for i in range(len(hits) - 1, -1, -1):
             h = hits[i]
@@ -389,7 +422,7 @@ def extract_figures(
                 h.kind = "other"
         # 2. subjects: back to the clause start or to the previous measured figure.
         for i, h in enumerate(hits):
-            clause_start = max((m.end() for m in _CLAUSE.finditer(para, 0, h.start)), default=0)
+            clause_start = _last(clause_ends, h.start)
             start = clause_start
             prev = None
             for j in range(i - 1, -1, -1):
@@ -427,7 +460,7 @@ def extract_figures(
                 cleaned = _clean(raw)
                 if not cleaned:
                     # 同比增长7.1% after 地区生产总值突破3200亿元: the previous figure's indicator
-                    sent = max((m.end() for m in _SENTENCE.finditer(para, 0, h.start)), default=0)
+                    sent = _last(sent_ends, h.start)
                     for p in reversed(hits[:i]):
                         if p.num_start < sent:
                             break
@@ -443,6 +476,15 @@ def extract_figures(
                     if lead:  # 新增高新技术企业100家以上、科技型中小企业200家以上
                         cleaned = lead.group(1) + cleaned
                 h.indicator = canonical_indicator(cleaned) if cleaned else ""
+        for i in range(len(hits) - 2, -1, -1):
+            h = hits[i]
+            nxt = hits[i + 1]
+            if (
+                h.kind == "other"
+                and not h.indicator
+                and (_connected(para, h, nxt) or nxt.start == h.end)
+            ):
+                h.indicator = nxt.indicator  # 10亿元、50亿元和100亿元3个级别
         # 3. 分别…和…: one indicator per listed item.
         for i, h in enumerate(hits):
             if not h.respective:
@@ -467,11 +509,12 @@ def extract_figures(
                 for item, g in zip(items, group, strict=True):
                     name = item + tail[2:] if item.endswith("产业") else item + tail
                     g.indicator = canonical_indicator(name)
-                    if g.relation == "=":
+                    if g.relation == "=" and g is not h:
                         g.relation = h.relation  # 分别突破1500亿元和600亿元: both 突破
+                        g.lead = para[h.start : h.num_start]
         # 4. kind target / actual and period, per sentence.
         for h in hits:
-            sent_start = max((m.end() for m in _SENTENCE.finditer(para, 0, h.start)), default=0)
+            sent_start = _last(sent_ends, h.start)
             sent_end_m = _SENTENCE.search(para, h.end)
             sentence = para[sent_start : sent_end_m.end() if sent_end_m else len(para)]
             h.period = _period(para[sent_start : h.start], para[: h.start], year)
@@ -489,7 +532,7 @@ def extract_figures(
             if _connected(para, hits[i], hits[i + 1]) and hits[i].kind != "other":
                 hits[i].kind = hits[i + 1].kind
         for h in hits:
-            clause_start = max((m.end() for m in _CLAUSE.finditer(para, 0, h.start)), default=0)
+            clause_start = _last(clause_ends, h.start)
             out.append(
                 Figure(
                     paragraph=pi,
@@ -502,6 +545,7 @@ def extract_figures(
                     relation=h.relation,
                     kind=h.kind,
                     period=h.period,
+                    shown=h.lead + para[h.start : h.end],
                 )
             )
     return out

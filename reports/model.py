@@ -132,6 +132,10 @@ def group_by_zone(changes: Iterable[Mapping[str, Any]]) -> list[ZoneChanges]:
 
 def target_value(target: Mapping[str, Any]) -> str:
     """A target as the text states it: `增长5%`, `100亿元以上`, `不少于70个` (kind split around the number)."""
+    if "relation" in target:  # a figure-model row (docs/figures.md)
+        from parsers.figures import figure_display
+
+        return figure_display(dict(target))
     value = target.get("value")
     if isinstance(value, float) and value.is_integer():
         value = int(value)

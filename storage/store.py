@@ -23,14 +23,15 @@ from chihwatch.errors import ChihwatchError, NotFound, ParseError
 from parsers.gazetteer import canonical_zone
 from parsers.model import Article
 from parsers.normalize import norm_text
+from storage import ingest_policy
 from storage.crawl_health import crawl_health
 from storage.db import current_revision, safe_url, translate_error
-from storage import ingest_policy
 from storage.diff import Change, align_paragraphs, diff_zones
+from storage.figure_changes import compare_figures, plan_comparison, source_of, week_changes
+from storage.figures import figure_rows, section_figures
 from storage.models import Blob, Event, Fetch, Installment, Page, Revision, Section
 from storage.refs import parse_ref, resolve_title
 from storage.report_moves import moves
-from storage.targets import compare_targets, extract_targets
 
 __all__ = ["Store", "IngestResult", "DEFAULT_SERIES", "SUSPECT_BODY_RATIO", "SUSPECT_CONFIDENCE"]
 
@@ -977,7 +978,12 @@ class Store:
                         "name": sec.zone,
                         "heading": sec.heading or sec.zone,
                         "paragraphs": _split(sec.text),
-                        "targets": [t.to_dict() for t in extract_targets(_split(sec.text))],
+                        "figures": figure_rows(
+                            {**self._inst_head(inst), "series": inst.series},
+                            sec.zone,
+                            sec.heading or sec.zone,
+                            section_figures(sec.text, inst.year),
+                        ),
                     }
                     for sec in sections
                 ],
@@ -1062,27 +1068,40 @@ class Store:
         new_zones: list[str] = []
         covered: list[str] = []
         sections = []
+        head = {**self._inst_head(inst), "series": inst.series}
         for sec in secs if secs is not None else self._zones_of(s, rev.id):
             paras = _split(sec.text)
-            targets = extract_targets(paras)
+            figs = section_figures(sec.text, inst.year)
             prev = self._previous_section(s, inst, sec.zone)
             entry: dict[str, Any] = {
                 "zone": sec.zone,
                 "paragraphs": paras,
-                "targets": [t.to_dict() for t in targets],
+                "figures": figure_rows(head, sec.zone, sec.heading or sec.zone, figs),
                 "previous": None,
                 "changes": [],
                 "target_changes": [],
+                "plan_comparison": [],
             }
+            entry["targets"] = [r for r in entry["figures"] if r["kind"] != "other"]
             if prev is None:
                 new_zones.append(sec.zone)
+                entry["plan_comparison"] = plan_comparison(
+                    figs, inst.year, (), None, source_of(head)
+                )
             else:
                 covered.append(sec.zone)
                 psec, pinst = prev
                 pparas = _split(psec.text)
                 entry["previous"] = self._inst_head(pinst)
                 entry["changes"] = [c.to_dict() for c in align_paragraphs(sec.zone, pparas, paras)]
-                entry["target_changes"] = compare_targets(extract_targets(pparas), targets)
+                pfigs = section_figures(psec.text, pinst.year)
+                psource = source_of(self._inst_head(pinst))
+                entry["target_changes"] = compare_figures(
+                    pfigs, figs, psource, source_of(head), sec.zone
+                )
+                entry["plan_comparison"] = plan_comparison(
+                    figs, inst.year, pfigs, psource, source_of(head)
+                )
             sections.append(entry)
         return {"new_zones": new_zones, "covered_zones": covered, "sections": sections}
 
@@ -1185,6 +1204,9 @@ class Store:
                         # A suspect copy the site kept serving (storage/ingest_policy.py).
                         "large_deletion": rev.fetch_id in confirmed,
                         "confirmed_suspect": confirmed.get(rev.fetch_id),
+                        "target_changes": self._revision_figure_changes(
+                            inst, prevs[rev.id], rev, loaded
+                        ),
                     }
                 )
 
@@ -1244,7 +1266,7 @@ class Store:
                     .order_by(Installment.year, Installment.number)
                 ).all()
             ]
-        return {
+        data = {
             "since": since.isoformat(),
             "until": until.isoformat(),
             "summary": {
@@ -1264,6 +1286,34 @@ class Store:
             "crawls": {k: v for k, v in crawls.items() if k != "problems"},
             "series": series,
         }
+        data["target_changes"] = week_changes(data)  # the week's 目标变化 table
+        return data
+
+    def _revision_figure_changes(
+        self,
+        inst: Installment,
+        old: Revision | None,
+        new: Revision,
+        loaded: Mapping[int, list[Section]],
+    ) -> list[dict[str, Any]]:
+        """Figures the site changed in an edit, per zone (intro: zone None)."""
+        if old is None:
+            return []
+        head = self._inst_head(inst)
+        before = {None: old.intro, **{sec.zone: sec.text for sec in loaded[old.id]}}
+        after = {None: new.intro, **{sec.zone: sec.text for sec in loaded[new.id]}}
+        out: list[dict[str, Any]] = []
+        for zone, body in after.items():
+            if zone not in before or before[zone] == body:
+                continue
+            out += compare_figures(
+                section_figures(before[zone] or "", inst.year),
+                section_figures(body or "", inst.year),
+                source_of(head, old.seq),
+                source_of(head, new.seq),
+                zone,
+            )
+        return out
 
     @_db_errors
     def status(self) -> dict[str, Any]:

@@ -1,23 +1,20 @@
 """The ONE place the web app reads figures (numeric targets and results) from.
 
-Today it wraps storage/targets.py's regex extractor; the "figures" work replaces that with a real
-extractor exposing `figures_for_store(store, zone=None, indicator=None, year=None, kind="all")`.
-On merge, point `figures_for_store` below at it and delete the fallback: every page, the CSV/XLSX
-download and the API go through the functions of this module only.
+It wraps the figure extractor (parsers/figures.py through storage/figures.py): every page, the
+CSV/XLSX download and the API go through the functions of this module only.
 
 A row: {series, year, installment, url, zone, heading, paragraph, text, indicator, value, low,
-high, unit, relation, kind, period}; `kind` is "target" (a plan: 力争、目标、预计…) or "actual"
-(a result reported for a past period); `text` is the clause the figure was read from.
+high, unit, relation, kind, period} (docs/CONTRACTS.md), plus `figure`: the figure as published
+(增长5%, 100亿元以上) for display.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from storage.queries_web import latest_sections
-from storage.targets import extract_targets, subject_key
+from parsers.figures import figure_display
+from storage import figures as store_figures
 
 __all__ = [
     "COLUMNS",
@@ -28,75 +25,25 @@ __all__ = [
 ]
 
 # The columns of the CSV/XLSX download, in order (the rows of `chihwatch targets`).
-COLUMNS = (
-    "series",
-    "year",
-    "installment",
-    "url",
-    "zone",
-    "heading",
-    "paragraph",
-    "text",
-    "indicator",
-    "value",
-    "low",
-    "high",
-    "unit",
-    "relation",
-    "kind",
-    "period",
-)
-
-_PLAN = re.compile(r"力争|目标|计划|预计|确保|争取|预期|将|要|打造|建设|推动")
-_SENTENCE_END = re.compile(r"[。；;！!？?]")
+COLUMNS = store_figures.FIELDS
 
 
-def _kind(paragraph: str, clause: str, year: int | None) -> str:
-    """target or actual: a figure in a sentence about a past year, without a plan word, is actual."""
-    at = paragraph.find(clause)
-    start = 0
-    if at >= 0:
-        start = max((m.end() for m in _SENTENCE_END.finditer(paragraph, 0, at)), default=0)
-    sentence = paragraph[start : at + len(clause)] if at >= 0 else clause
-    if _PLAN.search(sentence):
-        return "target"
-    past = r"去年|上年|过去|已|累计|完成了|实现了"
-    if year:
-        past += f"|{year - 1}年|{year - 2}年"
-    return "actual" if re.search(past, sentence) else "target"
+def _with_label(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for row in rows:
+        row["figure"] = figure_display(row)
+    return rows
 
 
 def figures_of_paragraphs(
     base: Mapping[str, Any], paragraphs: Sequence[str]
 ) -> list[dict[str, Any]]:
     """The figure rows of one section's paragraphs; `base` gives series/year/installment/url/zone."""
-    rows: list[dict[str, Any]] = []
-    year = base.get("year")
-    for i, para in enumerate(paragraphs):
-        for t in extract_targets([para]):
-            value: float | int = int(t.value) if t.value == int(t.value) else t.value
-            rows.append(
-                {
-                    "series": base.get("series"),
-                    "year": year,
-                    "installment": base.get("installment"),
-                    "url": base.get("url"),
-                    "zone": base.get("zone"),
-                    "heading": base.get("heading") or base.get("zone"),
-                    "paragraph": i,
-                    "text": t.text,
-                    "indicator": subject_key(t.subject),
-                    "value": value,
-                    "low": None,
-                    "high": None,
-                    "unit": t.unit,
-                    "relation": t.kind,
-                    "kind": _kind(para, t.text, year),
-                    "period": str(year) if year else None,
-                    "figure": t.display(),
-                }
-            )
-    return rows
+    figs = store_figures.section_figures(list(paragraphs), base.get("year"))
+    head = {k: base.get(k) for k in ("series", "year", "installment", "url")}
+    zone = base.get("zone")
+    return _with_label(
+        store_figures.figure_rows(head, zone, base.get("heading") or zone or "", figs)
+    )
 
 
 def figures_for_store(
@@ -107,15 +54,9 @@ def figures_for_store(
     kind: str = "all",
 ) -> list[dict[str, Any]]:
     """Every figure of every installment's latest revision, in series order (filters optional)."""
-    rows: list[dict[str, Any]] = []
-    for sec in latest_sections(store.engine, zone=zone, year=year):
-        for row in figures_of_paragraphs(sec, sec["paragraphs"]):
-            if indicator is not None and row["indicator"] != indicator:
-                continue
-            if kind != "all" and row["kind"] != kind:
-                continue
-            rows.append(row)
-    return rows
+    return _with_label(
+        store_figures.figures_for_store(store, zone=zone, indicator=indicator, year=year, kind=kind)
+    )
 
 
 def figure_label(row: Mapping[str, Any]) -> str:

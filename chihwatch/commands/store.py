@@ -199,8 +199,9 @@ def show_cmd(ctx: click.Context, installment: str, revision: int | None, as_json
         con.print(f"\n[bold cyan]{_esc(z['name'])}[/bold cyan]")
         for p in z["paragraphs"]:
             con.print(f"  {_esc(p)}")
-        for t in z["targets"]:
-            con.print(f"  [yellow]◎ {_esc(t['subject'])}: {_esc(t['text'])}[/yellow]")
+        for t in z["figures"]:
+            if t["kind"] != "other":
+                con.print(f"  [yellow]◎ {_esc(t['indicator'])}: {_esc(t['text'])}[/yellow]")
 
 
 def _esc(s: str) -> str:
@@ -257,7 +258,9 @@ def render_diff_text(data: dict[str, Any], styled: bool) -> str:
             prev = sec["previous"]
             if prev is None:
                 continue
-            moved = [f"{t['subject']} {t['before']} -> {t['after']}" for t in sec["target_changes"]]
+            moved = [
+                f"{t['indicator']} {t['before']} -> {t['after']}" for t in sec["target_changes"]
+            ]
             lines.append(
                 f"  {esc(sec['zone'])}: before in {prev['year']}-{prev['installment']}, "
                 f"{len(sec['changes'])} paragraph changes"

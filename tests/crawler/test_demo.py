@@ -44,7 +44,11 @@ def test_demo_plays_three_weeks_into_its_own_folder(tmp_path: Path) -> None:
     quiet = out[out.index("[2/4]") : out.index("[3/4]")]
     assert "nothing new" in quiet and "0 pages fetched" in quiet
     week3 = out[out.index("[3/4]") :]
-    assert "+ 2025-4" in week3 and "edited: 2024-2" in week3 and "[-增长6%左右-]{+增长7%左右+}" in week3
+    assert (
+        "+ 2025-4" in week3
+        and "edited: 2024-2" in week3
+        and "[-增长6%左右-]{+增长7%左右+}" in week3
+    )
     moved = LAYOUT["states"]["state3"]["redirects"]
     assert f"moved: {len(moved)} installments now at new URLs (history kept" in week3
     assert "answered HTTP 404" in week3 and "suspect pages: 1" in week3

@@ -63,7 +63,7 @@ def test_report_of_a_real_store(filled: tuple[str, dict[str, Any]]) -> None:
     assert expected("chih2019-2024-02")["url"] in [a.get("href") for a in kunming.iter("a")]
     rows = [[td.text_content() for td in tr.iter("td")] for tr in kunming.iter("tr")]
     assert ["固定资产投资", "增长5%", "固定资产投资增长5%"] in rows
-    assert ["规模以上工业产值", "增长6%", "增长8%"] in rows
+    assert ["规模以上工业总产值", "增长6%", "增长8%", "▲"] in rows
     # The edit of ④: the changed number highlighted in place, under its zone.
     li = next(li for li in doc.iter("li") if "技术合同成交额突破80亿元" in li.text_content())
     assert [d.text for d in li.iter("del")] == ["10"] and [i.text for i in li.iter("ins")] == ["12"]

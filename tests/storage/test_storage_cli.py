@@ -73,8 +73,8 @@ def test_list_show_diff_json(db_url: str, capsys: pytest.CaptureFixture[str]) ->
     )
     code, out, _ = run(capsys, "--db", db_url, "show", "2024-5", "--json")
     shown = json.loads(out)
-    assert code == 0 and shown["zones"][0]["targets"][0]["subject"] == "固定资产投资"
-    assert shown["zones"][0]["targets"][0]["value"] == 6
+    assert code == 0 and shown["zones"][0]["figures"][0]["indicator"] == "固定资产投资"
+    assert shown["zones"][0]["figures"][0]["value"] == 6
     code, out, _ = run(capsys, "--db", db_url, "diff", "2024-5", "--format", "json")
     d = json.loads(out)
     assert code == 0 and d["changes"][0]["inline"][1:3] == [["-", "增长5%"], ["+", "增长6%"]]

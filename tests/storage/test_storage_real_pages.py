@@ -110,7 +110,7 @@ def test_series_from_saved_pages(db_url: str, capsys: pytest.CaptureFixture[str]
         }
         kunming = next(s for s in new["sections"] if s["zone"] == "昆明高新区")
         assert ("固定资产投资", 5, "%") in [
-            (t["subject"], t["value"], t["unit"]) for t in kunming["targets"]
+            (t["indicator"], t["value"], t["unit"]) for t in kunming["targets"]
         ]
         # Re-running the same parser over everything stored changes nothing.
         counts = st.reparse()

@@ -68,30 +68,45 @@ def test_report_data_for_one_week(store: Store) -> None:
     assert [c["kind"] for c in weihai["changes"]] == ["changed"]
     assert ["-", "10个以上"] in weihai["changes"][0]["inline"]
     assert ["+", "12个以上"] in weihai["changes"][0]["inline"]
-    assert weihai["target_changes"] == [
-        {
-            "subject": "新落地过10亿元项目",
-            "before": "10个以上",
-            "after": "12个以上",
-            "before_value": 10.0,
-            "after_value": 12.0,
-            "unit": "个",
-        }
-    ]
+    src_2023 = {"year": 2023, "installment": 3, "url": BASE + "2023-3.html"}
+    src_2024 = {"year": 2024, "installment": 5, "url": BASE + "2024-5.html"}
+    (wchange,) = weihai["target_changes"]
+    assert {k: wchange[k] for k in ("zone", "indicator", "before", "after", "kind", "unit")} == {
+        "zone": "威海高新区",
+        "indicator": "新落地过10亿元项目",
+        "before": "10个以上",
+        "after": "12个以上",
+        "kind": "target",
+        "unit": "个",
+    }
+    assert (wchange["before_value"], wchange["after_value"], wchange["direction"]) == (10, 12, "up")
+    assert {k: wchange["before_source"][k] for k in src_2023} == src_2023
+    assert {k: wchange["after_source"][k] for k in src_2024} == src_2024
     # 昆明: compared with its most recent earlier section, ④ as it reads now (edited on the 7th).
     assert kunming["previous"]["installment"] == 4
     assert [c["kind"] for c in kunming["changes"]] == ["changed", "removed"]
-    assert [(t["subject"], t["before"], t["after"]) for t in kunming["target_changes"]] == [
+    assert [(t["indicator"], t["before"], t["after"]) for t in kunming["target_changes"]] == [
         ("固定资产投资", "增长5%", "增长6%")
     ]
     assert yuxi["previous"] is None and yuxi["changes"] == [] and yuxi["target_changes"] == []
     assert yuxi["targets"] == [
         {
-            "subject": "生物医药产业产值",
-            "value": 100,
-            "unit": "亿元",
-            "kind": "以上",
+            "series": "国家高新区密集部署",
+            "year": 2024,
+            "installment": 5,
+            "url": BASE + "2024-5.html",
+            "zone": "玉溪高新区",
+            "heading": "玉溪高新区",
+            "paragraph": 1,
             "text": "力争2024年生物医药产业完成产值100亿元以上",
+            "indicator": "生物医药产业产值",
+            "value": 100,
+            "low": None,
+            "high": None,
+            "unit": "亿元",
+            "relation": "以上",
+            "kind": "target",
+            "period": 2024,
         }
     ]
     (rev,) = data["revisions"]
