@@ -24,8 +24,9 @@ from chihwatch.errors import ChihwatchError, NotFound, ParseError
 from parsers.gazetteer import canonical_zone
 from parsers.model import Article
 from parsers.normalize import norm_text
+from storage.compare import compare_sections
 from storage.db import current_revision, safe_url, translate_error
-from storage.diff import Change, align_paragraphs, diff_zones
+from storage.diff import Change, diff_zones
 from storage.models import Blob, Event, Fetch, Installment, Page, Revision, Section, scheduler_runs
 from storage.targets import compare_targets, extract_targets
 
@@ -982,6 +983,7 @@ class Store:
                 "targets": [t.to_dict() for t in targets],
                 "previous": None,
                 "changes": [],
+                "comparison": [],
                 "target_changes": [],
             }
             if prev is None:
@@ -991,7 +993,8 @@ class Store:
                 psec, pinst = prev
                 pparas = _split(psec.text)
                 entry["previous"] = self._inst_head(pinst)
-                entry["changes"] = [c.to_dict() for c in align_paragraphs(sec.zone, pparas, paras)]
+                # Another installment: a comparison (storage/compare.py), not an edit.
+                entry.update(compare_sections(sec.zone, pparas, paras))
                 entry["target_changes"] = compare_targets(extract_targets(pparas), targets)
             sections.append(entry)
         return {"new_zones": new_zones, "covered_zones": covered, "sections": sections}
