@@ -112,3 +112,38 @@ def test_struck_digit_beside_a_new_one_would_fail_this_check(browser: Any, tmp_p
     context, page, _ = _open(browser, path, 390, 844)
     assert "增长1012%" in page.locator("li.change").inner_text()
     context.close()
+
+
+def test_diff_page_on_a_phone(browser: Any, sqlite_url: str) -> None:  # noqa: F811
+    """`chihwatch diff --format html` of ④ (edited by the site): the report's look, phone-wide."""
+    from report_store_helpers import fill
+
+    import storage
+    from reports.diff_page import render_diff_page
+
+    store = storage.open_store(sqlite_url)
+    try:
+        fill(store)
+        data = store.diff("2024-4")
+    finally:
+        store.close()
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / "diff-phone.html"
+    path.write_text(render_diff_page(data), encoding="utf-8")
+    context, phone, problems = _open(browser, path, 390, 844)
+    phone.screenshot(path=str(ARTIFACTS / "diff-phone.png"), full_page=True)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert phone.locator("h2").all_inner_texts()[:2] == [
+        "本次修改 Edits on the site",
+        "与往期对照 Against earlier installments",
+    ]
+    edit = phone.locator("li.change.changed").first
+    assert "工业总产值增长10%→增长12%" in edit.inner_text()
+    assert "line-through" in edit.locator("del").evaluate(
+        "e => getComputedStyle(e).textDecorationLine"
+    )
+    # The hostile paragraph the edit added is text.
+    assert "<script>window.__pwned=1;alert(1)</script>" in phone.inner_text("body")
+    assert phone.evaluate("typeof window.__pwned") == "undefined"
+    context.close()
+    assert problems == []
