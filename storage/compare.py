@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from storage.align import pair, similarity
-from storage.diff import Change, _anchor_opcodes, inline_ops
+from storage.diff import Budget, Change, _anchor_opcodes, inline_ops
 
 __all__ = ["SIMILAR_THRESHOLD", "compare_sections"]
 
@@ -46,6 +46,7 @@ def compare_sections(
     changes: list[dict[str, Any]] = []
     apart_before: list[str] = []
     apart_after: list[str] = []
+    budget = Budget()
 
     def flush() -> None:
         if apart_before or apart_after:
@@ -67,7 +68,7 @@ def compare_sections(
                 if a == b:
                     rows.append({"kind": "same", "before": [a], "after": [b]})
                     continue
-                ops = inline_ops(a, b)
+                ops = inline_ops(a, b, budget)
                 rows.append(
                     {
                         "kind": "similar",
