@@ -274,7 +274,7 @@ def diff_cmd(
         data = store.diff(installment, from_rev=from_rev, to_rev=to_rev)
     finally:
         store.close()
-    if data["from"] is not None:  # --from alone may name the latest revision or a later one
+    if data["from"] is not None:  # --from alone may name the latest revision
         _check_order(installment, data["from"]["revision"], data["to"]["revision"])
     if fmt == "json":
         _json(data)
