@@ -25,6 +25,28 @@ PAIR_THRESHOLD = 0.45
 # 1,000-character paragraphs cost ~10,000-40,000; a hostile run of one repeated character of
 # 2,000 costs 4,000,000.
 INLINE_COST_MAX = 400_000
+# And all the character diffs of one revision diff (or one section comparison) together: about
+# 5-20 s of difflib at worst (0.2-1 µs per unit), while a real edit costs next to nothing (the
+# 6,000 one-figure edits of bench/store.py: 0, their trimmed middles share no character; the
+# fixtures' cross-year pairs: a few thousand each). Past it, the remaining pairs are still paired,
+# shown replaced whole: a report's cost is bounded by its number of sections and revisions,
+# whatever the pages hold.
+INLINE_BUDGET = 20_000_000
+
+
+class Budget:
+    """What is left of INLINE_BUDGET for one diff (shared by its zones)."""
+
+    def __init__(self, total: int = INLINE_BUDGET) -> None:
+        self.left = total
+
+    def take(self, cost: int) -> bool:
+        if cost > self.left:
+            return False
+        self.left -= cost
+        return True
+
+
 # A paragraph repeated so often on both sides (count_a * count_b) is no anchor.
 ANCHOR_REPEAT_MAX = 4096
 # Equal runs this short between two edits are folded into the edit: "增长5%" -> "增长8%" reads as
@@ -59,11 +81,14 @@ def _inline_cost(before: str, after: str) -> int:
     return sum(n * cb[ch] for ch, n in ca.items() if ch in cb)
 
 
-def inline_ops(before: str, after: str) -> tuple[tuple[str, str], ...]:
+def inline_ops(
+    before: str, after: str, budget: Budget | None = None
+) -> tuple[tuple[str, str], ...]:
     """Character-level ops [("=", t), ("-", t), ("+", t)] turning `before` into `after`.
 
     Edits touching a figure grow to the whole figure (FIGURE). Between their common head and
-    tail, a pair too costly to diff (INLINE_COST_MAX) is one deletion and one insertion.
+    tail, a pair too costly to diff (INLINE_COST_MAX, or more than is left of `budget`) is one
+    deletion and one insertion.
     """
     if before == after:
         return (("=", before),) if before else ()
@@ -78,7 +103,9 @@ def inline_ops(before: str, after: str) -> tuple[tuple[str, str], ...]:
     raw: list[tuple[str, str, str]] = []  # (tag, a_text, b_text)
     if head:
         raw.append(("=", before[:head], before[:head]))
-    if _inline_cost(mid_a, mid_b) > INLINE_COST_MAX:  # too costly: the middle replaced whole
+    cost = _inline_cost(mid_a, mid_b)
+    if cost > INLINE_COST_MAX or (budget is not None and not budget.take(cost)):
+        # Too costly: the middle replaced whole.
         raw.append(("~", mid_a, mid_b))
     else:
         sm = SequenceMatcher(None, mid_a, mid_b, autojunk=False)
@@ -189,6 +216,7 @@ def align_paragraphs(
     before: Sequence[str],
     after: Sequence[str],
     threshold: float = PAIR_THRESHOLD,
+    budget: Budget | None = None,
 ) -> list[Change]:
     """Changes turning paragraphs `before` into `after` (equal paragraphs produce nothing).
 
@@ -197,6 +225,7 @@ def align_paragraphs(
     candidate search, order kept), and only pairs get a character diff.
     """
     changes: list[Change] = []
+    budget = budget if budget is not None else Budget()
     for tag, i1, i2, j1, j2 in _anchor_opcodes(before, after):
         if tag == "equal":
             continue
@@ -205,7 +234,7 @@ def align_paragraphs(
                 a, b = before[i1 + i], after[j1 + j]
                 if a == b:
                     continue
-                changes.append(Change(zone, "changed", a, b, inline_ops(a, b)))
+                changes.append(Change(zone, "changed", a, b, inline_ops(a, b, budget)))
             elif i is not None:
                 a = before[i1 + i]
                 changes.append(Change(zone, "removed", a, None, (("-", a),)))
@@ -258,6 +287,7 @@ def diff_zones(
     order: list[str | None] = [name for name, _ in after]
     order += [name for name, _ in before if name not in new]
     changes: list[Change] = []
+    budget = Budget()  # one for the whole revision diff
     for name in order:
-        changes.extend(align_paragraphs(name, old.get(name, []), new.get(name, [])))
+        changes.extend(align_paragraphs(name, old.get(name, []), new.get(name, []), budget=budget))
     return changes

@@ -24,9 +24,10 @@ from parsers.gazetteer import canonical_zone
 from parsers.model import Article
 from parsers.normalize import norm_text
 from storage import ingest_policy
+from storage.compare import compare_sections
 from storage.crawl_health import crawl_health
 from storage.db import current_revision, safe_url, translate_error
-from storage.diff import Change, align_paragraphs, diff_zones
+from storage.diff import Change, diff_zones
 from storage.figure_changes import compare_figures, plan_comparison, source_of, week_changes
 from storage.figures import figure_rows, section_figures
 from storage.models import Blob, Event, Fetch, Installment, Page, Revision, Section
@@ -1079,6 +1080,7 @@ class Store:
                 "figures": figure_rows(head, sec.zone, sec.heading or sec.zone, figs),
                 "previous": None,
                 "changes": [],
+                "comparison": [],
                 "target_changes": [],
                 "plan_comparison": [],
             }
@@ -1093,7 +1095,8 @@ class Store:
                 psec, pinst = prev
                 pparas = _split(psec.text)
                 entry["previous"] = self._inst_head(pinst)
-                entry["changes"] = [c.to_dict() for c in align_paragraphs(sec.zone, pparas, paras)]
+                # Another installment: a comparison (storage/compare.py), not an edit.
+                entry.update(compare_sections(sec.zone, pparas, paras))
                 pfigs = section_figures(psec.text, pinst.year)
                 psource = source_of(self._inst_head(pinst))
                 entry["target_changes"] = compare_figures(

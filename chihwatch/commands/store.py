@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from chihwatch.errors import InputError, ParseError
+from chihwatch.errors import ChihwatchError, InputError, ParseError
 
 __all__ = ["ingest_cmd", "reparse_cmd", "list_cmd", "show_cmd", "diff_cmd", "db_group"]
 
@@ -259,44 +259,33 @@ def render_diff_text(data: dict[str, Any], styled: bool) -> str:
             if prev is None:
                 continue
             moved = [
-                f"{t['indicator']} {t['before']} -> {t['after']}" for t in sec["target_changes"]
+                f"{t.get('subject') or t.get('indicator')} {t['before']} -> {t['after']}"
+                for t in sec["target_changes"]
             ]
             lines.append(
                 f"  {esc(sec['zone'])}: before in {prev['year']}-{prev['installment']}, "
-                f"{len(sec['changes'])} paragraph changes"
+                + _comparison_counts(sec)
                 + (f"; targets: {esc('; '.join(moved))}" if moved else "")
             )
     return "\n".join(lines)
 
 
-_HTML = """<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ d.title }} · revision {{ d.from.revision if d.from else '-' }} → {{ d.to.revision }}</title>
-<style>
-body{font-family:-apple-system,"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;
-max-width:50rem;margin:1rem auto;padding:0 1rem;line-height:1.7}
-del{background:#fdd;color:#900}ins{background:#dfd;color:#060;text-decoration:none}
-.kind{color:#666;font-size:.9em}h2{font-size:1.1em;margin-top:1.5em}
-</style></head><body>
-<h1>{{ d.title }}</h1>
-<p><a href="{{ d.url }}">{{ d.url }}</a><br>
-revision {{ d.from.revision if d.from else '-' }} → {{ d.to.revision }} ({{ d.to.cause }}, {{ d.to.created_at }})</p>
-{% if not d.changes %}<p>No changes.</p>{% endif %}
-{% for c in d.changes %}
-<h2>{{ c.zone or "导语" }} <span class="kind">{{ c.kind }}</span></h2>
-<p>{% for op, t in c.inline %}{% if op == "=" %}{{ t }}{% elif op == "-" %}<del>{{ t }}</del>{% else %}<ins>{{ t }}</ins>{% endif %}{% endfor %}</p>
-{% endfor %}
-</body></html>
-"""
+def _comparison_counts(sec: dict[str, Any]) -> str:
+    """`1 similar, 1 same, 2 new, 1 not repeated paragraphs` of a cross-installment comparison."""
+    rows = sec.get("comparison")
+    if rows is None:  # data without a comparison (older callers): count the changes
+        return f"{len(sec['changes'])} paragraph changes"
+    similar = sum(r["kind"] == "similar" for r in rows)
+    same = sum(len(r["after"]) for r in rows if r["kind"] == "same")
+    new = sum(len(r["after"]) for r in rows if r["kind"] == "apart")
+    gone = sum(len(r["before"]) for r in rows if r["kind"] == "apart")
+    return f"paragraphs: {similar} similar, {same} same, {new} new, {gone} not repeated"
 
 
-def render_diff_html(data: dict[str, Any]) -> str:
-    """A self-contained HTML page of the diff; every piece of page text is escaped."""
-    from jinja2 import Environment
+class ReversedRevisions(ChihwatchError):
+    """`diff --from R --to S` with R not older than S: usage (exit 2), one line."""
 
-    env = Environment(autoescape=True)
-    return env.from_string(_HTML).render(d=data)
+    exit_code = 2
 
 
 @click.command("diff")
@@ -315,15 +304,21 @@ def diff_cmd(
     ctx: click.Context, installment: str, from_rev: int | None, to_rev: int | None, fmt: str
 ) -> None:
     """Diff two revisions of an installment (default: the latest against the one before)."""
+    if from_rev is not None and to_rev is not None:
+        _check_order(installment, from_rev, to_rev)
     store = _open(ctx)
     try:
         data = store.diff(installment, from_rev=from_rev, to_rev=to_rev)
     finally:
         store.close()
+    if data["from"] is not None:  # --from alone may name the latest revision
+        _check_order(installment, data["from"]["revision"], data["to"]["revision"])
     if fmt == "json":
         _json(data)
     elif fmt == "html":
-        click.echo(render_diff_html(data))
+        from reports.diff_page import render_diff_page
+
+        click.echo(render_diff_page(data), nl=False)
     else:
         con = _console()
         styled = con.is_terminal
@@ -331,6 +326,19 @@ def diff_cmd(
             con.print(render_diff_text(data, True))
         else:
             click.echo(render_diff_text(data, False))
+
+
+def _check_order(installment: str, frm: int, to: int) -> None:
+    if frm == to:
+        raise ReversedRevisions(
+            f"--from {frm} --to {to}: a revision against itself shows nothing; "
+            "give two different revisions"
+        )
+    if frm > to:
+        raise ReversedRevisions(
+            f"--from {frm} --to {to} is reversed: revision {frm} is newer than {to}; "
+            f"use: chihwatch diff {installment} --from {to} --to {frm}"
+        )
 
 
 @click.group("db")

@@ -173,7 +173,9 @@ def test_real_store_report_in_chromium(browser: Any, sqlite_url: str) -> None:
     assert "<script>window.__pwned=1;alert(1)</script>" in text
     assert page.evaluate("typeof window.__pwned") == "undefined"
     edit = page.locator("li.change", has_text="技术合同成交额突破80亿元")
-    assert edit.locator("del").all_inner_texts() == ["10"]
-    assert edit.locator("ins").all_inner_texts() == ["12"]
+    # The edited figure is replaced whole and reads "old → new" (issue 13).
+    assert edit.locator("del").all_inner_texts() == ["增长10%"]
+    assert edit.locator("ins").all_inner_texts() == ["增长12%"]
+    assert "增长10%→增长12%" in edit.inner_text()
     context.close()
     assert problems == []

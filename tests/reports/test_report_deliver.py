@@ -133,7 +133,7 @@ def test_smtp_sends_html_and_plain_parts_and_never_logs_the_password(
     plain = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
     assert "固定资产投资增长[-10-]{+5+}%" in plain and "玉溪高新区" in plain
-    assert "固定资产投资增长<del>10</del><ins>5</ins>%" in html
+    assert '固定资产投资增长<del>10</del><span class="to">→</span><ins>5</ins>%' in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     logged = _our_log(caplog)
     assert "sending report" in logged  # the log did capture our records

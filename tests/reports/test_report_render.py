@@ -68,8 +68,8 @@ def test_html_highlights_character_level_changes(sample: dict[str, Any]) -> None
     assert [d.text for d in li.iter("del")] == ["3", "10", "12"]
     assert [i.text for i in li.iter("ins")] == ["4", "5", "8", "，一般公共预算收入增长3.5%"]
     assert "changed" in li.get("class")
-    # Unchanged runs stay plain text between the highlights.
-    assert "固定资产投资增长105%" in li.text_content()
+    # Unchanged runs stay plain text between the highlights; a replacement reads old → new.
+    assert "固定资产投资增长10→5%" in li.text_content()
     # An edit of a published installment, grouped under its zone, with the cause shown.
     edit = _change_li(doc, "全年新增高新技术企业")
     assert [d.text for d in edit.iter("del")] == ["0"] and [i.text for i in edit.iter("ins")] == [
@@ -185,7 +185,7 @@ def test_atom_is_a_valid_feed_of_changes(sample: dict[str, Any]) -> None:
     assert five.find(f"{ATOM}link").get("href").endswith("/2024/0206/5700517.html")
     assert [c.get("term") for c in five.findall(f"{ATOM}category")][-1] == "玉溪高新区"
     content = five.findtext(f"{ATOM}content")
-    assert "固定资产投资增长<del>10</del><ins>5</ins>%" in content
+    assert '固定资产投资增长<del>10</del><span class="to">→</span><ins>5</ins>%' in content
 
 
 def test_atom_escapes_hostile_text_in_entry_html(sample: dict[str, Any]) -> None:

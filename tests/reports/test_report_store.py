@@ -64,9 +64,10 @@ def test_report_of_a_real_store(filled: tuple[str, dict[str, Any]]) -> None:
     rows = [[td.text_content() for td in tr.iter("td")] for tr in kunming.iter("tr")]
     assert ["固定资产投资", "增长5%", "固定资产投资增长5%"] in rows
     assert ["规模以上工业总产值", "增长6%", "增长8%", "▲"] in rows
-    # The edit of ④: the changed number highlighted in place, under its zone.
+    # The edit of ④: the changed figure highlighted whole, in place, under its zone.
     li = next(li for li in doc.iter("li") if "技术合同成交额突破80亿元" in li.text_content())
-    assert [d.text for d in li.iter("del")] == ["10"] and [i.text for i in li.iter("ins")] == ["12"]
+    assert [d.text for d in li.iter("del")] == ["增长10%"]
+    assert [i.text for i in li.iter("ins")] == ["增长12%"]
     # The page's hostile paragraph is text, not markup.
     assert not re.search(r"<\s*(script|img)", html, re.I)
     assert "<script>window.__pwned=1;alert(1)</script>" in text
@@ -82,7 +83,7 @@ def test_report_of_a_real_store(filled: tuple[str, dict[str, Any]]) -> None:
         [f"新增：{five['title']}", f"修改（网站修改）：{expected('chih2019-2024-04')['title']}"]
     )
     md = reports.render(data, "md")
-    assert "工业总产值增长[-10-]{+12+}%" in md
+    assert "工业总产值[-增长10%-]{+增长12%+}" in md
 
 
 def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

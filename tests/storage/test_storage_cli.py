@@ -88,7 +88,7 @@ def test_list_show_diff_json(db_url: str, capsys: pytest.CaptureFixture[str]) ->
 def test_diff_html_escapes_page_text(sqlite_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     seed(sqlite_url, evil=True)
     code, out, _ = run(capsys, "--db", sqlite_url, "diff", "2024-5", "--format", "html")
-    assert code == 0 and out.startswith("<!doctype html>")
+    assert code == 0 and out.startswith("<!DOCTYPE html>")
     assert "<script>" not in out and "<img" not in out
     assert (
         "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in out

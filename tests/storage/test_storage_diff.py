@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from storage.diff import Change, align_paragraphs, diff_zones, inline_ops
+from storage.diff import Budget, Change, align_paragraphs, diff_zones, inline_ops
 
 
 @pytest.mark.parametrize(
@@ -213,3 +213,23 @@ def test_costly_pair_is_replaced_whole_between_common_head_and_tail() -> None:
         ("+", "乙" + "。" * 3000),
         ("=", "结尾"),
     )
+
+
+def test_character_diff_budget_is_shared_by_one_diff() -> None:
+    # Each pair's middle (the common tail "丁" trimmed) costs 3 x 3 + 1 = 10 units (three shared
+    # "乙", one shared digit); a budget of 25 pays for two character diffs, the third pair is
+    # still paired but its middle is replaced whole.
+    before = [f"甲{k}乙乙乙丙丁" for k in range(3)]
+    after = [f"戊{k}乙乙乙己丁" for k in range(3)]
+    changes = align_paragraphs("z", before, after, threshold=0.3, budget=Budget(25))
+    assert [c.kind for c in changes] == ["changed"] * 3
+    assert [len(c.inline) for c in changes] == [6, 6, 3]
+    assert changes[0].inline == (
+        ("-", "甲"),
+        ("+", "戊"),
+        ("=", "0乙乙乙"),
+        ("-", "丙"),
+        ("+", "己"),
+        ("=", "丁"),
+    )
+    assert changes[2].inline == (("-", "甲2乙乙乙丙"), ("+", "戊2乙乙乙己"), ("=", "丁"))

@@ -84,7 +84,11 @@ def test_report_data_for_one_week(store: Store) -> None:
     assert {k: wchange["after_source"][k] for k in src_2024} == src_2024
     # 昆明: compared with its most recent earlier section, ④ as it reads now (edited on the 7th).
     assert kunming["previous"]["installment"] == 4
-    assert [c["kind"] for c in kunming["changes"]] == ["changed", "removed"]
+    # Another installment is compared, not diffed: ④'s added paragraph is not in ⑤, so it stands
+    # apart as earlier text, never as a deletion.
+    assert [c["kind"] for c in kunming["changes"]] == ["changed"]
+    assert [r["kind"] for r in kunming["comparison"]] == ["same", "similar", "apart"]
+    assert kunming["comparison"][2] == {"kind": "apart", "before": [KUNMING_EDIT[2]], "after": []}
     assert [(t["indicator"], t["before"], t["after"]) for t in kunming["target_changes"]] == [
         ("固定资产投资", "增长5%", "增长6%")
     ]
@@ -175,10 +179,10 @@ def test_diff_text_summarises_the_series_comparison(
     assert exc.value.code == 0
     assert "new to the series: 玉溪高新区" in out
     assert (
-        "威海高新区: before in 2023-3, 1 paragraph changes; targets: 新落地过10亿元项目 10个以上 -> 12个以上"
-        in out
-    )
+        "威海高新区: before in 2023-3, paragraphs: 1 similar, 1 same, 0 new, 0 not repeated; "
+        "targets: 新落地过10亿元项目 10个以上 -> 12个以上"
+    ) in out
     assert (
-        "昆明高新区: before in 2024-4, 2 paragraph changes; targets: 固定资产投资 增长5% -> 增长6%"
-        in out
-    )
+        "昆明高新区: before in 2024-4, paragraphs: 1 similar, 1 same, 0 new, 1 not repeated; "
+        "targets: 固定资产投资 增长5% -> 增长6%"
+    ) in out
