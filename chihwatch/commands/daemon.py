@@ -139,7 +139,9 @@ def collect_status(db_url: str) -> dict[str, Any]:
 
     from scheduler import lock as lockmod
     from scheduler.state import RunLog, make_engine, stored_jobs
+    from storage.db import check_url
 
+    check_url(db_url)  # a bad --db is one line and exit 5 before anything opens it
     if lockmod.is_sqlite(db_url):
         db_file = sa.engine.make_url(db_url).database
         if not db_file or not Path(db_file).expanduser().exists():
