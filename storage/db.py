@@ -14,6 +14,7 @@ import logging
 import math
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -537,14 +538,18 @@ def open_database(url: str | URL, *, create: bool, write: bool | None = None) ->
 
 # Databases this process created, for the one line the command line prints when it succeeds.
 CREATED: list[str] = []
+# Long-running commands (the daemon) print the line at once instead of at exit.
+ANNOUNCE_NOW = False
 
 
 def announce_created(engine: Engine) -> None:
     """Note that a new database was started; `chihwatch` says so once (cli.main), on stderr."""
     name = safe_url(engine.url)
-    if name not in CREATED:
-        CREATED.append(name)
     log.info("created new database %s", name)
+    if ANNOUNCE_NOW:
+        print(f"chihwatch: created new database {name}", file=sys.stderr, flush=True)
+    elif name not in CREATED:
+        CREATED.append(name)
 
 
 def created_notes() -> list[str]:

@@ -82,6 +82,9 @@ def daemon_cmd(
         report_dir=report_dir,
     )
     _setup_logging(cfg)
+    import storage.db
+
+    storage.db.ANNOUNCE_NOW = True  # a daemon runs for months: say "created new database" at once
     return Daemon(cfg).run()
 
 
