@@ -200,3 +200,24 @@ def test_reads_do_not_import_alembic_when_the_schema_is_current(tmp_path: Path) 
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "ALEMBIC []"
+
+
+def test_db_upgrade_refuses_beside_a_running_daemon(tmp_path: Path) -> None:
+    """An (older) daemon writing during the upgrade would race it: stop it first, exit 8."""
+    sys.path.insert(0, str(ROOT / "tests" / "upgrade"))
+    from upgradekit import load_sqlite
+
+    from scheduler.lock import acquire
+
+    db = tmp_path / "old.db"
+    load_sqlite("0002", db)
+    url = f"sqlite:///{db}"
+    lock = acquire(url)
+    try:
+        out = cw("--db", url, "db", "upgrade")
+    finally:
+        lock.release()
+    assert out.returncode == 8 and one_line(out) and "stop it before" in out.stderr
+    assert not list(tmp_path.glob("old.db.bak-*"))
+    out = cw("--db", url, "db", "upgrade")
+    assert out.returncode == 0 and "schema 0002 -> " in out.stdout
