@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from chihwatch.paths import resolve_db_url
-from storage.db import announce_created, ensure_schema, make_engine
+from storage.db import make_engine, open_database
 from storage.store import IngestResult, ParseFn, Store
 
 __all__ = ["open_store", "Store", "IngestResult"]
@@ -30,11 +30,9 @@ def open_store(
     `write` (default: `create`): refuse in-memory SQLite URLs, which keep nothing.
     `migrate=False` skips the schema check altogether.
     """
-    engine = make_engine(resolve_db_url(db_url), create=create, write=write)
-    try:
-        if migrate and ensure_schema(engine, create=create):
-            announce_created(engine)
-    except BaseException:
-        engine.dispose()
-        raise
+    url = resolve_db_url(db_url)
+    if migrate:
+        engine = open_database(url, create=create, write=write)
+    else:
+        engine = make_engine(url, create=create, write=write)
     return Store(engine, parse=parse, parser_version=parser_version)

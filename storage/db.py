@@ -14,6 +14,7 @@ import logging
 import math
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ __all__ = [
     "make_engine",
     "check_url",
     "ensure_schema",
+    "open_database",
     "migrate",
     "upgrade",
     "quick_check",
@@ -64,7 +66,10 @@ class SchemaTooOld(DatabaseError):
 def safe_url(url: str | URL) -> str:
     """The URL with any password hidden, for messages."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
+        if parsed.password is None and isinstance(url, str):
+            return url  # as the user wrote it (no %3A for :memory:, relative paths as given)
+        return parsed.render_as_string(hide_password=True)
     except Exception:  # an unparsable URL has no password we could find either
         return str(url).split("@")[-1] if "@" in str(url) else str(url)
 
@@ -105,6 +110,12 @@ def check_url(url: str | URL, *, write: bool = False) -> URL:
             "(sqlite:////ABSOLUTE/PATH.db) or PostgreSQL (postgresql+psycopg://USER@HOST/DB)"
         )
     if backend == "sqlite":
+        unknown = sorted(set(parsed.query) - {"timeout"})
+        if unknown:
+            raise DatabaseError(
+                f"unknown option ?{unknown[0]}= in database URL {safe_url(raw)}: a SQLite URL "
+                "takes only ?timeout=SECONDS"
+            )
         if "timeout" in parsed.query:
             value = parsed.query["timeout"]
             try:
@@ -510,16 +521,35 @@ def quick_check(engine: Engine) -> None:
         )
 
 
+def open_database(url: str | URL, *, create: bool, write: bool | None = None) -> Engine:
+    """make_engine + ensure_schema: an engine on a database at this code's schema.
+
+    A database this call created is noted once ("created new database …", see announce_created).
+    """
+    engine = make_engine(url, create=create, write=write)
+    try:
+        if ensure_schema(engine, create=create):
+            announce_created(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
 # Databases this process created, for the one line the command line prints when it succeeds.
 CREATED: list[str] = []
+# Long-running commands (the daemon) print the line at once instead of at exit.
+ANNOUNCE_NOW = False
 
 
 def announce_created(engine: Engine) -> None:
     """Note that a new database was started; `chihwatch` says so once (cli.main), on stderr."""
     name = safe_url(engine.url)
-    if name not in CREATED:
-        CREATED.append(name)
     log.info("created new database %s", name)
+    if ANNOUNCE_NOW:
+        print(f"chihwatch: created new database {name}", file=sys.stderr, flush=True)
+    elif name not in CREATED:
+        CREATED.append(name)
 
 
 def created_notes() -> list[str]:

@@ -88,6 +88,12 @@ def crawl_cmd(
     from crawler.settings import POLITE_OFF
 
     _check_start_urls(start_urls)
+    from chihwatch.paths import resolve_db_url
+    from storage.db import open_database
+
+    # The database first: a bad --db or an old schema is one line before any request, and a
+    # new database is created (and said so) here, not silently in the crawl's child process.
+    open_database(resolve_db_url(ctx.obj.get("db_url") if ctx.obj else None), create=True).dispose()
     settings: dict[str, Any] = {}
     if max_list_pages:
         settings["CHIHWATCH_MAX_LIST_PAGES"] = max_list_pages

@@ -82,6 +82,9 @@ def daemon_cmd(
         report_dir=report_dir,
     )
     _setup_logging(cfg)
+    import storage.db
+
+    storage.db.ANNOUNCE_NOW = True  # a daemon runs for months: say "created new database" at once
     return Daemon(cfg).run()
 
 
@@ -139,7 +142,9 @@ def collect_status(db_url: str) -> dict[str, Any]:
 
     from scheduler import lock as lockmod
     from scheduler.state import RunLog, make_engine, stored_jobs
+    from storage.db import check_url
 
+    check_url(db_url)  # a bad --db is one line and exit 5 before anything opens it
     if lockmod.is_sqlite(db_url):
         db_file = sa.engine.make_url(db_url).database
         if not db_file or not Path(db_file).expanduser().exists():

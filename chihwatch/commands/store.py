@@ -361,14 +361,30 @@ def db_upgrade_cmd(ctx: click.Context) -> None:
     Prints one line: the revisions, the backup file and each table's row count before and after.
     A missing or empty database is created at the current schema.
     """
-    from storage.db import migrate
+    from storage.db import current_revision, head_revision, migrate
 
     engine = _db_engine(ctx, create=True)
     try:
+        if current_revision(engine) not in (None, head_revision()):
+            _refuse_beside_a_daemon(str(engine.url.render_as_string(hide_password=False)))
         done = migrate(engine, backup=True)
     finally:
         engine.dispose()
     click.echo(done.summary())
+
+
+def _refuse_beside_a_daemon(url: str) -> None:
+    """A daemon (of an older chihwatch) writing during the upgrade: stop it first (exit 8)."""
+    from chihwatch.errors import AlreadyRunning
+    from scheduler.lock import current_holder
+    from storage.db import safe_url
+
+    holder = current_holder(url)
+    if holder is not None:
+        raise AlreadyRunning(
+            f"a chihwatch daemon runs on {safe_url(url)} ({holder.describe()}): "
+            "stop it before `chihwatch db upgrade`"
+        )
 
 
 @db_group.command("init")

@@ -71,3 +71,49 @@ def test_old_database_with_daemon_made_tables_upgrades(db_url: str) -> None:
         assert inst.confirmed_at == inst.first_seen  # stored installments were healthy ones
         assert s.execute(text("SELECT count(*) FROM scheduler_runs")).scalar() == 1
     engine.dispose()
+
+
+def test_opening_an_older_schema_never_migrates_it(db_url: str) -> None:
+    """Issue 10 §1: open_store refuses (exit 5, 'run chihwatch db upgrade'); db upgrade migrates."""
+    import pytest
+    from alembic import command
+
+    from storage.db import SchemaTooOld, _alembic_config, current_revision, migrate
+
+    engine = make_engine(db_url)
+    cfg = _alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0003")
+    with pytest.raises(SchemaTooOld) as err:
+        open_store(db_url)
+    assert err.value.exit_code == 5
+    assert "schema 0003 is older than this chihwatch: run `chihwatch db upgrade`" in str(err.value)
+    assert current_revision(engine) == "0003"  # untouched
+    done = migrate(engine, backup=False)
+    assert (done.before, done.after) == ("0003", head_revision())
+    engine.dispose()
+    with open_store(db_url, parse=json_parse) as st:
+        assert st.list_installments() == []
+
+
+def test_concurrent_first_use_creates_one_schema_without_a_lock_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Daemon + crawl child (here: four processes) creating one new SQLite file at once."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "new.db"
+    code = f"from storage import open_store; open_store('sqlite:///{db}').close()"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    errs = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
+    assert all(rc == 0 for rc, _ in errs), errs
+    engine = make_engine(f"sqlite:///{db}", create=False)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [
+            (head_revision(),)
+        ]
+    engine.dispose()
+    assert sorted(p.name for p in tmp_path.iterdir() if "lock" in p.name) == []
