@@ -24,8 +24,8 @@ from chihwatch.errors import ChihwatchError, NotFound, ParseError
 from parsers.gazetteer import canonical_zone
 from parsers.model import Article
 from parsers.normalize import norm_text
-from storage.db import current_revision, safe_url, translate_error
 from storage import ingest_policy
+from storage.db import current_revision, safe_url, translate_error
 from storage.diff import Change, align_paragraphs, diff_zones
 from storage.models import Blob, Event, Fetch, Installment, Page, Revision, Section, scheduler_runs
 from storage.targets import compare_targets, extract_targets
