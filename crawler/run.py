@@ -127,8 +127,8 @@ def run_crawl(
     """One crawl cycle in this process (once per process: the reactor cannot restart)."""
     from scrapy.crawler import CrawlerProcess
 
-    from crawler.links import DEFAULT_START_URLS, is_article_url
-    from crawler.outcome import judge, problems_for
+    from crawler.links import DEFAULT_START_URLS
+    from crawler.outcome import problems_for
     from crawler.spiders.series import SeriesSpider
     from crawler.storeaccess import attach_store
     from storage import open_store
@@ -170,6 +170,20 @@ def run_crawl(
     spider = crawler.spider
     starts = list(s.getlist("CHIHWATCH_START_URLS") or DEFAULT_START_URLS)
     # The outcome comes from what was read and stored, never from "the reactor stopped".
+    try:
+        _judge(summary, problems, tally, spider, starts)
+    except ChihwatchError as exc:
+        exc.summary = summary  # type: ignore[attr-defined]  # what the failed crawl did do
+        raise
+    return summary
+
+
+def _judge(
+    summary: CrawlSummary, problems: Any, tally: Any, spider: Any, starts: list[str]
+) -> None:
+    from crawler.links import is_article_url
+    from crawler.outcome import judge
+
     judge(
         summary,
         problems,
@@ -180,7 +194,6 @@ def run_crawl(
         first_error=tally.error_messages[0] if tally and tally.error_messages else None,
         starts=starts,
     )
-    return summary
 
 
 def _failure_line(failure: Any) -> str:
@@ -244,7 +257,10 @@ def crawl_in_subprocess(
         cls = getattr(errors, data["error"].get("type", ""), None)
         if not (isinstance(cls, type) and issubclass(cls, ChihwatchError)):
             cls = ChihwatchError
-        raise cls(data["error"].get("message", "crawl failed"))
+        exc = cls(data["error"].get("message", "crawl failed"))
+        if data.get("summary"):  # a crawl that ran and failed: what it did, for the run log
+            exc.summary = CrawlSummary.from_dict(data["summary"])  # type: ignore[attr-defined]
+        raise exc
     if rc != 0 or not data:
         last = next((ln for ln in reversed(tail) if ln.strip()), "no output")
         how = f"killed by signal {-rc}" if rc < 0 else f"exit {rc}"
