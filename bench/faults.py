@@ -41,7 +41,7 @@ ROWS = [
     ("runs_survived", "Runs survived (crawls/writers that completed after a fault or crash)", None),
     (
         "outcome_cases",
-        "Crawls that must fail (store, disk, robots.txt, settings, daemon; issue 10 §2)",
+        "Crawl-outcome cases (store, disk, robots.txt, settings, daemon; issue 10 §2)",
         None,
     ),
     ("silent_ok_runs", '  of them said "ok" (silent success)', 0),
