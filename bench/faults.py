@@ -39,6 +39,12 @@ ROWS = [
         None,
     ),
     ("runs_survived", "Runs survived (crawls/writers that completed after a fault or crash)", None),
+    (
+        "outcome_cases",
+        "Crawl-outcome cases (store, disk, robots.txt, settings, daemon; issue 10 §2)",
+        None,
+    ),
+    ("silent_ok_runs", '  of them said "ok" (silent success)', 0),
     ("rows_lost_or_duplicated", "Rows lost or duplicated", 0),
     ("false_revisions", "False revisions", 0),
     ("real_changes_missed", "Real changes missed", 0),

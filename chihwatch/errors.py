@@ -13,6 +13,8 @@ no traceback ever reaches a user for these. Exit codes (also in README.md):
     7  network problem during a crawl (no route, DNS failure, every request failed)
     8  another daemon holds the lock on this database
     9  bad configuration file or option value
+   10  a crawl ran but read nothing it must read (robots.txt forbids the start pages, no list
+       page could be read): a failed crawl that is neither the network's nor the store's fault
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ __all__ = [
     "NetworkError",
     "AlreadyRunning",
     "ConfigError",
+    "CrawlFailed",
 ]
 
 
@@ -114,3 +117,9 @@ class ConfigError(ChihwatchError):
     """A configuration file or option value is invalid."""
 
     exit_code = 9
+
+
+class CrawlFailed(ChihwatchError):
+    """A crawl that read none of what it must (no list page read, start pages forbidden)."""
+
+    exit_code = 10

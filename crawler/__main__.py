@@ -86,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         code = 0
     except ChihwatchError as exc:
         payload = {"error": {"type": type(exc).__name__, "message": " ".join(str(exc).split())}}
+        done = getattr(exc, "summary", None)
+        if done is not None:
+            payload["summary"] = done.to_dict()
         code = exc.exit_code
     text = json.dumps(payload, ensure_ascii=False)
     if args.summary_out:

@@ -14,6 +14,7 @@ from scrapy.extensions.httpcache import RFC2616Policy
 from scrapy.http import Response
 
 from crawler.links import Scope
+from crawler.outcome import problems_for
 from crawler.storeaccess import store_for
 
 if TYPE_CHECKING:
@@ -147,7 +148,12 @@ class ConditionalRequestMiddleware:
             return None
         for name in self.HEADERS:
             request.headers.pop(name, None)
-        for name, value in store_for(self.crawler).conditional_headers(request.url).items():
+        try:
+            validators = store_for(self.crawler).conditional_headers(request.url)
+        except Exception as exc:  # noqa: BLE001 - the store is broken: fetch in full, fail at the end
+            problems_for(self.crawler).store_failed(f"validators of {request.url}", exc)
+            validators = {}
+        for name, value in validators.items():
             request.headers[name] = value
         return None
 

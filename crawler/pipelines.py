@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from crawler.items import ListPageItem, PageItem
+from crawler.outcome import problems_for
 from crawler.storeaccess import close_store, store_for
 
 if TYPE_CHECKING:
@@ -111,9 +112,11 @@ class StorePipeline:
                 request_url=item.request_url,
                 link_installment=item.series,
             )
-        except Exception as exc:  # a page the store cannot take must not end the crawl
+        except Exception as exc:  # a page the store cannot take must not end the crawl ...
             log.exception("storing %s failed", item.url)
             t.error(f"{item.url}: store: {type(exc).__name__}: {exc}")
+            # ... but it fails it at the end (crawler/outcome.py): nothing is silently lost.
+            problems_for(self.crawler).store_failed(f"storing {item.url}", exc)
             return
         if item.status == 304:
             t.not_modified += 1

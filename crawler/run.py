@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from chihwatch import errors
 from chihwatch.errors import ChihwatchError, NetworkError
@@ -85,15 +86,30 @@ def crawl_settings(db_url: str, start_urls: Sequence[str] | None, overrides: Map
         s.set(key, value, priority="cmdline")
     if not s.get("USER_AGENT"):
         s.set("USER_AGENT", user_agent(s.get("CHIHWATCH_CONTACT_URL")), priority="cmdline")
+    check_user_agent(str(s.get("USER_AGENT")))
     return s
 
 
 def user_agent(contact_url: str | None) -> str:
-    """An honest User-Agent: who we are and where the site can reach whoever runs us."""
+    """An honest User-Agent: who we are and where the site can reach whoever runs us.
+
+    Printable ASCII only (RFC 9110 field values are ASCII; Latin-1 at most): a non-ASCII contact
+    URL is percent-encoded, a control character (CR/LF: header injection) is a ConfigError.
+    """
     from chihwatch import __version__
 
     contact = contact_url or "https://github.com/chihwatch/chihwatch"
-    return f"chihwatch/{__version__} (+{contact}; change tracker for 国家高新区密集部署)"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in contact):
+        raise errors.ConfigError(f"CHIHWATCH_CONTACT_URL holds a control character: {contact!r}")
+    contact = quote(contact, safe="!#$&'()*+,/:;=?@[]~%")
+    return f"chihwatch/{__version__} (+{contact}; change tracker for a chinahightech.com series)"
+
+
+def check_user_agent(value: str) -> str:
+    """A User-Agent given in the settings must be printable ASCII (one line, no UTF-8 bytes)."""
+    if not value or not all(0x20 <= ord(c) < 0x7F for c in value):
+        raise errors.ConfigError(f"USER_AGENT must be printable ASCII text: {value!r}")
+    return value
 
 
 def _peak_rss_kb() -> int:
@@ -111,6 +127,8 @@ def run_crawl(
     """One crawl cycle in this process (once per process: the reactor cannot restart)."""
     from scrapy.crawler import CrawlerProcess
 
+    from crawler.links import DEFAULT_START_URLS
+    from crawler.outcome import problems_for
     from crawler.spiders.series import SeriesSpider
     from crawler.storeaccess import attach_store
     from storage import open_store
@@ -122,7 +140,10 @@ def run_crawl(
     process = CrawlerProcess(s)
     crawler = process.create_crawler(SeriesSpider)
     attach_store(crawler, store)
-    process.crawl(crawler)
+    problems = problems_for(crawler)
+    done = process.crawl(crawler)
+    # A bad setting makes Scrapy fail while starting (before any request): keep why.
+    done.addErrback(lambda f: setattr(problems, "start_error", _failure_line(f)))
     process.start()
     tally = getattr(crawler, "chihwatch_tally", None)
     stats = crawler.stats.get_stats() if crawler.stats else {}
@@ -146,20 +167,39 @@ def run_crawl(
             setattr(summary, name, getattr(tally, name))
         summary.error_messages = list(tally.error_messages)
         summary.changes = list(tally.installments)
-        if tally.responses == 0 and tally.network_errors:
-            spider = crawler.spider
-            hosts = (
-                ", ".join(sorted({host for host, _ in spider.scope.hosts}))
-                if spider
-                else "the site"
-            )
-            first = (
-                tally.error_messages[0].split(": ", 1)[-1]
-                if tally.error_messages
-                else "no response"
-            )
-            raise NetworkError(f"could not reach {hosts}: {first}")
+    spider = crawler.spider
+    starts = list(s.getlist("CHIHWATCH_START_URLS") or DEFAULT_START_URLS)
+    # The outcome comes from what was read and stored, never from "the reactor stopped".
+    try:
+        _judge(summary, problems, tally, spider, starts)
+    except ChihwatchError as exc:
+        exc.summary = summary  # type: ignore[attr-defined]  # what the failed crawl did do
+        raise
     return summary
+
+
+def _judge(
+    summary: CrawlSummary, problems: Any, tally: Any, spider: Any, starts: list[str]
+) -> None:
+    from crawler.links import is_article_url
+    from crawler.outcome import judge
+
+    judge(
+        summary,
+        problems,
+        list_starts=sum(not is_article_url(u) for u in starts),
+        responses=tally.responses if tally else 0,
+        network_errors=tally.network_errors if tally else 0,
+        hosts=sorted({host for host, _ in spider.scope.hosts}) if spider else [],
+        first_error=tally.error_messages[0] if tally and tally.error_messages else None,
+        starts=starts,
+    )
+
+
+def _failure_line(failure: Any) -> str:
+    exc = failure.value
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def crawl_in_subprocess(
@@ -217,7 +257,10 @@ def crawl_in_subprocess(
         cls = getattr(errors, data["error"].get("type", ""), None)
         if not (isinstance(cls, type) and issubclass(cls, ChihwatchError)):
             cls = ChihwatchError
-        raise cls(data["error"].get("message", "crawl failed"))
+        exc = cls(data["error"].get("message", "crawl failed"))
+        if data.get("summary"):  # a crawl that ran and failed: what it did, for the run log
+            exc.summary = CrawlSummary.from_dict(data["summary"])  # type: ignore[attr-defined]
+        raise exc
     if rc != 0 or not data:
         last = next((ln for ln in reversed(tail) if ln.strip()), "no output")
         how = f"killed by signal {-rc}" if rc < 0 else f"exit {rc}"

@@ -29,6 +29,9 @@ CHIHWATCH_RETRY_BACKOFF_MAX = 60.0
 # Seconds added to every recorded fetch time (negative: the past). Only the demo sets it, to play
 # the mirror's states over simulated weeks; a real crawl records the real time.
 CHIHWATCH_CLOCK_OFFSET = 0.0
+# The most a robots.txt Crawl-delay may slow us down to (seconds per request); never below
+# DOWNLOAD_DELAY (crawler/robots.py).
+CHIHWATCH_MAX_CRAWL_DELAY = 60.0
 
 # -- politeness -------------------------------------------------------------------------------------
 # None: "chihwatch/VERSION (+CHIHWATCH_CONTACT_URL)", built by crawler.run.crawl_settings.
@@ -76,12 +79,20 @@ METAREFRESH_ENABLED = False
 # here: their validators and bodies live in the store.
 HTTPCACHE_ENABLED = True
 HTTPCACHE_POLICY = "crawler.middlewares.AlwaysRevalidatePolicy"
-HTTPCACHE_STORAGE = "scrapy.extensions.httpcache.FilesystemCacheStorage"
+# Scrapy's filesystem storage, with a full or read-only disk named as such (crawler/cache.py).
+HTTPCACHE_STORAGE = "crawler.cache.CheckedFilesystemCacheStorage"
 HTTPCACHE_GZIP = True
 HTTPCACHE_DIR = None  # set by crawler.run (per database)
 HTTPCACHE_EXPIRATION_SECS = 0
 
+# URLs longer than the store's URL columns (2048) are not followed (Scrapy's default is 2083).
+URLLENGTH_LIMIT = 2048
+
 DOWNLOADER_MIDDLEWARES = {
+    # RFC 9309: unreachable robots.txt = disallow all, 4xx = allow all, 512 KiB parsed,
+    # Crawl-delay honoured (crawler/robots.py); Protego parses, as in Scrapy.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.robots.RobotsPolicyMiddleware": 100,
     # Drops out-of-scope requests (other hosts, non-http schemes), including redirect targets, which
     # come back through here as new requests.
     "crawler.middlewares.ScopeMiddleware": 40,

@@ -296,7 +296,11 @@ class Daemon:
                 log.info("crawl #%d interrupted after %.1fs (daemon stopping)", run_id, secs)
             else:
                 kind = "" if isinstance(exc, ChihwatchError) else f"{type(exc).__name__}: "
-                self.runs.finish(run_id, "failed", error=kind + msg)
+                done = getattr(exc, "summary", None)  # a crawl that ran, then failed
+                figures = done.to_dict() if hasattr(done, "to_dict") else None
+                if figures:
+                    figures.pop("changes", None)
+                self.runs.finish(run_id, "failed", error=kind + msg, figures=figures)
                 log.error(
                     "crawl #%d failed after %.1fs: %s%s (next cycle will retry)",
                     run_id,

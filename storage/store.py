@@ -70,6 +70,7 @@ class _Outcome:
     installment_new: bool = False
     revision_new: bool = False
     suspect: str | None = None
+    held_back: bool = False  # a suspect copy seen again, still suspect: its validators not kept
 
 
 def _db_errors(fn: Callable[P, R]) -> Callable[P, R]:
@@ -260,7 +261,9 @@ class Store:
                         if inst is not None:
                             inst.last_seen = max(inst.last_seen, at)
                             outcome = _Outcome(installment=(inst.series, inst.year, inst.number))
-                    parsed_ok = article is not None and outcome.suspect is None
+                    parsed_ok = (
+                        article is not None and outcome.suspect is None and not outcome.held_back
+                    )
                     if parsed_ok or (article is None and sha == page.good_blob_sha):
                         # Validators describe the body we hold as good: after a suspect copy the
                         # next request must not be answered 304 "you have it" and keep it so.
@@ -470,7 +473,7 @@ class Store:
             reason = self._confirm_suspect(s, page, inst, reason, body_hash, at, fetch_id)
         if reason is not None and repeat and inst is not None:
             inst.last_seen = max(inst.last_seen, at)
-            return _Outcome(installment=key)
+            return _Outcome(installment=key, held_back=True)
         if reason is not None:
             if inst is None:
                 # Never lose a new installment, never let its broken copy become its history:

@@ -18,6 +18,7 @@ from twisted.python.failure import Failure
 
 from crawler.items import ListPageItem, PageItem
 from crawler.links import DEFAULT_START_URLS, Scope, is_article_url, pagination_links, series_links
+from crawler.outcome import problems_for
 from crawler.storeaccess import store_for
 
 if TYPE_CHECKING:
@@ -88,7 +89,11 @@ class SeriesSpider(scrapy.Spider):
             else:
                 yield self.list_request(url, origin=url)
         if self.recheck_known:
-            known = [u for u in store_for(self.crawler).known_urls() if self.scope.allows(u)]
+            try:
+                known = [u for u in store_for(self.crawler).known_urls() if self.scope.allows(u)]
+            except Exception as exc:  # noqa: BLE001 - the lists are still read; the crawl fails
+                problems_for(self.crawler).store_failed("listing known pages", exc)
+                known = []
             log.info("re-checking %d known article pages", len(known))
             for url in known:
                 # Lower priority: new links from the lists first.

@@ -126,11 +126,14 @@ def test_one_time_huge_copy_then_the_normal_copy_again(store: Store) -> None:
 
 
 def test_a_copy_the_parser_doubts_is_never_confirmed(store: Store) -> None:
-    rec(store, page(article(zones=HEALTHY)), T0)
+    rec(store, page(article(zones=HEALTHY)), T0, headers={"ETag": '"good"'})
     doubtful = page(article(zones=HEALTHY, confidence=0.3))
     for h in (1, 13, 25, 37, 49):
-        r = rec(store, doubtful, T0 + h * HOUR)
+        r = rec(store, doubtful, T0 + h * HOUR, headers={"ETag": f'"doubt-{h}"'})
     assert r.suspect is None and not r.revision_new  # same bytes: no new event, no revision
+    # Re-read to see whether it is confirmed, it is still suspect: its validators are not kept
+    # (a 304 for them would keep the suspect copy as if it were good).
+    assert store.conditional_headers(URL) == {"If-None-Match": '"good"'}
     assert count(store, Revision) == 1 and events(store, "confirmed") == []
     for h in (50, 51):  # nor if the parse fails outright
         rec(store, b"<no article>", T0 + h * HOUR)
@@ -154,7 +157,7 @@ def test_long_validators_and_content_type_never_make_a_page_unstorable(store: St
         fetch = s.scalar(select(Fetch))
     # A cut validator would be a wrong one: not kept, so the next request is a plain GET.
     assert pg.etag is None and pg.last_modified is None
-    assert store.conditional_headers(URL) == {}
+    assert store.conditional_headers(URL) == {"If-None-Match": '"good"'}
     assert fetch.content_type == ctype[:255] and fetch.content_type.startswith(
         "text/html; charset=utf-8"
     )
