@@ -137,7 +137,15 @@ def _print_table(results: list[FixtureResult]) -> None:
             console.print(f"{r.name}: {problem}", markup=False, highlight=False)
 
 
+# Leaves room for ".html"/".json" within any file system's 255-byte name limit.
+MAX_NAME = 100
+
+
 def _check_name(name: str) -> str:
+    if len(name) > MAX_NAME:
+        raise click.BadParameter(
+            f"at most {MAX_NAME} characters, got {len(name)}", param_hint="NAME"
+        )
     if not _NAME_RE.match(name) or name.endswith((".html", ".json")):
         raise click.BadParameter(
             "use letters, digits, '.', '_' and '-', without an extension", param_hint="NAME"

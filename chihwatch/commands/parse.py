@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from chihwatch import __version__
+from chihwatch.argcheck import url_option_callback
 from chihwatch.errors import InputError
 
 __all__ = ["parse_cmd", "read_source", "fetch_url", "USER_AGENT", "article_text"]
@@ -87,6 +88,7 @@ def article_text(data: dict) -> str:
 @click.option(
     "--url",
     metavar="U",
+    callback=url_option_callback,
     help="The page's URL, when SOURCE is a file or stdin (recorded in the output).",
 )
 @click.option(

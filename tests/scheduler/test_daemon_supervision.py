@@ -26,6 +26,9 @@ from scheduler.daemon import CRAWL_IMPL_ENV
 from scheduler.state import RunLog, make_engine, stored_jobs
 
 Start = Callable[[list[str], dict[str, str]], DaemonProc]
+# The fake crawl never fetches; a loopback start URL exempts the 1-minute minimum interval that
+# protects a real site (scheduler/config.py), as it does for the mirror.
+MIRROR = "http://127.0.0.1:9/"
 
 
 def _env(base: dict[str, str], sleep: float) -> dict[str, str]:
@@ -119,7 +122,9 @@ def test_killed_crawl_child_does_not_stop_the_daemon(
     sqlite_url: str, daemon_env: dict[str, str], start_daemon: Start
 ) -> None:
     env = _env(daemon_env, sleep=60)
-    d = start_daemon(["daemon", "--db", sqlite_url, "--crawl-interval", "2s"], env)
+    d = start_daemon(
+        ["daemon", "--db", sqlite_url, "--crawl-interval", "2s", "--start-url", MIRROR], env
+    )
     (first,) = _child_pids(env)
     os.kill(first, signal.SIGKILL)
     d.wait_for("crawl #1 failed")
@@ -221,7 +226,7 @@ def test_missed_runs_collapse_into_one_after_downtime(
     sqlite_url: str, daemon_env: dict[str, str], start_daemon: Start
 ) -> None:
     env = _env(daemon_env, sleep=0)
-    args = ["daemon", "--db", sqlite_url, "--crawl-interval", "1s"]
+    args = ["daemon", "--db", sqlite_url, "--crawl-interval", "1s", "--start-url", MIRROR]
     d = start_daemon(args, env)
     d.wait_for("crawl #1 ok")
     assert d.stop() == 0
