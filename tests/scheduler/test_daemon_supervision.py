@@ -160,10 +160,14 @@ def test_crawl_time_limit_kills_a_hung_crawl(
 
 
 def test_second_daemon_is_refused_and_names_the_first(
-    db_url: str, daemon_env: dict[str, str], start_daemon: Start
+    db_url: str, daemon_env: dict[str, str], start_daemon: Start, tmp_path: Path
 ) -> None:
     env = _env(daemon_env, sleep=0)
-    first = start_daemon(["daemon", "--db", db_url, "--crawl-interval", "1h"], env)
+    # A report job is scheduled only with somewhere to deliver to (a directory here).
+    first = start_daemon(
+        ["daemon", "--db", db_url, "--crawl-interval", "1h", "--report-dir", str(tmp_path / "r")],
+        env,
+    )
     first.wait_for("crawl #1 ok")
     second = subprocess.run(
         [sys.executable, "-m", "chihwatch", "daemon", "--db", db_url, "--crawl-interval", "1h"],
@@ -197,10 +201,11 @@ def test_second_daemon_is_refused_and_names_the_first(
 
 
 def test_restart_keeps_the_stored_next_run(
-    db_url: str, daemon_env: dict[str, str], start_daemon: Start
+    db_url: str, daemon_env: dict[str, str], start_daemon: Start, tmp_path: Path
 ) -> None:
     env = _env(daemon_env, sleep=0)
-    args = ["daemon", "--db", db_url, "--crawl-interval", "1h"]
+    reports = ["--report-dir", str(tmp_path / "r")]  # a report job needs a target
+    args = ["daemon", "--db", db_url, "--crawl-interval", "1h", *reports]
     d = start_daemon(args, env)
     d.wait_for("crawl #1 ok")
     before = _next_runs(db_url)
@@ -215,7 +220,7 @@ def test_restart_keeps_the_stored_next_run(
     assert _runs(db_url) == [("crawl", "ok")]  # no crawl on restart: the next one is due in an hour
     assert d2.stop() == 0
     # A changed schedule replaces the stored one.
-    d3 = start_daemon(["daemon", "--db", db_url, "--crawl-interval", "2h"], env)
+    d3 = start_daemon(["daemon", "--db", db_url, "--crawl-interval", "2h", *reports], env)
     d3.wait_for("crawl: rescheduled (every 2h)")
     assert d3.stop() == 0
     assert _next_runs(db_url)["crawl"] != before["crawl"]
