@@ -204,3 +204,15 @@ def test_a_url_argument_that_is_not_utf8_is_usage(tmp_path: Path, command: str) 
 def test_markdown_escapes_strikethrough_tildes() -> None:
     # GFM renders ~~text~~ struck through: page text must not be able to strike out a figure.
     assert model.md_escape("增长~~5%~~8%") == r"增长\~\~5%\~\~8%"
+
+
+def test_the_systemd_units_do_not_restart_on_exits_a_restart_cannot_fix() -> None:
+    """README and docs/daemon.md: RestartPreventExitStatus= lists every such code (systemd then
+    leaves the unit failed instead of restarting it every RestartSec for ever)."""
+    cannot_fix = {"2", "3", "4", "5", "6", "8", "9", "70"}  # chihwatch/errors.py
+    for doc in (ROOT / "README.md", ROOT / "docs" / "daemon.md"):
+        text = doc.read_text(encoding="utf-8")
+        [line] = [ln for ln in text.splitlines() if ln.startswith("RestartPreventExitStatus=")]
+        assert set(line.split("=", 1)[1].split()) == cannot_fix, doc
+        assert "Restart=on-failure" in text and "ExecReload=/bin/kill -HUP $MAINPID" in text
+        assert "StartLimitBurst=" in text
