@@ -70,8 +70,9 @@ class Deadline:
         return 0.0 if self.expired else max(0.0, self._end - time.monotonic())
 
     def socket_timeout(self, per_read: float) -> float:
-        """A per-read timeout no longer than what is left of the deadline (connects included)."""
-        return max(0.05, min(per_read, self.remaining() or 0.05))
+        """A per-read timeout no longer than what is left of the deadline (connects included),
+        plus a margin so that at the deadline itself the deadline fires first, and says so."""
+        return max(0.05, min(per_read, self.remaining() + 0.5))
 
     def watch(self, get_socket: Callable[[], Any]) -> None:
         """Register a socket (or a callable returning the current one) to shut down on expiry."""

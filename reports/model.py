@@ -33,8 +33,9 @@ _SUFFIX_KINDS = ("以上", "左右", "以内", "以下")
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 # Characters XML 1.0 forbids; a hostile or broken page could carry them into titles/paragraphs.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-# Markdown punctuation that could start markup (links, emphasis, raw HTML, table cells).
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
+# Markdown punctuation that could start markup (links, emphasis, raw HTML, table cells,
+# ~~strikethrough~~ in GFM and most renderers).
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 
 
 @dataclass(frozen=True)

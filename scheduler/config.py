@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as _dt
+import math
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -26,10 +28,17 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 
 REPORT_FORMATS = ("md", "html", "json", "atom")
 
+# No duration in a config makes sense beyond a year; far larger ones overflow APScheduler's
+# timedelta arithmetic (exit 70 before this check).
+MAX_DURATION = 366 * 86400.0
+# A crawl of the real site at most once a minute; a mirror on the loopback interface is exempt.
+MIN_CRAWL_INTERVAL = 60.0
+_LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+
 
 def parse_duration(value: str | int | float, *, what: str = "duration") -> float:
     """Seconds in `90s`, `30m`, `6h`, `1d`, `1h30m` or a bare number of seconds."""
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ConfigError(f"{what}: expected a duration like 90s, 30m or 6h, got {value!r}")
     if isinstance(value, int | float):
         seconds = float(value)
@@ -44,8 +53,12 @@ def parse_duration(value: str | int | float, *, what: str = "duration") -> float
                     f"{what}: expected a duration like 90s, 30m or 6h, got {value!r}"
                 ) from None
             seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    if not math.isfinite(seconds):
+        raise ConfigError(f"{what}: must be a finite duration, got {value!r}")
     if seconds <= 0:
         raise ConfigError(f"{what}: must be positive, got {value!r}")
+    if seconds > MAX_DURATION:
+        raise ConfigError(f"{what}: at most 366d, got {value!r}")
     return seconds
 
 
@@ -87,9 +100,13 @@ class Schedule:
             return IntervalTrigger(seconds=self.interval, timezone=tz)
         assert self.cron is not None
         try:
-            return CronTrigger.from_crontab(self.cron, timezone=tz)
+            trigger = CronTrigger.from_crontab(self.cron, timezone=tz)
         except ValueError as exc:
             raise ConfigError(f"bad cron expression {self.cron!r}: {exc}") from None
+        if trigger.get_next_fire_time(None, _dt.datetime.now(tz)) is None:
+            # e.g. '0 9 31 2 *': APScheduler accepts it and the job would silently never run.
+            raise ConfigError(f"cron expression {self.cron!r} never fires (no such date)")
+        return trigger
 
 
 @dataclass(frozen=True)
@@ -135,7 +152,32 @@ class DaemonConfig:
             kept = tuple(t for t in cfg.report_targets if _target_type(t) != "directory")
             target = {"type": "directory", "path": str(Path(report_dir).expanduser().absolute())}
             cfg = replace(cfg, report_targets=(target, *kept))
+        _check_crawl_interval(
+            cfg.crawl, cfg.start_urls, "--crawl-interval" if crawl_interval else "crawl.interval"
+        )
         return cfg
+
+
+def _is_loopback(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    return host in _LOOPBACK or host.startswith("127.")
+
+
+def _check_crawl_interval(schedule: Schedule, start_urls: Sequence[str], what: str) -> None:
+    """At most one crawl a minute of a real site (the default start URLs are the real site)."""
+    if schedule.interval is None or schedule.interval >= MIN_CRAWL_INTERVAL:
+        return
+    if start_urls and all(_is_loopback(u) for u in start_urls):
+        return  # a mirror on this machine: tests and the demo crawl it every second
+    raise ConfigError(
+        f"{what}: at least 1m for a real site, got {format_duration(schedule.interval)} "
+        "(shorter intervals only for start URLs on 127.0.0.1)"
+    )
 
 
 def _target_type(target: Any) -> str:
@@ -234,17 +276,24 @@ def config_from_dict(
     settings = crawl.get("settings", {})
     if not isinstance(settings, dict):
         raise ConfigError("crawl.settings: expected a table of Scrapy settings")
+    for key, value in settings.items():
+        _check_setting(f"crawl.settings.{key}", value)
+    enabled = report.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"report.enabled: expected true or false (no quotes), got {enabled!r}")
+    crawl_schedule = _schedule(crawl, "crawl", defaults.crawl)
+    _check_crawl_interval(crawl_schedule, start_urls, "crawl.interval")
 
     return DaemonConfig(
         db_url=_opt_str(data, "database"),
         start_urls=tuple(start_urls),
-        crawl=_schedule(crawl, "crawl", defaults.crawl),
+        crawl=crawl_schedule,
         crawl_timeout=parse_duration(
             crawl.get("timeout", defaults.crawl_timeout), what="crawl.timeout"
         ),
         crawl_settings=settings,
         report=_schedule(report, "report", defaults.report),
-        report_enabled=bool(report.get("enabled", True)),
+        report_enabled=enabled,
         report_period=parse_duration(
             report.get("period", defaults.report_period), what="report.period"
         ),
@@ -255,6 +304,20 @@ def config_from_dict(
         log_backups=_opt_int(data, "log_backups", defaults.log_backups),
         source=source,
     )
+
+
+def _check_setting(name: str, value: Any) -> None:
+    """Scrapy settings are strings, numbers, booleans, lists and tables; a TOML date is none."""
+    if isinstance(value, _dt.date | _dt.time):  # datetime is a date
+        raise ConfigError(f"{name}: a TOML date/time is not a Scrapy setting value (quote it)")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{name}: must be a finite number, got {value!r}")
+    if isinstance(value, list):
+        for item in value:
+            _check_setting(name, item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_setting(f"{name}.{key}", item)
 
 
 def _check_target(target: Mapping[str, Any]) -> None:

@@ -13,7 +13,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,9 +21,10 @@ from chihwatch.errors import ChihwatchError, ConfigError
 from chihwatch.paths import resolve_db_url
 from scheduler import lock as lockmod
 from scheduler.config import DaemonConfig, Schedule
+from scheduler.retry import MAX_ATTEMPTS, Pending, pending_deliveries
 from scheduler.state import JOBS_TABLE, RunLog, make_engine
 
-__all__ = ["Daemon", "crawl_job", "report_job", "child_pids"]
+__all__ = ["Daemon", "crawl_job", "report_job", "retry_job", "child_pids"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,11 @@ def report_job() -> None:
     _guarded("report", lambda d: d.run_report())
 
 
+def retry_job() -> None:
+    """APScheduler entry point (in-memory job): deliveries owed by earlier report runs."""
+    _guarded("retry", lambda d: d.run_retries())
+
+
 def _guarded(name: str, run: Callable[[Daemon], None]) -> None:
     # The job's own failures are recorded by the job; this catches the database being unreachable
     # for the run record itself, as one line instead of APScheduler's traceback.
@@ -68,10 +74,19 @@ def _guarded(name: str, run: Callable[[Daemon], None]) -> None:
 class Daemon:
     """One daemon process: lock, store, scheduler, signal handling."""
 
-    def __init__(self, config: DaemonConfig) -> None:
+    def __init__(
+        self, config: DaemonConfig, reload: Callable[[], DaemonConfig] | None = None
+    ) -> None:
         self.config = config
         self.db_url = resolve_db_url(config.db_url)
+        self._reload_config = reload  # re-reads the file with the same flags (SIGHUP)
         self._stop = threading.Event()
+        self._hup = threading.Event()
+        self._report_running = threading.Event()
+        # Jobs add the retry job themselves; APScheduler's shutdown(wait=True) holds the job
+        # store lock while it waits for running jobs, so a job must never touch the scheduler
+        # once the stop has begun: both sides take this lock around `_stopping`.
+        self._sched_lock = threading.Lock()
         self._stopping = False
         self._lock: lockmod.DaemonLock | None = None
         self._store: Any = None
@@ -98,8 +113,14 @@ class Daemon:
             _current = self
             if not self._stop.is_set():
                 self._start_scheduler()
-            while not self._stop.wait(LOCK_CHECK_EVERY):
-                self._check_lock()
+            next_check = time.monotonic() + LOCK_CHECK_EVERY
+            while not self._stop.wait(0.2):
+                if self._hup.is_set():
+                    self._hup.clear()
+                    self.reload()
+                if time.monotonic() >= next_check:
+                    self._check_lock()
+                    next_check = time.monotonic() + LOCK_CHECK_EVERY
             if self.exit_code == 0:
                 log.info("stopping: signal received")
         finally:
@@ -123,8 +144,13 @@ class Daemon:
                 os._exit(1)
             self._stop.set()
 
+        def hup(signum: int, frame: Any) -> None:
+            # Reload, like nginx or sshd: the main loop re-reads the config (never in a handler).
+            self._hup.set()
+
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)
+        signal.signal(signal.SIGHUP, hup)
 
     def _open(self) -> None:
         from storage import open_store
@@ -151,8 +177,14 @@ class Daemon:
         # The crawl child's progress lines (logged at INFO by crawler.run) only with -vv.
         if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
             logging.getLogger("crawler.child").setLevel(quiet)
+        from apscheduler.jobstores.memory import MemoryJobStore
+
         sched = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=self._engine, tablename=JOBS_TABLE)},
+            jobstores={
+                "default": SQLAlchemyJobStore(engine=self._engine, tablename=JOBS_TABLE),
+                # Retries are derived from scheduler_runs at each start: nothing to persist.
+                "memory": MemoryJobStore(),
+            },
             executors={"default": ThreadPoolExecutor(max_workers=2)},
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone=UTC,
@@ -160,13 +192,58 @@ class Daemon:
         # Paused first so the stored jobs can be compared with the config before anything fires.
         sched.start(paused=True)
         self._scheduler = sched
+        self._ensure_jobs()
+        sched.resume()
+        self._schedule_retry()
+
+    def _ensure_jobs(self) -> None:
+        sched = self._scheduler
         self._ensure_job("crawl", crawl_job, self.config.crawl, first_run_now=True)
-        if self.config.report_enabled:
+        if self.config.report_enabled and not self.config.report_targets:
+            # A report job that delivers nowhere would be a silent success every week.
+            log.warning(
+                "report: no delivery targets ([[report.targets]], [report] dir or --report-dir): "
+                "the report job is not scheduled"
+            )
+            if sched.get_job("report"):
+                sched.remove_job("report")
+        elif self.config.report_enabled:
             self._ensure_job("report", report_job, self.config.report, first_run_now=False)
         elif sched.get_job("report"):
             sched.remove_job("report")
             log.info("report job removed (report.enabled = false)")
-        sched.resume()
+
+    def reload(self) -> None:
+        """SIGHUP: re-read the config file; keep running on the old one if the new one is bad."""
+        if self._reload_config is None:
+            log.warning("SIGHUP: started without a config file, nothing to reload")
+            return
+        try:
+            new = self._reload_config()
+        except ChihwatchError as exc:
+            log.error("SIGHUP: config not reloaded, still running the old one: %s", _one_line(exc))
+            return
+        if resolve_db_url(new.db_url) != self.db_url:
+            log.error(
+                "SIGHUP: config not reloaded: it names another database (%s); restart the "
+                "daemon to change databases",
+                lockmod.safe_url(resolve_db_url(new.db_url)),
+            )
+            return
+        self.config = new
+        if self._scheduler is not None:
+            self._scheduler.pause()
+            try:
+                self._ensure_jobs()
+            finally:
+                self._scheduler.resume()
+        log.info(
+            "SIGHUP: config reloaded from %s: crawl %s, report %s, %d delivery target(s)",
+            new.source or "flags",
+            new.crawl.describe(),
+            new.report.describe() if new.report_enabled else "disabled",
+            len(new.report_targets),
+        )
 
     def _ensure_job(
         self, job_id: str, func: Callable[[], None], schedule: Schedule, *, first_run_now: bool
@@ -244,16 +321,24 @@ class Daemon:
         log.info("daemon lock taken again")
 
     def _shutdown(self) -> None:
-        self._stopping = True
+        with self._sched_lock:
+            self._stopping = True
         if self._scheduler is not None:
             try:
                 self._scheduler.pause()  # nothing new starts while we stop
             except Exception as exc:  # not started
                 log.debug("scheduler pause: %s", exc)
-        # Loop: a crawl that was just starting may spawn its child after the first sweep.
+        # Loop: a crawl that was just starting may spawn its child after the first sweep; a
+        # report moving on to its next target starts a new delivery, which is cut at once too.
+        from chihwatch.deadline import abort_all
+
         deadline = time.monotonic() + CHILD_GRACE + 5
-        while self._crawl_running.is_set() and time.monotonic() < deadline:
-            stop_children()
+        while (
+            self._crawl_running.is_set() or self._report_running.is_set()
+        ) and time.monotonic() < deadline:
+            abort_all("stopping")
+            if self._crawl_running.is_set():
+                stop_children()
             time.sleep(0.1)
         if self._scheduler is not None:
             try:
@@ -339,15 +424,45 @@ class Daemon:
             figures.get("errors"),
         )
 
-    def run_report(self) -> None:
-        """Publish the report of the last period to every configured target."""
+    def run_report(self, pending: Pending | None = None) -> None:
+        """Publish the report of the last period (or re-send an owed one) to its targets."""
         if self._stopping or self.runs is None:
             return
+        from reports.deliver import DeliveryError, target_key
+
         cfg = self.config
-        run_id = self.runs.start("report")
         t0 = time.monotonic()
-        until = datetime.now(UTC)
-        since = until - timedelta(seconds=cfg.report_period)
+        if pending is None:
+            until = datetime.now(UTC)
+            since = until - timedelta(seconds=cfg.report_period)
+        else:
+            since, until = pending.since, pending.until
+        keyed = [
+            (target_key(t) if isinstance(t, Mapping) else f"target-{i}", t)
+            for i, t in enumerate(cfg.report_targets)
+        ]
+        if pending is not None:
+            keyed = [(k, t) for k, t in keyed if k in pending.keys]
+            gone = len(pending.keys) - len(keyed)
+            if gone:
+                log.warning(
+                    "report #%d: %d of its target(s) are no longer configured; not retried",
+                    pending.run_id,
+                    gone,
+                )
+            if not keyed:
+                self._abandon(pending, "its targets are no longer configured")
+                return
+        figures: dict[str, Any] = {
+            "since": since.isoformat(timespec="seconds"),
+            "until": until.isoformat(timespec="seconds"),
+            "attempt": pending.attempts + 1 if pending else 1,
+            "pending": [k for k, _ in keyed],
+        }
+        if pending is not None:
+            figures["retry_of"] = pending.run_id
+        run_id = self.runs.start("report", figures)
+        self._report_running.set()
         try:
             import reports
 
@@ -356,30 +471,125 @@ class Daemon:
                 since,
                 until,
                 formats=list(cfg.report_formats),
-                targets=list(cfg.report_targets),
+                targets=[t for _, t in keyed],
             )
         except Exception as exc:
+            if isinstance(exc, DeliveryError):
+                failed = [keyed[o.index][0] for o in exc.outcomes if not o.ok]
+                figures["delivered"] = [_redact(str(w)) for w in exc.delivered]
+            else:  # the store or the rendering: nothing went anywhere
+                failed = [k for k, _ in keyed]
+            figures["pending"] = failed
+            status = "interrupted" if self._stopping else "failed"
             kind = "" if isinstance(exc, ChihwatchError) else f"{type(exc).__name__}: "
-            self.runs.finish(run_id, "failed", error=kind + _one_line(exc))
-            log.error("report #%d failed: %s%s", run_id, kind, _one_line(exc))
+            self.runs.finish(run_id, status, figures=figures, error=kind + _one_line(exc))
+            log.error(
+                "report #%d %s: %s%s (%d target(s) will be retried)",
+                run_id,
+                status,
+                kind,
+                _one_line(exc),
+                len(failed),
+            )
+            if not self._stopping:
+                self._schedule_retry()
             return
+        finally:
+            self._report_running.clear()
         where = [_redact(str(w)) for w in where]
-        self.runs.finish(
-            run_id,
-            "ok",
-            figures={
-                "since": since.isoformat(timespec="seconds"),
-                "until": until.isoformat(timespec="seconds"),
-                "delivered": where,
-            },
-        )
+        figures.update(pending=[], delivered=where)
+        self.runs.finish(run_id, "ok", figures=figures)
         log.info(
-            "report #%d ok in %.1fs: %s .. %s -> %s",
+            "report #%d ok in %.1fs: %s .. %s -> %s%s",
             run_id,
             time.monotonic() - t0,
             since.isoformat(timespec="minutes"),
             until.isoformat(timespec="minutes"),
             ", ".join(where) or "no targets",
+            f" (retry of report #{pending.run_id})" if pending else "",
+        )
+
+    # -- retries of owed deliveries -------------------------------------------------------
+
+    def run_retries(self) -> None:
+        """Re-send every owed report that is due; then schedule the next retry."""
+        if self._stopping or self.runs is None:
+            return
+        now = datetime.now(UTC)
+        for p in pending_deliveries(self.runs, now):
+            if self._stopping:
+                return
+            if p.exhausted:
+                self._abandon(p, f"gave up after {p.attempts} attempts")
+            elif p.due <= now:
+                log.info(
+                    "report #%d (%s .. %s, %s): retrying %d target(s), attempt %d of %d",
+                    p.run_id,
+                    p.since.isoformat(timespec="minutes"),
+                    p.until.isoformat(timespec="minutes"),
+                    p.status,
+                    len(p.keys),
+                    p.attempts + 1,
+                    MAX_ATTEMPTS,
+                )
+                self.run_report(pending=p)
+        self._schedule_retry()
+
+    def _schedule_retry(self) -> None:
+        with self._sched_lock:
+            if self._scheduler is None or self.runs is None or self._stopping:
+                return
+            self._schedule_retry_locked()
+
+    def _schedule_retry_locked(self) -> None:
+        assert self.runs is not None
+        owed = pending_deliveries(self.runs)
+        if not owed:
+            if self._scheduler.get_job("retry", jobstore="memory"):
+                self._scheduler.remove_job("retry", jobstore="memory")
+            return
+        when = max(min(p.due for p in owed), datetime.now(UTC))
+        self._scheduler.add_job(
+            retry_job,
+            "date",
+            run_date=when,
+            id="retry",
+            name="report retry",
+            jobstore="memory",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+        log.info(
+            "report: %d owed deliver%s, next retry %s",
+            len(owed),
+            "y" if len(owed) == 1 else "ies",
+            _fmt(when),
+        )
+
+    def _abandon(self, pending: Pending, why: str) -> None:
+        assert self.runs is not None
+        run_id = self.runs.start(
+            "report",
+            {
+                "since": pending.since.isoformat(timespec="seconds"),
+                "until": pending.until.isoformat(timespec="seconds"),
+                "retry_of": pending.run_id,
+                "pending": [],
+            },
+        )
+        self.runs.finish(
+            run_id,
+            "abandoned",
+            figures={"retry_of": pending.run_id, "pending": [], "abandoned": list(pending.keys)},
+            error=f"report #{pending.run_id} not delivered to {len(pending.keys)} target(s): {why}",
+        )
+        log.error(
+            "report #%d (%s .. %s) not delivered to %d target(s): %s",
+            pending.run_id,
+            pending.since.isoformat(timespec="minutes"),
+            pending.until.isoformat(timespec="minutes"),
+            len(pending.keys),
+            why,
         )
 
 

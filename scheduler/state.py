@@ -79,10 +79,14 @@ class RunLog:
             )
             return res.rowcount or 0
 
-    def start(self, job: str) -> int:
-        """Record a run that starts now; returns its id."""
+    def start(self, job: str, figures: dict[str, Any] | None = None) -> int:
+        """Record a run that starts now (with what it is about to do); returns its id."""
+        values: dict[str, Any] = {"job": job, "started": _now(), "status": "running"}
+        if figures:
+            # Kept if the process dies mid-run: a report's period and targets, to re-run it.
+            values["figures"] = json.dumps(figures, ensure_ascii=False, default=str)
         with self.engine.begin() as conn:
-            res = conn.execute(runs.insert().values(job=job, started=_now(), status="running"))
+            res = conn.execute(runs.insert().values(**values))
             return int(res.inserted_primary_key[0])
 
     def finish(
@@ -127,10 +131,13 @@ class RunLog:
             row = conn.execute(q).first()
         return _record(row) if row else None
 
-    def recent(self, limit: int = 20) -> list[RunRecord]:
-        """The latest runs, newest first."""
+    def recent(self, limit: int = 20, job: str | None = None) -> list[RunRecord]:
+        """The latest runs (of one job), newest first."""
+        q = sa.select(runs)
+        if job:
+            q = q.where(runs.c.job == job)
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(runs).order_by(runs.c.id.desc()).limit(limit)).all()
+            rows = conn.execute(q.order_by(runs.c.id.desc()).limit(limit)).all()
         return [_record(r) for r in rows]
 
 

@@ -844,7 +844,9 @@ class Store:
                 .order_by(Installment.id)
                 .limit(1)
             ).first()
-        elif sref.isdigit():
+        elif sref.isascii() and sref.isdigit():
+            if len(sref) > 18:  # past a 64-bit id: no such row (SQLite would raise OverflowError)
+                raise NotFound(f"no installment {sref!r} in the store (try `chihwatch list`)")
             inst = s.get(Installment, int(sref))
         elif "://" in sref:
             inst = s.scalars(select(Installment).where(Installment.url == sref).limit(1)).first()

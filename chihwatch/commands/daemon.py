@@ -70,22 +70,27 @@ def daemon_cmd(
     """Run the crawl and weekly report schedule until SIGTERM or Ctrl-C (one daemon per database)."""
     from scheduler.daemon import Daemon
 
-    cfg = _load(config_path)
     for u in start_urls:
         if not u.startswith(("http://", "https://")):
             raise ConfigError(f"--start-url: not an http(s) URL: {u!r}")
     group_db = (ctx.obj or {}).get("db_url")
-    cfg = cfg.with_overrides(
-        db_url=db_url or group_db,
-        start_urls=start_urls,
-        crawl_interval=crawl_interval,
-        report_dir=report_dir,
-    )
+
+    def configure() -> Any:
+        # The same file with the same flags on top: what SIGHUP re-reads.
+        return _load(config_path).with_overrides(
+            db_url=db_url or group_db,
+            start_urls=start_urls,
+            crawl_interval=crawl_interval,
+            report_dir=report_dir,
+        )
+
+    cfg = configure()
     _setup_logging(cfg)
     import storage.db
 
     storage.db.ANNOUNCE_NOW = True  # a daemon runs for months: say "created new database" at once
-    return Daemon(cfg).run()
+    has_file = bool(config_path or os.environ.get(CONFIG_ENV))
+    return Daemon(cfg, reload=configure if has_file else None).run()
 
 
 def _setup_logging(cfg: Any) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from chihwatch.commands.parse import timeout_option
 from chihwatch.errors import CheckFailed, ChihwatchError, InputError, OutputError
 from chihwatch.fixturecheck import (
     F1_FLOOR,
@@ -150,7 +151,15 @@ def _print_table(results: list[FixtureResult]) -> None:
             console.print(f"{r.name}: {problem}", markup=False, highlight=False)
 
 
+# Leaves room for ".html"/".json" within any file system's 255-byte name limit.
+MAX_NAME = 100
+
+
 def _check_name(name: str) -> str:
+    if len(name) > MAX_NAME:
+        raise click.BadParameter(
+            f"at most {MAX_NAME} characters, got {len(name)}", param_hint="NAME"
+        )
     if not _NAME_RE.match(name) or name.endswith((".html", ".json")):
         raise click.BadParameter(
             "use letters, digits, '.', '_' and '-', without an extension", param_hint="NAME"
@@ -183,10 +192,15 @@ def _write(path: Path, content: bytes | str) -> None:
 @click.argument("url", metavar="URL")
 @click.argument("name", metavar="NAME")
 @_dir_option
-@click.option("--force", is_flag=True, help="Overwrite an existing fixture of that name.")
-def save_cmd(url: str, name: str, directory: Path | None, force: bool) -> None:
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Overwrite an existing fixture of that name; keep a page cut short of its Content-Length.",
+)
+@timeout_option
+def save_cmd(url: str, name: str, directory: Path | None, force: bool, timeout: float) -> None:
     """Fetch URL into NAME.html and write a DRAFT NAME.json from the current parse, to review by eye."""
-    from chihwatch.commands.parse import fetch_url
+    from chihwatch.commands.parse import fetch_page
 
     _check_name(name)
     if not url.startswith(("http://", "https://")):
@@ -199,7 +213,14 @@ def save_cmd(url: str, name: str, directory: Path | None, force: bool) -> None:
             f"fixture {name} already exists in {directory}: choose another NAME, "
             "or add --force to overwrite it"
         )
-    body, _headers, final_url = fetch_url(url)
+    page = fetch_page(url, timeout=timeout)
+    if not page.complete and not force:
+        # A fixture is a page as served: half of one would make a wrong expected parse.
+        raise InputError(
+            f"cannot save {url}: {page.shortfall()}; a short copy is not a fixture "
+            "(use --force to keep it anyway)"
+        )
+    body, final_url = page.body, page.url
     # The bytes exactly as served: the fixture must exercise the parser's charset handling too.
     # (Headers are not saved, so a page whose charset is only in Content-Type must say it in <meta>.)
     draft = _draft(body, url)
@@ -208,6 +229,8 @@ def save_cmd(url: str, name: str, directory: Path | None, force: bool) -> None:
     click.echo(
         f"saved {html_path} ({len(body)} bytes{'' if final_url == url else f', redirected to {final_url}'})"
     )
+    if not page.complete:
+        click.echo(f"warning: {page.shortfall()}: this copy is incomplete (kept with --force)")
     if "error" in draft:
         click.echo(f"draft {json_path}: the page does not parse ({draft['error']})")
     else:

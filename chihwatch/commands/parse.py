@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
+from typing import Any
 
 import click
 
 from chihwatch import __version__
+from chihwatch.argcheck import url_option_callback
 from chihwatch.errors import InputError
 
-__all__ = ["parse_cmd", "read_source", "fetch_url", "USER_AGENT", "article_text"]
+__all__ = [
+    "parse_cmd",
+    "read_source",
+    "fetch_url",
+    "fetch_page",
+    "timeout_option",
+    "USER_AGENT",
+    "article_text",
+]
 
 # Honest about who we are (HTTP headers are Latin-1: no Chinese here).
 USER_AGENT = f"chihwatch/{__version__} (change tracker for a chih.cn article series; python-urllib)"
@@ -21,32 +30,49 @@ MAX_BYTES = 20 * 1024 * 1024  # no article page is this big; anything larger is 
 FETCH_TIMEOUT = 30.0
 
 
+def fetch_page(url: str, *, timeout: float = FETCH_TIMEOUT) -> Any:
+    """GET url within `timeout` seconds overall: a chihwatch.httpfetch.Fetched; InputError else."""
+    from chihwatch.httpfetch import fetch
+
+    return fetch(url, deadline=timeout, user_agent=USER_AGENT, max_bytes=MAX_BYTES)
+
+
 def fetch_url(url: str, *, timeout: float = FETCH_TIMEOUT) -> tuple[bytes, dict[str, str], str]:
-    """GET url: (body, response headers, final URL after redirects); InputError when unreachable."""
-    request = urllib.request.Request(
-        url, headers={"User-Agent": USER_AGENT, "Accept": "text/html,*/*;q=0.8"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http/https checked by caller)
-            body = response.read(MAX_BYTES + 1)
-            headers = {k: v for k, v in response.headers.items()}
-            final = response.geturl()
-    except urllib.error.HTTPError as exc:
-        raise InputError(f"cannot fetch {url}: HTTP {exc.code} {exc.reason}") from None
-    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise InputError(f"cannot fetch {url}: {reason}") from None
-    if len(body) > MAX_BYTES:
-        raise InputError(f"cannot fetch {url}: response larger than {MAX_BYTES} bytes")
-    return body, headers, final
+    """GET url: (body, response headers, final URL after redirects); InputError when unreachable,
+    not HTTP, slower than `timeout` overall, or cut short of its Content-Length."""
+    page = fetch_page(url, timeout=timeout)
+    if not page.complete:
+        raise InputError(f"cannot fetch {url}: {page.shortfall()} (the answer is incomplete)")
+    return page.body, page.headers, page.url
 
 
-def read_source(source: str) -> tuple[bytes, dict[str, str] | None, str | None]:
+def _timeout(ctx: Any, param: Any, value: float | None) -> float | None:
+    if value is not None and not (math.isfinite(value) and 0 < value <= 3600):
+        raise click.BadParameter("seconds between 0 and 3600", param_hint="--timeout")
+    return value
+
+
+def timeout_option(f: Any) -> Any:
+    """`--timeout SECONDS`: the overall time limit for fetching a URL."""
+    return click.option(
+        "--timeout",
+        type=float,
+        default=FETCH_TIMEOUT,
+        show_default=True,
+        metavar="SECONDS",
+        callback=_timeout,
+        help="Overall time limit for fetching a URL (connect, headers and body together).",
+    )(f)
+
+
+def read_source(
+    source: str, *, timeout: float = FETCH_TIMEOUT
+) -> tuple[bytes, dict[str, str] | None, str | None]:
     """Bytes of a file, `-` (stdin) or an http(s) URL, with HTTP headers and URL when fetched."""
     if source == "-":
         return sys.stdin.buffer.read(), None, None
     if source.startswith(("http://", "https://")):
-        body, headers, final = fetch_url(source)
+        body, headers, final = fetch_url(source, timeout=timeout)
         return body, headers, final
     path = Path(source)
     try:
@@ -87,6 +113,7 @@ def article_text(data: dict) -> str:
 @click.option(
     "--url",
     metavar="U",
+    callback=url_option_callback,
     help="The page's URL, when SOURCE is a file or stdin (recorded in the output).",
 )
 @click.option(
@@ -97,15 +124,17 @@ def article_text(data: dict) -> str:
     show_default=True,
     help="JSON (Article.to_dict(), as stored) or readable text.",
 )
-def parse_cmd(source: str, url: str | None, fmt: str) -> None:
+@timeout_option
+def parse_cmd(source: str, url: str | None, fmt: str, timeout: float) -> None:
     """Parse SOURCE (a file, `-` for stdin, or an http(s) URL) into metadata, intro and zones.
 
-    Exit codes: 0 parsed; 3 SOURCE unreadable (missing file, unreachable URL); 4 not an article
+    Exit codes: 0 parsed; 3 SOURCE unreadable (missing file; a URL unreachable, not answering
+    HTTP, slower than --timeout overall, or cut short of its Content-Length); 4 not an article
     (empty input, binary or non-HTML data, a page with no article body such as a list page).
     """
     from parsers import parse  # imported here: `chihwatch --help` stays fast
 
-    data, headers, fetched_url = read_source(source)
+    data, headers, fetched_url = read_source(source, timeout=timeout)
     article = parse(data, url=url or fetched_url, headers=headers)
     out = article.to_dict()
     if fmt == "json":

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from chihwatch.argcheck import url_option_callback
 from chihwatch.errors import ChihwatchError, InputError, ParseError
 
 __all__ = ["ingest_cmd", "reparse_cmd", "list_cmd", "show_cmd", "diff_cmd", "db_group"]
@@ -46,7 +47,9 @@ def _parse_time(value: str | None) -> datetime | None:
 
 @click.command("ingest")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--url", required=True, help="The URL the page was saved from.")
+@click.option(
+    "--url", required=True, callback=url_option_callback, help="The URL the page was saved from."
+)
 @click.option(
     "--fetched-at", "fetched_at", metavar="ISO", help="When it was fetched (default: now)."
 )

@@ -26,6 +26,9 @@ from scheduler.daemon import CRAWL_IMPL_ENV
 from scheduler.state import RunLog, make_engine, stored_jobs
 
 Start = Callable[[list[str], dict[str, str]], DaemonProc]
+# The fake crawl never fetches; a loopback start URL exempts the 1-minute minimum interval that
+# protects a real site (scheduler/config.py), as it does for the mirror.
+MIRROR = "http://127.0.0.1:9/"
 
 
 def _env(base: dict[str, str], sleep: float) -> dict[str, str]:
@@ -119,7 +122,9 @@ def test_killed_crawl_child_does_not_stop_the_daemon(
     sqlite_url: str, daemon_env: dict[str, str], start_daemon: Start
 ) -> None:
     env = _env(daemon_env, sleep=60)
-    d = start_daemon(["daemon", "--db", sqlite_url, "--crawl-interval", "2s"], env)
+    d = start_daemon(
+        ["daemon", "--db", sqlite_url, "--crawl-interval", "2s", "--start-url", MIRROR], env
+    )
     (first,) = _child_pids(env)
     os.kill(first, signal.SIGKILL)
     d.wait_for("crawl #1 failed")
@@ -155,10 +160,14 @@ def test_crawl_time_limit_kills_a_hung_crawl(
 
 
 def test_second_daemon_is_refused_and_names_the_first(
-    db_url: str, daemon_env: dict[str, str], start_daemon: Start
+    db_url: str, daemon_env: dict[str, str], start_daemon: Start, tmp_path: Path
 ) -> None:
     env = _env(daemon_env, sleep=0)
-    first = start_daemon(["daemon", "--db", db_url, "--crawl-interval", "1h"], env)
+    # A report job is scheduled only with somewhere to deliver to (a directory here).
+    first = start_daemon(
+        ["daemon", "--db", db_url, "--crawl-interval", "1h", "--report-dir", str(tmp_path / "r")],
+        env,
+    )
     first.wait_for("crawl #1 ok")
     second = subprocess.run(
         [sys.executable, "-m", "chihwatch", "daemon", "--db", db_url, "--crawl-interval", "1h"],
@@ -192,10 +201,11 @@ def test_second_daemon_is_refused_and_names_the_first(
 
 
 def test_restart_keeps_the_stored_next_run(
-    db_url: str, daemon_env: dict[str, str], start_daemon: Start
+    db_url: str, daemon_env: dict[str, str], start_daemon: Start, tmp_path: Path
 ) -> None:
     env = _env(daemon_env, sleep=0)
-    args = ["daemon", "--db", db_url, "--crawl-interval", "1h"]
+    reports = ["--report-dir", str(tmp_path / "r")]  # a report job needs a target
+    args = ["daemon", "--db", db_url, "--crawl-interval", "1h", *reports]
     d = start_daemon(args, env)
     d.wait_for("crawl #1 ok")
     before = _next_runs(db_url)
@@ -210,7 +220,7 @@ def test_restart_keeps_the_stored_next_run(
     assert _runs(db_url) == [("crawl", "ok")]  # no crawl on restart: the next one is due in an hour
     assert d2.stop() == 0
     # A changed schedule replaces the stored one.
-    d3 = start_daemon(["daemon", "--db", db_url, "--crawl-interval", "2h"], env)
+    d3 = start_daemon(["daemon", "--db", db_url, "--crawl-interval", "2h", *reports], env)
     d3.wait_for("crawl: rescheduled (every 2h)")
     assert d3.stop() == 0
     assert _next_runs(db_url)["crawl"] != before["crawl"]
@@ -221,7 +231,7 @@ def test_missed_runs_collapse_into_one_after_downtime(
     sqlite_url: str, daemon_env: dict[str, str], start_daemon: Start
 ) -> None:
     env = _env(daemon_env, sleep=0)
-    args = ["daemon", "--db", sqlite_url, "--crawl-interval", "1s"]
+    args = ["daemon", "--db", sqlite_url, "--crawl-interval", "1s", "--start-url", MIRROR]
     d = start_daemon(args, env)
     d.wait_for("crawl #1 ok")
     assert d.stop() == 0
