@@ -978,6 +978,7 @@ class Store:
             prev = self._previous_section(s, inst, sec.zone)
             entry: dict[str, Any] = {
                 "zone": sec.zone,
+                "heading": sec.heading or sec.zone,  # as printed (parse JSON's zones[].heading)
                 "paragraphs": paras,
                 "targets": [t.to_dict() for t in targets],
                 "previous": None,
