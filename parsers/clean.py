@@ -469,7 +469,7 @@ def clean_blocks(blocks: list[Block], title: str | None = None) -> Cleaned:
                 leads.append(text[lead.end() :])
             dropped += 1
             continue
-        if n <= 40:
+        if n <= 40 and text[0] in _SHORT_FIRST:
             names = read_byline(text)
             if names:
                 authors.extend(x for x in names.split(" ") if x not in authors)
@@ -562,6 +562,8 @@ LEAD_WINDOW = 3
 # First characters of every anchored rule that can hit a paragraph longer than 80 characters.
 _LONG_FIRST = frozenset("版免（([【责扫微分上下字首当您特平郑返N导内摘")
 _LEAD_FIRST = frozenset("导内摘【[")
+# First characters of a byline, a source line and a citation line (a gate before their regexes).
+_SHORT_FIRST = frozenset("■●◆□▲（(文本记通特见来稿《")
 
 
 def _punct_end(text: str) -> bool:

@@ -13,6 +13,7 @@ __all__ = [
     "canonical_zone",
     "printed_heading",
     "strip_heading",
+    "zone_at_start",
     "zones_named",
 ]
 
@@ -152,7 +153,7 @@ _ENDINGS = (
     "东湖",
     "张江",
 )
-_ENDING_RE = re.compile("|".join(_ENDINGS))
+_ENDING_RE = ENDING_RE = re.compile("|".join(_ENDINGS))
 _LONGEST = max(map(len, _LOOKUP))
 _FIRST_CHARS = frozenset(k[0] for k in _LOOKUP)
 assert all(k.endswith(_ENDINGS) for k in _LOOKUP), "a zone spelling with a new ending"
@@ -219,3 +220,14 @@ def zones_named(text: str) -> list[str]:
                 done = end
                 break
     return out
+
+
+def zone_at_start(text: str) -> str | None:
+    """Canonical zone whose spelling opens `text` (威海高新区将… -> 威海高新区), else None."""
+    for m in _ENDING_RE.finditer(text):
+        hit = _LOOKUP.get(text[: m.end()])
+        if hit is not None:
+            return hit
+        if m.end() > _LONGEST:
+            break
+    return None
