@@ -41,7 +41,7 @@ from parsers.zones import segment, stray_openers, unheaded_subjects
 
 __all__ = ["parse", "PARSER_VERSION", "Article", "Zone"]
 
-PARSER_VERSION = "1.0.0"
+PARSER_VERSION = "1.1.0"
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
