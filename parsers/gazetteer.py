@@ -34,8 +34,8 @@ class ZoneEntry:
 # Every official and press form is generated from these (see _variants): X高新区, X国家高新区,
 # X高新技术产业开发区, X新技术产业开发区, X国家自主创新示范区, province- and city-prefixed forms.
 # Compiled from MOST's list of national high-tech zones; 信阳, 遵义 and 克拉玛依 were added by the
-# State Council in June 2022 (173 zones then). The count reached 178 in November 2023; the zones
-# not listed here are found by their heading's shape instead (zones.py: `unknown zone`).
+# State Council in June 2022 (173 zones then). The count reached 178 in November 2023; zones not
+# listed here are found by their heading's shape instead (zones.py: `unknown zone`; docs/site.md).
 _DATA = """
 北京: 中关村@北京|中关村科技园区|中关村示范区|中关村国家自主创新示范区|北京中关村|中关村高新区|北京高新区
 天津: 天津高新区|天津滨海高新区|滨海高新区|天津滨海高新技术产业开发区|天津国家高新区

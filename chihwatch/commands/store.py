@@ -113,7 +113,7 @@ def reparse_cmd(ctx: click.Context, as_json: bool) -> None:
 
 
 @click.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (DESIGN.md).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (shape: docs/CONTRACTS.md).")
 @click.pass_context
 def list_cmd(ctx: click.Context, as_json: bool) -> None:
     """List the installments in the store."""
