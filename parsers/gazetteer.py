@@ -224,6 +224,8 @@ def zones_named(text: str) -> list[str]:
 
 def zone_at_start(text: str) -> str | None:
     """Canonical zone whose spelling opens `text` (威海高新区将… -> 威海高新区), else None."""
+    if not text or text[0] not in _FIRST_CHARS:  # most paragraphs: 会议…, 今年…
+        return None
     for m in _ENDING_RE.finditer(text):
         hit = _LOOKUP.get(text[: m.end()])
         if hit is not None:
