@@ -312,3 +312,11 @@ def test_repeated_lead_paragraph_is_kept_once() -> None:
     article = parse(new_page(body).encode())
     assert article.paragraphs.count(lead) == 1
     assert [z.paragraphs for z in article.zones] == [(P1, P2), (P3, P4)]
+
+
+def test_text_output_shows_the_heading_as_printed() -> None:
+    from chihwatch.commands.parse import article_text
+
+    body = series_body(_strong("天津滨海高新技术产业开发区"), _strong("兰州高新区"))
+    text = article_text(parse(old_page(body).encode()).to_dict())
+    assert "== 天津滨海高新技术产业开发区 (天津高新区) ==" in text and "== 兰州高新区 ==" in text
