@@ -31,6 +31,13 @@ __all__ = [
     "check_all",
     "load_expected",
     "dump_json",
+    "SCORES_FILE",
+    "baseline_path",
+    "fixture_hash",
+    "scores_of",
+    "load_baseline",
+    "gate",
+    "pin_scores",
 ]
 
 META_FIELDS = (
@@ -230,3 +237,112 @@ def check_all(directory: Path, names: Sequence[str] | None = None) -> list[Fixtu
         check_fixture(directory / f"{n}.html", load_expected(directory / f"{n}.json"))
         for n in chosen
     ]
+
+
+# -- the regression gate: scores pinned per fixture, never lowered silently --------------------------
+#
+# Like trafilatura's eval gate (tests/eval_gate.py + eval_baseline.json): every fixture's scores are
+# pinned in fixtures/scores.json with a hash of its two files. A run whose score for a fixture is
+# below its pin fails, a fixture without a pin fails, and a pin can only be lowered when the
+# fixture's files changed (they were reviewed again). Other sections (e.g. figure scores) can be
+# added to an entry: the gate compares every numeric score it finds and every boolean that was true.
+
+SCORES_FILE = "scores.json"
+# Scores are pinned rounded to this many decimals, and compared rounded the same way.
+SCORE_DECIMALS = 4
+
+
+def baseline_path(directory: Path) -> Path:
+    """The pinned scores of a fixture directory: scores.json next to it (fixtures/scores.json)."""
+    return directory.parent / SCORES_FILE
+
+
+def fixture_hash(directory: Path, name: str) -> str:
+    """sha256 of a fixture's HTML and expected JSON: a pin holds for these bytes only."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for suffix in (".html", ".json"):
+        h.update((directory / f"{name}{suffix}").read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+def scores_of(result: FixtureResult) -> dict[str, Any]:
+    """What the gate pins for one fixture: body F1, zones exact, metadata exact, or the error."""
+    if result.body is None:
+        return {"ok": result.ok}
+    return {
+        "f1": round(result.body.f1, SCORE_DECIMALS),
+        "zones": result.zones_ok,
+        "meta": not result.meta_diff,
+    }
+
+
+def load_baseline(path: Path) -> dict[str, dict[str, Any]]:
+    """name -> pinned entry ({"hash": ..., "f1": ..., "zones": ..., "meta": ...})."""
+    if not path.exists():
+        return {}
+    data = load_expected(path)
+    return dict(data.get("fixtures") or {})
+
+
+def gate(
+    directory: Path, results: Sequence[FixtureResult], baseline: dict[str, dict[str, Any]]
+) -> list[str]:
+    """Problems of this run against the pinned scores (empty: the gate passes)."""
+    problems: list[str] = []
+    for r in results:
+        pin = baseline.get(r.name)
+        if pin is None:
+            problems.append(f"{r.name}: no pinned score (review it, then `fixtures check --pin`)")
+            continue
+        if pin.get("hash") != fixture_hash(directory, r.name):
+            problems.append(
+                f"{r.name}: files changed since its score was pinned (re-pin after review)"
+            )
+            continue
+        now = scores_of(r)
+        for key, was in pin.items():
+            if key == "hash" or key not in now:
+                continue
+            got = now[key]
+            if isinstance(was, bool):
+                if was and not got:
+                    problems.append(f"{r.name}: {key} was exact when pinned, now is not")
+            elif isinstance(was, int | float) and got < was:
+                problems.append(f"{r.name}: {key} {got} < pinned {was}")
+    return problems
+
+
+def pin_scores(
+    directory: Path, results: Sequence[FixtureResult], path: Path | None = None
+) -> list[str]:
+    """Pin the scores of these results; refuses (returns the reasons, writes nothing) to lower a
+    score of a fixture whose files did not change, or to pin a fixture that fails its check."""
+    path = path or baseline_path(directory)
+    baseline = load_baseline(path)
+    refused = [f"{r.name}: fails its check, not pinned" for r in results if not r.ok]
+    lowered = [
+        p
+        for p in gate(directory, results, baseline)
+        if "no pinned score" not in p and "files changed" not in p
+    ]
+    if refused or lowered:
+        return refused + [f"{p} (a pin is never lowered)" for p in lowered]
+    for r in results:
+        entry = {"hash": fixture_hash(directory, r.name), **scores_of(r)}
+        old = baseline.get(r.name) or {}
+        # keep sections other tools pinned (they have their own writers)
+        baseline[r.name] = {**{k: v for k, v in old.items() if k not in entry}, **entry}
+    data = {
+        "about": "Scores pinned per fixture by `chihwatch fixtures check --pin`; see docs/fixtures.md.",
+        "fixtures": dict(sorted(baseline.items())),
+    }
+    try:
+        path.write_text(dump_json(data), encoding="utf-8")
+    except OSError as exc:
+        from chihwatch.errors import OutputError
+
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return []

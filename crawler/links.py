@@ -26,13 +26,13 @@ __all__ = [
     "DEFAULT_START_URLS",
 ]
 
-# The real site's list pages, both designs (SITE.md).
+# The real site's list pages, both designs (docs/site.md).
 DEFAULT_START_URLS: tuple[str, ...] = (
     "http://www.chinahightech.com/html/hotnews/yaowen/",
     "http://www.chinahightech.com/yaowen/node_479.html",
 )
 
-# Article URLs of the two designs (SITE.md); anything else given as a start URL is a list page.
+# Article URLs of the two designs (docs/site.md); anything else given as a start URL is a list page.
 ARTICLE_URL_PATTERNS = (
     re.compile(
         r"/html/(?:[\w-]+/)+\d{4}/\d{4}/\d+\.html?$"

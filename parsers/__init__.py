@@ -26,6 +26,7 @@ from parsers.decode import (
 )
 from parsers.generic import block_score, extract
 from parsers.meta import (
+    SITE_NAMES,
     clean_title,
     find_stamp,
     jsonld_published,
@@ -40,7 +41,7 @@ from parsers.zones import segment, stray_openers, unheaded_subjects
 
 __all__ = ["parse", "PARSER_VERSION", "Article", "Zone"]
 
-PARSER_VERSION = "1.0.0"
+PARSER_VERSION = "1.1.0"
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -418,6 +419,8 @@ def _find_title(
     if head_title is None:
         head_title = doc.find(".//title")
     page_title = clean_title(_raw_text(head_title))
+    if page_title in SITE_NAMES:
+        page_title = ""  # the e-paper's <title> is the paper's name: the <h1> is the title
     if blocks:
         candidates = [(collapse_all(b.text), b.element) for b in blocks if b.tag in ("h1", "h2")]
     else:

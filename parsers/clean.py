@@ -337,7 +337,7 @@ _CHROME_TEXT_RE = re.compile(
     r"第\s*[A-Z]?\d{1,3}\s*版\s*[：:].{0,16}|上一版|下一版|上一期|下一期|版面导航|标题导航|返回目录|"
     # portal comment boxes and in-article ad labels
     r"(?:我来说两句|我要评论|发表评论|网友评论|查看评论|全部评论|热门评论|最新评论|登录后发表评论|"
-    r"文明上网理性发言|已有\s*\d+\s*人参与|\d+\s*条评论).{0,30}|广告|推广|AD)$"
+    r"文明上网理性发言|(?:已有)?\s*\d+\s*人参与|\d+\s*条评论).{0,30}|广告|推广|AD)$"
 )
 # Headers of related-link lists: they and the link paragraphs after them go.
 # Headers of link lists (related articles, rank lists, recommendations): they and the short or
@@ -368,7 +368,8 @@ def is_caption_text(text: str) -> bool:
 
 _META_LINE_RE = re.compile(r"^(?:来源|作者|发布时间|发布日期|时间|日期|记者|通讯员)\s*[：:]")
 _DATE_LINE_RE = re.compile(
-    r"^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?$"
+    r"^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?"
+    r"(?:\s*(?:星期|周)[一二三四五六日天])?$"
 )
 
 
@@ -468,7 +469,7 @@ def clean_blocks(blocks: list[Block], title: str | None = None) -> Cleaned:
                 leads.append(text[lead.end() :])
             dropped += 1
             continue
-        if n <= 40:
+        if n <= 40 and text[0] in _SHORT_FIRST:
             names = read_byline(text)
             if names:
                 authors.extend(x for x in names.split(" ") if x not in authors)
@@ -561,6 +562,8 @@ LEAD_WINDOW = 3
 # First characters of every anchored rule that can hit a paragraph longer than 80 characters.
 _LONG_FIRST = frozenset("版免（([【责扫微分上下字首当您特平郑返N导内摘")
 _LEAD_FIRST = frozenset("导内摘【[")
+# First characters of a byline, a source line and a citation line (a gate before their regexes).
+_SHORT_FIRST = frozenset("■●◆□▲（(文本记通特见来稿《")
 
 
 def _punct_end(text: str) -> bool:

@@ -13,6 +13,7 @@ __all__ = [
     "canonical_zone",
     "printed_heading",
     "strip_heading",
+    "zone_at_start",
     "zones_named",
 ]
 
@@ -33,8 +34,8 @@ class ZoneEntry:
 # Every official and press form is generated from these (see _variants): X高新区, X国家高新区,
 # X高新技术产业开发区, X新技术产业开发区, X国家自主创新示范区, province- and city-prefixed forms.
 # Compiled from MOST's list of national high-tech zones; 信阳, 遵义 and 克拉玛依 were added by the
-# State Council in June 2022 (173 zones then). The count reached 178 in November 2023; the zones
-# not listed here are found by their heading's shape instead (zones.py: `unknown zone`).
+# State Council in June 2022 (173 zones then). The count reached 178 in November 2023; zones not
+# listed here are found by their heading's shape instead (zones.py: `unknown zone`; docs/site.md).
 _DATA = """
 北京: 中关村@北京|中关村科技园区|中关村示范区|中关村国家自主创新示范区|北京中关村|中关村高新区|北京高新区
 天津: 天津高新区|天津滨海高新区|滨海高新区|天津滨海高新技术产业开发区|天津国家高新区
@@ -152,7 +153,7 @@ _ENDINGS = (
     "东湖",
     "张江",
 )
-_ENDING_RE = re.compile("|".join(_ENDINGS))
+_ENDING_RE = ENDING_RE = re.compile("|".join(_ENDINGS))
 _LONGEST = max(map(len, _LOOKUP))
 _FIRST_CHARS = frozenset(k[0] for k in _LOOKUP)
 assert all(k.endswith(_ENDINGS) for k in _LOOKUP), "a zone spelling with a new ending"
@@ -219,3 +220,16 @@ def zones_named(text: str) -> list[str]:
                 done = end
                 break
     return out
+
+
+def zone_at_start(text: str) -> str | None:
+    """Canonical zone whose spelling opens `text` (威海高新区将… -> 威海高新区), else None."""
+    if not text or text[0] not in _FIRST_CHARS:  # most paragraphs: 会议…, 今年…
+        return None
+    for m in _ENDING_RE.finditer(text):
+        hit = _LOOKUP.get(text[: m.end()])
+        if hit is not None:
+            return hit
+        if m.end() > _LONGEST:
+            break
+    return None

@@ -9,6 +9,7 @@ from parsers.normalize import collapse_all
 from parsers.series import SeriesInfo, match_series_title
 
 __all__ = [
+    "SITE_NAMES",
     "SeriesInfo",
     "clean_title",
     "parse_datetime",
@@ -28,6 +29,10 @@ BEIJING = timezone(timedelta(hours=8))
 _SITE_SUFFIX_RE = re.compile(
     r"\s*[_|｜\-—–]+\s*(?:中国高新网|中国高新技术产业导报|中高新传媒|chinahightech(?:\.com)?|chih\.cn|高新网)",
     re.IGNORECASE,
+)
+# A <title> that is only the site's or the paper's name (the e-paper's) says nothing of the article.
+SITE_NAMES = frozenset(
+    ("中国高新网", "中国高新技术产业导报", "中高新传媒", "中国高新技术产业导报数字报")
 )
 # A CMS section name left between title and site name: "…！④_要闻" (underscore only: a dash may be the title's).
 _SECTION_SUFFIX_RE = re.compile(r"_[^_\s]{1,6}$")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from parsers.gazetteer import canonical_zone, printed_heading, zones_named
+from parsers.gazetteer import canonical_zone, printed_heading, zone_at_start, zones_named
 from parsers.model import Zone
 
 __all__ = [
@@ -39,6 +39,8 @@ _UNKNOWN_END_RE = re.compile(
     r"(?:高新技术产业开发区|新技术产业开发区|高新技术开发区|经济技术开发区|国家高新区|高新区|开发区"
     r"|科技园区|工业园区|园区|国家自主创新示范区|示范区|试验区|科技城|科学城)$"
 )
+# The last characters those endings have (a cheap gate: most short paragraphs end otherwise).
+_UNKNOWN_LAST_RE = re.compile("[区城][\\s\u00a0\u3000】\\]：:■]*$")
 _NOT_A_NAME = frozenset('，。；！？、：:“”"（）()《》0123456789０１２３４５６７８９')
 _MEETING_RE = re.compile(r"召开|会议|大会|部署|提出|印发|发布|明确|计划|力争|目标|将")
 # A province or city prefix the next paragraph may leave out (新疆克拉玛依高新区 -> 克拉玛依高新区).
@@ -94,7 +96,7 @@ def segment(
     for i, text in enumerate(paragraphs):
         zone = heading_zone(text)
         known = True
-        if zone is None and len(text) <= MAX_HEADING_CHARS:
+        if zone is None and len(text) <= MAX_HEADING_CHARS and _UNKNOWN_LAST_RE.search(text):
             zone = unknown_heading(text, _report_after(paragraphs, i))
             known = False
         if zone is not None:
@@ -129,17 +131,19 @@ _DATELINE_RE = re.compile(
 )
 # How much of the opening sentence may name the zone (the subject comes first).
 OPENER_CHARS = 60
-# How much of a paragraph's start is its subject (for zones named but never a heading).
-SUBJECT_CHARS = 16
+# How much of a paragraph's start may hold its subject (for zones named but never a heading).
+SUBJECT_CHARS = 28
 
 # First characters an opener can have (a cheap gate before the regexes: most paragraphs fail it).
 _OPENER_FIRST = frozenset("0123456789０１２３４５６７８９一二三四五六七八九十近日连")
-_DATELINE_WORDS = ("电", "讯", "报道", "消息")
+
+
+_DATELINE_HINT_RE = re.compile("电|讯|报道|消息")
 
 
 def _dateline_end(text: str) -> int:
     """Length of a wire dateline at the paragraph's start (0 without one)."""
-    if not any(w in text[:60] for w in _DATELINE_WORDS):
+    if _DATELINE_HINT_RE.search(text, 0, 60) is None:  # most paragraphs: one scan in C
         return 0
     m = _DATELINE_RE.match(text)
     return m.end() if m else 0
@@ -202,10 +206,9 @@ def unheaded_subjects(intro: Sequence[str], zones: Sequence[Zone]) -> list[str]:
     out: list[str] = []
     for text in [*intro, *(p for z in zones for p in z.paragraphs)]:
         start = _dateline_end(text)
-        rest = text[start:]
-        m = _LEAD_RE.match(rest)
-        subject = rest[m.end() if m else 0 :][:SUBJECT_CHARS]
-        for zone in zones_named(subject):
-            if zone not in headed and zone not in out:
-                out.append(zone)
+        head = text[start : start + SUBJECT_CHARS]
+        m = _LEAD_RE.match(head)
+        zone = zone_at_start(head[m.end() :] if m else head)
+        if zone is not None and zone not in headed and zone not in out:
+            out.append(zone)
     return out

@@ -1081,6 +1081,7 @@ class Store:
             prev = self._previous_section(s, inst, sec.zone)
             entry: dict[str, Any] = {
                 "zone": sec.zone,
+                "heading": sec.heading or sec.zone,  # as printed (parse JSON's zones[].heading)
                 "paragraphs": paras,
                 "figures": figure_rows(head, sec.zone, sec.heading or sec.zone, figs),
                 "previous": None,

@@ -14,10 +14,14 @@ from chihwatch.errors import CheckFailed, ChihwatchError, InputError, OutputErro
 from chihwatch.fixturecheck import (
     F1_FLOOR,
     FixtureResult,
+    baseline_path,
     check_all,
     dump_json,
     fixtures_dir,
+    gate,
+    load_baseline,
     load_expected,
+    pin_scores,
 )
 
 __all__ = ["fixtures_group", "summarise_changes"]
@@ -46,8 +50,14 @@ def fixtures_group() -> None:
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the results as JSON instead of a table."
 )
-def check_cmd(names: tuple[str, ...], directory: Path | None, as_json: bool) -> None:
-    """Score every fixture (or NAME...): body P/R/F1, zones, metadata. Exit 1 if any falls short."""
+@click.option(
+    "--pin",
+    is_flag=True,
+    help="Pin these scores in scores.json (never lowers a pin of an unchanged fixture).",
+)
+def check_cmd(names: tuple[str, ...], directory: Path | None, as_json: bool, pin: bool) -> None:
+    """Score every fixture (or NAME...): body P/R/F1, zones, metadata, against the floors and the
+    pinned scores (scores.json). Exit 1 if any falls short or scores lower than its pin."""
     directory = directory or fixtures_dir()
     results = check_all(directory, names)
     if not results:
@@ -74,6 +84,22 @@ def check_cmd(names: tuple[str, ...], directory: Path | None, as_json: bool) -> 
         )
     if figures is not None and not figures.ok:
         raise CheckFailed("figures below the floor: " + "; ".join(figures.problems))
+    if pin:
+        refused = pin_scores(directory, results)
+        if refused:
+            raise CheckFailed("not pinned: " + "; ".join(refused))
+        click.echo(f"pinned {len(results)} fixtures in {baseline_path(directory)}", err=True)
+        return
+    path = baseline_path(directory)
+    if not path.exists():
+        # A custom directory without pins: the floors were checked, the gate could not be.
+        click.echo(f"no pinned scores ({path}): regression gate not applied", err=True)
+        return
+    problems = gate(directory, results, load_baseline(path))
+    if problems:
+        for problem in problems:
+            click.echo(problem, err=True)
+        raise CheckFailed(f"{len(problems)} fixture(s) below their pinned scores ({path})")
 
 
 def _result_dict(r: FixtureResult) -> dict[str, Any]:

@@ -103,7 +103,9 @@ def article_text(data: dict) -> str:
     lines.extend(data["intro"])
     for zone in data["zones"]:
         lines.append("")
-        lines.append(f"== {zone['name']} ==")
+        heading = zone.get("heading") or zone["name"]
+        shown = heading if heading == zone["name"] else f"{heading} ({zone['name']})"
+        lines.append(f"== {shown} ==")
         lines.extend(zone["paragraphs"])
     return "\n".join(lines) + "\n"
 

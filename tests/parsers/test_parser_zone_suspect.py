@@ -10,7 +10,7 @@ import pytest
 from chihparse_pages import INTRO, P1, P2, P3, P4, new_page, old_page, series_body
 
 from chihwatch.fixturecheck import fixture_names
-from parsers import SUSPECT_ZONES_CONFIDENCE, parse
+from parsers import SUSPECT_ZONES_CONFIDENCE, UNKNOWN_ZONE_CONFIDENCE, parse
 from parsers.gazetteer import canonical_zone, zones_named
 from parsers.model import Zone
 from parsers.zones import stray_openers
@@ -131,10 +131,20 @@ def test_non_series_article_with_dated_zone_paragraphs_is_not_suspect() -> None:
     assert article.series is None and not _suspect(article) and article.confidence >= 0.9
 
 
+def _has_unknown_zone(name: str) -> bool:
+    data = json.loads((PAGES / f"{name}.json").read_text(encoding="utf-8"))
+    return any(z.get("known") is False for z in data["zones"])
+
+
 @pytest.mark.parametrize("name", SERIES)
 def test_fixture_keeps_its_confidence(name: str) -> None:
     article = parse((PAGES / f"{name}.html").read_bytes())
-    assert len(article.zones) >= 3 and not _suspect(article) and article.confidence >= 0.85
+    assert len(article.zones) >= 3 and not _suspect(article)
+    if _has_unknown_zone(name):  # flagged on purpose: kept, but below a clean hit
+        assert 0.5 <= article.confidence <= UNKNOWN_ZONE_CONFIDENCE
+        assert any(w.startswith("unknown zone") for w in article.warnings)
+    else:
+        assert article.confidence >= 0.85 and article.warnings == ()
 
 
 @pytest.mark.parametrize("name", SERIES)
@@ -145,5 +155,6 @@ def test_fixture_that_lost_headings_is_suspect(name: str, lost: str) -> None:
     keep = {"all": set(), "all but the first": {0}, "the second": set(range(n)) - {1}}[lost]
     page, _ = _drop_headings(html, keep)
     article = parse(page.encode(enc))
-    assert len(article.zones) == len(keep) < n
+    # (a heading the gazetteer does not know is not dropped by _drop_headings: it stays a zone)
+    assert len([z for z in article.zones if z.known]) == len(keep) < n
     assert article.confidence < 0.5, article.warnings
