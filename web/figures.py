@@ -21,6 +21,7 @@ from storage.targets import extract_targets, subject_key
 
 __all__ = [
     "COLUMNS",
+    "indicator_of",
     "figures_for_store",
     "figures_of_paragraphs",
     "figure_label",
@@ -66,6 +67,25 @@ def _kind(paragraph: str, clause: str, year: int | None) -> str:
     return "actual" if re.search(past, sentence) else "target"
 
 
+_LEAD = re.compile(r"^(?:全区|该区|园区|高新区|其中|同时|全年)+")
+
+
+def indicator_of(subject: str, zone: str | None) -> str:
+    """The indicator a subject names: the zone's own name and framing words dropped.
+
+    `威海高新区地区生产总值` and `地区生产总值` are one indicator across zones.
+    """
+    key = subject_key(subject)
+    if zone:
+        short = zone.removesuffix("高新区")
+        for prefix in (zone, short):
+            if prefix and key.startswith(prefix) and len(key) > len(prefix) + 1:
+                key = key[len(prefix) :]
+                break
+    stripped = _LEAD.sub("", key)
+    return stripped if len(stripped) >= 2 else key
+
+
 def figures_of_paragraphs(
     base: Mapping[str, Any], paragraphs: Sequence[str]
 ) -> list[dict[str, Any]]:
@@ -85,7 +105,7 @@ def figures_of_paragraphs(
                     "heading": base.get("heading") or base.get("zone"),
                     "paragraph": i,
                     "text": t.text,
-                    "indicator": subject_key(t.subject),
+                    "indicator": indicator_of(t.subject, base.get("zone")),
                     "value": value,
                     "low": None,
                     "high": None,
