@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import signal
 import socket
 
 import click
@@ -55,7 +56,8 @@ def serve_cmd(ctx: click.Context, serve_db: str | None, host: str, port: int, de
     """Browse the store in a web browser: installments, zones, figures, search, reports (read-only)."""
     import uvicorn
 
-    from chihwatch.paths import DEMO_DIR, demo_db_url
+    from chihwatch.paths import DEMO_DIR, demo_db_url, resolve_db_url
+    from storage.db import safe_url
     from web.app import create_app
     from web.readonly import open_readonly
 
@@ -80,14 +82,16 @@ def serve_cmd(ctx: click.Context, serve_db: str | None, host: str, port: int, de
         click.echo(
             f"chihwatch serve: warning: listening on {host}, not only this computer", err=True
         )
+    where = safe_url(resolve_db_url(db_url))
     count = store.status()["installments"]
     if not count:
-        click.echo(f"chihwatch serve: warning: {store.url} holds no installment yet", err=True)
+        click.echo(f"chihwatch serve: warning: {where} holds no installment yet", err=True)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host.strip("[]"), port))
+        sock.listen(128)  # connections wait in the backlog from here on, before uvicorn starts
     except OSError as exc:
         sock.close()
         store.close()
@@ -99,12 +103,23 @@ def serve_cmd(ctx: click.Context, serve_db: str | None, host: str, port: int, de
     )
     shown = f"[{host}]" if ":" in host else host
     click.echo(
-        f"chihwatch serve: {count} installments from {store.url} (read-only) at "
+        f"chihwatch serve: {count} installments from {where} (read-only) at "
         f"http://{shown}:{bound}/  (Ctrl-C stops)",
         err=True,
     )
+
+    def _stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the handler it
+    # found: make that a clean stop (exit 0) for both, as a user's Ctrl-C or a service manager's.
+    previous = signal.signal(signal.SIGTERM, _stop)
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         sock.close()
         store.close()
+    click.echo("chihwatch serve: stopped", err=True)
