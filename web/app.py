@@ -419,7 +419,8 @@ def search_data(wb: Workbench, request: Request) -> dict[str, Any]:
     raw = request.query_params.get("q")
     if raw is None:
         return {"query": None, "hits": [], "total": 0, "first_seen": None, "method": None}
-    text = " ".join(raw.split())
+    # Control characters (NUL...) are no part of any page's text: treat them as spaces.
+    text = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", raw).split())
     if not text:
         raise Problem(400, "搜索词为空")
     if len(text) > MAX_QUERY:
@@ -798,6 +799,11 @@ async def _domain(request: Request, exc: Exception) -> Response:
     return _error(request, 503, f"数据库暂时不可用：{' '.join(str(exc).split())[:200]}")
 
 
+async def _internal(request: Request, exc: Exception) -> Response:
+    log.error("request %s failed", request.url.path, exc_info=exc)
+    return _error(request, 500, f"内部错误（{type(exc).__name__}），已记录在服务器日志中")
+
+
 class SecurityHeaders:
     """CSP and friends on every answer (a route may set its own stricter CSP)."""
 
@@ -892,6 +898,7 @@ def create_app(store: Store, *, check_every: float = 2.0, build_index: bool = Tr
             _Redirect: _redirect,
             HTTPException: _http,
             ChihwatchError: _domain,
+            500: _internal,
         },
         lifespan=lifespan,
     )

@@ -53,9 +53,11 @@ def _open(browser: Any, base: str, width: int = 1200) -> tuple[Any, Any, list[st
     page = context.new_page()
     page.on(
         "console",
-        lambda m: problems.append(f"console {m.type}: {m.text}")
-        if m.type in ("error", "warning")
-        else None,
+        lambda m: (
+            problems.append(f"console {m.type}: {m.text}")
+            if m.type in ("error", "warning")
+            else None
+        ),
     )
     page.on("pageerror", lambda e: problems.append(f"pageerror {e}"))
     page.on("dialog", lambda d: (problems.append(f"dialog {d.message}"), d.dismiss()))

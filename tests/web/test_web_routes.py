@@ -249,6 +249,12 @@ def test_search_trigram_short_fallback_first_seen(client: Any) -> None:
     assert "没有找到" in _html(client, "/search?q=芯")
     hostile = _html(client, "/search?q=window.__pwned")
     assert "<mark>window.__pwned</mark>" in hostile
+    # FTS5 syntax and control characters are text to search for, never an error.
+    for odd in ('"', 'a"b OR c', "NEAR(低空 经济)", "*", "ab\x00", "低空经济\x00"):
+        r = client.get("/api/search", params={"q": odd})
+        assert r.status_code == 200, (odd, r.text)
+    assert client.get("/api/search", params={"q": "低空经济\x00"}).json()["total"] == 1
+    _html(client, "/search?q=%00", 400)
     _html(client, "/search?q=%20%20", 400)
     _html(client, "/search?q=" + "长" * 101, 400)
     _html(client, "/search")
