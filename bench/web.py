@@ -218,8 +218,15 @@ class Server:
             self.log.append(line.strip())
 
     def get(self, path: str) -> bytes:
-        self.conn.request("GET", path)
-        resp = self.conn.getresponse()
+        try:
+            self.conn.request("GET", path)
+            resp = self.conn.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionError):
+            # uvicorn closes a keep-alive connection idle for 5 s (while a baseline SELECT ran).
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
+            self.conn.request("GET", path)
+            resp = self.conn.getresponse()
         body = resp.read()
         if resp.status != 200:
             raise RuntimeError(f"{path}: HTTP {resp.status} {body[:200]!r}")

@@ -11,7 +11,7 @@ import click
 
 from chihwatch.errors import ConfigError, DatabaseError
 
-__all__ = ["serve_cmd"]
+__all__ = ["serve_cmd", "host_warning"]
 
 log = logging.getLogger("chihwatch.serve")
 
@@ -23,6 +23,16 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def host_warning(host: str) -> str | None:
+    """What to tell the user when `host` exposes the app beyond this computer (None: it does not)."""
+    if _is_loopback(host):
+        return None
+    return (
+        f"listening on {host}: the workbench is reachable from other machines and has no login "
+        "(the default 127.0.0.1 keeps it on this computer)"
+    )
 
 
 @click.command("serve")
@@ -73,15 +83,10 @@ def serve_cmd(ctx: click.Context, serve_db: str | None, host: str, port: int, de
             ) from exc
         raise
     logging.getLogger("web").setLevel(logging.INFO)
-    if not _is_loopback(host):
-        log.warning(
-            "binding %s: the workbench is reachable from other machines (it has no login); "
-            "the default 127.0.0.1 keeps it on this computer",
-            host,
-        )
-        click.echo(
-            f"chihwatch serve: warning: listening on {host}, not only this computer", err=True
-        )
+    warning = host_warning(host)
+    if warning:
+        log.warning("%s", warning)
+        click.echo(f"chihwatch serve: warning: {warning}", err=True)
     where = safe_url(resolve_db_url(db_url))
     count = store.status()["installments"]
     if not count:

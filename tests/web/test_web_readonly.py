@@ -153,10 +153,13 @@ def test_cli_serves_demo_store_on_loopback_and_stops(tmp_path: Path) -> None:
 def test_cli_port_in_use_and_non_loopback_warning(filled_url: str) -> None:
     import socket
 
-    from chihwatch.commands.serve import _is_loopback
+    from chihwatch.commands.serve import host_warning
 
-    assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("localhost")
-    assert not _is_loopback("0.0.0.0") and not _is_loopback("192.0.2.1")
+    for local in ("127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"):
+        assert host_warning(local) is None, local
+    for exposed in ("0.0.0.0", "::", "192.0.2.1", "example.org"):
+        warning = host_warning(exposed)
+        assert warning and exposed in warning and "no login" in warning
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
