@@ -28,6 +28,7 @@ __all__ = [
     "zone_sections",
     "latest_sections",
     "revision_stamp",
+    "store_stamp",
     "search_rows",
     "crawl_health",
     "activity_bounds",
@@ -335,6 +336,24 @@ def revision_stamp(engine: Engine) -> tuple[int, int]:
     with engine.connect() as conn:
         row = conn.execute(select(func.max(Revision.id), func.count(Revision.id))).one()
     return int(row[0] or 0), int(row[1] or 0)
+
+
+def store_stamp(engine: Engine) -> tuple[int, ...]:
+    """Changes whenever anything a page shows could change: revisions, events, fetches, runs."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(
+                select(func.max(Revision.id)).scalar_subquery(),
+                select(func.count(Revision.id)).scalar_subquery(),
+                select(func.max(Event.id)).scalar_subquery(),
+                select(func.max(Fetch.id)).scalar_subquery(),
+                select(func.max(scheduler_runs.c.id)).scalar_subquery(),
+                select(func.count(scheduler_runs.c.id))
+                .where(scheduler_runs.c.finished.is_not(None))
+                .scalar_subquery(),
+            )
+        ).one()
+    return tuple(int(v or 0) for v in row)
 
 
 def search_rows(engine: Engine, *, after_revision_id: int = 0) -> Iterator[dict[str, Any]]:

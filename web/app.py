@@ -12,6 +12,8 @@ import io
 import logging
 import re
 import threading
+import time as _time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
@@ -22,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import (
@@ -38,6 +41,7 @@ from chihwatch.errors import ChihwatchError, NotFound
 from parsers.gazetteer import canonical_zone
 from reports import model
 from storage import queries_web as q
+from storage.diff import diff_zones
 from storage.store import Store
 from web import figures as fig
 from web.charts import figure_charts
@@ -61,6 +65,8 @@ RAW_CSP = (
 # The weekly report is one self-contained file with its own inline <style>.
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
 PER_PAGE = 100
+CACHE_SIZE = 64  # reports, rendered feeds, archives and diffs kept (revisions never change)
+FEED_DAYS = 7  # the feed carries the last week of activity, like `chihwatch report --format atom`
 _REF = re.compile(r"(\d{4})-(\d{1,4})")
 
 
@@ -131,10 +137,19 @@ class Workbench:
         self.engine = store.engine
         self.index = SearchIndex(self.engine, check_every=check_every)
         self._fig_lock = threading.Lock()
-        self._fig: tuple[tuple[int, int], list[dict[str, Any]]] | None = None
+        self._fig: tuple[tuple[int, int], Any] | None = None
+        self._cache_lock = threading.Lock()
+        self._cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
 
     def all_figures(self) -> list[dict[str, Any]]:
         """Every figure of the latest revisions; recomputed when a revision is added."""
+        return self._figures()[0]
+
+    def figures_by(self, key: str, value: str) -> list[dict[str, Any]]:
+        """The figures of one zone or one indicator (key "zone" / "indicator"), series order."""
+        return self._figures()[1 if key == "zone" else 2].get(value, [])
+
+    def _figures(self) -> tuple[list[dict[str, Any]], dict[str, list], dict[str, list]]:
         stamp = q.revision_stamp(self.engine)
         cached = self._fig
         if cached is not None and cached[0] == stamp:
@@ -142,13 +157,43 @@ class Workbench:
         with self._fig_lock:
             if self._fig is not None and self._fig[0] == stamp:
                 return self._fig[1]
-            rows = fig.figures_for_store(self.store)
-            self._fig = (stamp, rows)
-            return rows
+            rows = [r | {"label": fig.figure_label(r)} for r in fig.figures_for_store(self.store)]
+            by_zone: dict[str, list[dict[str, Any]]] = {}
+            by_indicator: dict[str, list[dict[str, Any]]] = {}
+            for r in rows:
+                by_zone.setdefault(r["zone"], []).append(r)
+                by_indicator.setdefault(r["indicator"], []).append(r)
+            self._fig = (stamp, (rows, by_zone, by_indicator))
+            return self._fig[1]
+
+    def memo(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        """An LRU of computed values; `key` must name everything the value depends on."""
+        with self._cache_lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        value = make()
+        with self._cache_lock:
+            self._cache[key] = value
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return value
+
+    def report(self, since: datetime, until: datetime) -> dict[str, Any]:
+        """Store.report_data, cached until the store changes (a report reads dozens of rows per
+        installment; pages are read far more often than the crawler writes)."""
+        key = ("report", since.isoformat(), until.isoformat(), q.store_stamp(self.engine))
+        return self.memo(key, lambda: self.store.report_data(since, until))
+
+    def rendered(self, since: datetime, until: datetime, fmt: str) -> str:
+        """reports.render of that report, cached like the report itself."""
+        key = ("render", fmt, since.isoformat(), until.isoformat(), q.store_stamp(self.engine))
+        return self.memo(key, lambda: reports.render(self.report(since, until), fmt))
 
     def latest_window(self, days: int) -> tuple[datetime, datetime]:
         """The `days` ending now, or ending at the last activity if nothing happened since."""
-        now = datetime.now(UTC)
+        # Whole minutes: the same window (and cached report) for every request in a minute.
+        now = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
         since = now - timedelta(days=days)
         _lo, hi = q.activity_bounds(self.engine)
         if hi is not None:
@@ -164,7 +209,7 @@ class Workbench:
 
 def home_data(wb: Workbench, request: Request) -> dict[str, Any]:
     since, until = wb.latest_window(7)
-    report = wb.store.report_data(since, until)
+    report = wb.report(since, until)
     target_changes = [
         {
             "year": n["year"],
@@ -270,19 +315,10 @@ def diff_data(wb: Workbench, request: Request) -> dict[str, Any]:
         if not prev:
             raise Problem(400, "第 1 版之前没有可比较的版本：请给出 from 和 to")
         frm = prev[-1]
-    d = wb.store.diff(f"{inst['year']}-{inst['installment']}", frm["revision"], to["revision"])
-
-    def rows_of(rev: dict[str, Any]) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        for sec in q.sections_of(wb.engine, rev["id"]):
-            base = {**inst, "zone": sec["zone"], "heading": sec["heading"]}
-            out += [
-                r | {"label": fig.figure_label(r)}
-                for r in fig.figures_of_paragraphs(base, sec["paragraphs"])
-            ]
-        return out
-
-    changes = [c | {"segments": [[s.op, s.text] for s in model.segments(c)]} for c in d["changes"]]
+    # Revisions never change: the comparison of two is computed once.
+    changes, figure_changes = wb.memo(
+        ("diff", frm["id"], to["id"]), lambda: _compare(wb, inst, frm, to)
+    )
     return {
         "installment": {k: v for k, v in inst.items() if k != "latest_revision_id"},
         "view": view,
@@ -290,8 +326,32 @@ def diff_data(wb: Workbench, request: Request) -> dict[str, Any]:
         "to": {k: v for k, v in to.items() if k not in ("id", "intro")},
         "revisions": [r["revision"] for r in revs],
         "changes": changes,
-        "figure_changes": fig.figure_changes(rows_of(frm), rows_of(to)),
+        "figure_changes": figure_changes,
     }
+
+
+def _compare(
+    wb: Workbench, inst: dict[str, Any], frm: dict[str, Any], to: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Text changes (intro and zones, as `chihwatch diff`) and figure changes of two revisions."""
+    secs = {r["id"]: q.sections_of(wb.engine, r["id"]) for r in (frm, to)}
+
+    def zones(rev: dict[str, Any]) -> list[tuple[str | None, list[str]]]:
+        return [(None, rev["intro"])] + [(x["zone"], x["paragraphs"]) for x in secs[rev["id"]]]
+
+    def figures(rev: dict[str, Any]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for sec in secs[rev["id"]]:
+            base = {**inst, "zone": sec["zone"], "heading": sec["heading"]}
+            out += [
+                r | {"label": fig.figure_label(r)}
+                for r in fig.figures_of_paragraphs(base, sec["paragraphs"])
+            ]
+        return out
+
+    changes = [c.to_dict() for c in diff_zones(zones(frm), zones(to))]
+    changes = [c | {"segments": [[g.op, g.text] for g in model.segments(c)]} for c in changes]
+    return changes, fig.figure_changes(figures(frm), figures(to))
 
 
 def zones_data(wb: Workbench, request: Request) -> dict[str, Any]:
@@ -306,11 +366,7 @@ def zone_data(wb: Workbench, request: Request) -> dict[str, Any]:
         if canon and canon != name and q.zone_sections(wb.engine, canon):
             raise _Redirect(f"/zones/{quote(canon)}")
         raise Problem(404, f"库中没有高新区 {name!r}")
-    figures: list[dict[str, Any]] = []
-    for sec in sections:
-        rows = fig.figures_of_paragraphs(sec, sec["paragraphs"])
-        sec["figures"] = [r | {"label": fig.figure_label(r)} for r in rows]
-        figures += sec["figures"]
+    figures = wb.figures_by("zone", name)
     years = sorted({s["year"] for s in sections})
     return {"zone": name, "years": years, "sections": sections, "figures": figures}
 
@@ -339,7 +395,7 @@ def indicators_data(wb: Workbench, request: Request) -> dict[str, Any]:
 def indicator_data(wb: Workbench, request: Request) -> dict[str, Any]:
     name = request.path_params["indicator"]
     kind = _choice(request, "kind", ("all", "target", "actual"))
-    rows = [r for r in wb.all_figures() if r["indicator"] == name]
+    rows = wb.figures_by("indicator", name)
     if not rows:
         raise Problem(404, f"没有指标 {name!r}（见 /indicators）")
     if kind != "all":
@@ -348,7 +404,7 @@ def indicator_data(wb: Workbench, request: Request) -> dict[str, Any]:
     zones = sorted({r["zone"] for r in rows})
     cells: dict[str, dict[str, list[dict[str, Any]]]] = {z: {} for z in zones}
     for r in rows:
-        cells[r["zone"]].setdefault(str(r["year"]), []).append(r | {"label": fig.figure_label(r)})
+        cells[r["zone"]].setdefault(str(r["year"]), []).append(r)
     return {
         "indicator": name,
         "kind": kind,
@@ -363,7 +419,8 @@ def search_data(wb: Workbench, request: Request) -> dict[str, Any]:
     raw = request.query_params.get("q")
     if raw is None:
         return {"query": None, "hits": [], "total": 0, "first_seen": None, "method": None}
-    text = " ".join(raw.split())
+    # Control characters (NUL...) are no part of any page's text: treat them as spaces.
+    text = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", raw).split())
     if not text:
         raise Problem(400, "搜索词为空")
     if len(text) > MAX_QUERY:
@@ -384,6 +441,11 @@ def reports_data(wb: Workbench, request: Request) -> dict[str, Any]:
 
 
 def report_data(wb: Workbench, request: Request) -> dict[str, Any]:
+    since, until = _report_period(request)
+    return wb.report(since, until)
+
+
+def _report_period(request: Request) -> tuple[datetime, datetime]:
     since = _day(request.path_params["start"], "起始日期")
     until_raw = request.query_params.get("until")
     until = _day(until_raw, "until") + timedelta(days=1) if until_raw else since + timedelta(days=7)
@@ -391,7 +453,7 @@ def report_data(wb: Workbench, request: Request) -> dict[str, Any]:
         raise Problem(400, "until 应晚于起始日期")
     if until - since > timedelta(days=366):
         raise Problem(400, "报告期最长一年")
-    return wb.store.report_data(since, until)
+    return since, until
 
 
 # -- rendering --------------------------------------------------------------------------------------
@@ -570,12 +632,23 @@ def archive_data(wb: Workbench, request: Request) -> dict[str, Any]:
     """The stored page as sanitised text: every text node, no markup, no script, no style."""
     inst = _installment(wb, request.path_params["ref"])
     rev = _revision(request, q.revisions_of(wb.engine, inst["id"]))
-    copy = q.archived_copy(wb.engine, rev["id"])
+    copy = wb.memo(("archive", rev["id"]), lambda: _archive_text(wb, rev["id"]))
     if copy is None:
         raise Problem(404, "这一版没有存档的原始网页")
     return {
         "installment": {k: v for k, v in inst.items() if k != "latest_revision_id"},
         "revision": rev["revision"],
+        "url": copy["url"],
+        "fetched_at": copy["fetched_at"],
+        "lines": copy["lines"],
+    }
+
+
+def _archive_text(wb: Workbench, revision_id: int) -> dict[str, Any] | None:
+    copy = q.archived_copy(wb.engine, revision_id)
+    if copy is None:
+        return None
+    return {
         "url": copy["url"],
         "fetched_at": copy["fetched_at"],
         "lines": _page_text(copy["body"], copy["content_type"]),
@@ -613,21 +686,21 @@ async def report_page(request: Request) -> Response:
     fmt = request.query_params.get("format") or "html"
     if fmt not in reports.FORMATS:
         raise Problem(400, f"参数 format 只能是 {' / '.join(reports.FORMATS)}，收到 {fmt!r}")
-    data = await _run(report_data, wb, request)
-    text = reports.render(data, fmt)
+    since, until = _report_period(request)
+    text = await run_in_threadpool(wb.rendered, since, until, fmt)
     headers = {"Content-Security-Policy": REPORT_CSP} if fmt == "html" else {}
     return Response(text, media_type=reports.MEDIA_TYPES[fmt], headers=headers)
 
 
 async def feed(request: Request) -> Response:
-    """New installments and edits of the last 30 days (of activity), with rel="self"."""
+    """New installments and edits of the last week (of activity), with rel="self"."""
     from lxml import etree
 
     wb: Workbench = request.app.state.wb
 
     def build() -> str:
-        since, until = wb.latest_window(30)
-        return reports.render(wb.store.report_data(since, until), "atom")
+        since, until = wb.latest_window(FEED_DAYS)
+        return wb.rendered(since, until, "atom")
 
     from starlette.concurrency import run_in_threadpool
 
@@ -726,6 +799,11 @@ async def _domain(request: Request, exc: Exception) -> Response:
     return _error(request, 503, f"数据库暂时不可用：{' '.join(str(exc).split())[:200]}")
 
 
+async def _internal(request: Request, exc: Exception) -> Response:
+    log.error("request %s failed", request.url.path, exc_info=exc)
+    return _error(request, 500, f"内部错误（{type(exc).__name__}），已记录在服务器日志中")
+
+
 class SecurityHeaders:
     """CSP and friends on every answer (a route may set its own stricter CSP)."""
 
@@ -802,6 +880,9 @@ def create_app(store: Store, *, check_every: float = 2.0, build_index: bool = Tr
             from starlette.concurrency import run_in_threadpool
 
             await run_in_threadpool(wb.index.refresh, force=True)
+            t = _time.perf_counter()
+            figures = await run_in_threadpool(wb.all_figures)
+            log.info("figures: %d read in %.2fs", len(figures), _time.perf_counter() - t)
 
     from contextlib import asynccontextmanager
 
@@ -817,6 +898,7 @@ def create_app(store: Store, *, check_every: float = 2.0, build_index: bool = Tr
             _Redirect: _redirect,
             HTTPException: _http,
             ChihwatchError: _domain,
+            500: _internal,
         },
         lifespan=lifespan,
     )

@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 __all__ = ["figure_charts"]
 
 _W, _H = 320, 150
-_L, _R, _T, _B = 44, 12, 26, 30
+_L, _R, _T, _B = 44, 24, 26, 30
 
 
 def _fmt(v: float) -> str:

@@ -188,89 +188,79 @@ class SearchIndex:
 
     # -- querying -------------------------------------------------------------------------------
 
+    _OCC = (
+        "doc_id",
+        "revision_id",
+        "revision",
+        "created_at",
+        "installment_id",
+        "year",
+        "installment",
+        "title",
+        "published",
+        "zone",
+        "heading",
+    )
+
     def search(self, query: str, *, limit: int = 50) -> dict[str, Any]:
         """Passages containing `query`, newest installment first, and when it was first seen."""
         self.refresh()
-        conn = self._conn
-        if conn is None:
+        if self._conn is None:
             self.build()
-            conn = self._conn
-        assert conn is not None
         q = query.strip()
         if len(q) >= 3:
-            phrase = '"' + q.replace('"', '""') + '"'
-            doc_ids = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?", (phrase,)
-                )
-            ]
+            matched = "SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?"
+            arg = '"' + q.replace('"', '""') + '"'
             method = "fts5-trigram"
         else:
-            doc_ids = [
-                r[0]
-                for r in conn.execute("SELECT id FROM docs WHERE instr(low, ?) > 0", (q.lower(),))
-            ]
+            matched = "SELECT id FROM docs WHERE instr(low, ?) > 0"
+            arg = q.lower()
             method = "scan"
-        if not doc_ids:
-            return {"query": q, "method": method, "total": 0, "first_seen": None, "hits": []}
-        occ_rows: dict[int, list[dict[str, Any]]] = {}
-        cols = (
-            "doc_id",
-            "revision_id",
-            "revision",
-            "created_at",
-            "installment_id",
-            "year",
-            "installment",
-            "title",
-            "published",
-            "zone",
-            "heading",
-        )
-        for k in range(0, len(doc_ids), 500):
-            chunk = doc_ids[k : k + 500]
+        cols = ", ".join(self._OCC)
+        with self._lock:  # one connection: the temp table of matches is per query
+            conn = self._conn
+            assert conn is not None
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS hits (id INTEGER PRIMARY KEY)")
+            conn.execute("DELETE FROM hits")
+            conn.execute(f"INSERT INTO hits {matched}", (arg,))
+            total = conn.execute("SELECT count(*) FROM hits").fetchone()[0]
+            if not total:
+                return {"query": q, "method": method, "total": 0, "first_seen": None, "hits": []}
+            first_row = conn.execute(
+                f"SELECT {cols} FROM occ WHERE doc_id IN (SELECT id FROM hits) "
+                "ORDER BY created_at, year, installment LIMIT 1"
+            ).fetchone()
+            top = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT doc_id FROM occ WHERE doc_id IN (SELECT id FROM hits) GROUP BY doc_id "
+                    "ORDER BY max(year * 100000 + installment) DESC, doc_id DESC LIMIT ?",
+                    (limit,),
+                )
+            ]
+            marks = ",".join("?" * len(top))
+            occ_rows: dict[int, list[dict[str, Any]]] = {}
             for row in conn.execute(
-                f"SELECT {', '.join(cols)} FROM occ WHERE doc_id IN ({','.join('?' * len(chunk))})",
-                chunk,
+                f"SELECT {cols} FROM occ WHERE doc_id IN ({marks}) "
+                "ORDER BY year, installment, revision",
+                top,
             ):
-                d = dict(zip(cols, row, strict=True))
-                occ_rows.setdefault(d["doc_id"], []).append(d)
-        first = min(
-            (o for rows in occ_rows.values() for o in rows),
-            key=lambda o: (o["created_at"] or "", o["year"] or 0, o["installment"] or 0),
-        )
-
-        def newest(doc: int) -> tuple[int, int, int]:
-            o = max(occ_rows[doc], key=lambda o: (o["year"] or 0, o["installment"] or 0))
-            return (o["year"] or 0, o["installment"] or 0, -doc)
-
-        ordered = sorted(occ_rows, key=newest, reverse=True)
-        texts = dict(
-            conn.execute(
-                f"SELECT id, text FROM docs WHERE id IN ({','.join('?' * len(ordered[:limit]))})",
-                ordered[:limit],
-            )
-        )
+                d = dict(zip(self._OCC, row, strict=True))
+                occ_rows.setdefault(d.pop("doc_id"), []).append(d)
+            texts = dict(conn.execute(f"SELECT id, text FROM docs WHERE id IN ({marks})", top))
+        first = dict(zip(self._OCC, first_row, strict=True))
+        first.pop("doc_id")
         hits = []
-        for doc in ordered[:limit]:
-            occs = sorted(
-                occ_rows[doc], key=lambda o: (o["year"] or 0, o["installment"] or 0, o["revision"])
-            )
+        for doc in top:
+            occs = occ_rows[doc]
             hits.append(
                 {
                     "text": texts[doc],
                     "passage": highlight(texts[doc], q),
                     "zone": occs[-1]["zone"],
                     "heading": occs[-1]["heading"],
-                    "first_seen": occs[0]["created_at"],
-                    "occurrences": [{k: v for k, v in o.items() if k != "doc_id"} for o in occs],
+                    "first_seen": min(o["created_at"] or "" for o in occs) or None,
+                    "occurrences": occs,
                 }
             )
-        return {
-            "query": q,
-            "method": method,
-            "total": len(ordered),
-            "first_seen": {k: v for k, v in first.items() if k != "doc_id"},
-            "hits": hits,
-        }
+        return {"query": q, "method": method, "total": total, "first_seen": first, "hits": hits}
