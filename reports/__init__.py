@@ -83,6 +83,7 @@ def _context(data: Mapping[str, Any]) -> dict[str, Any]:
         "crawl_problems": crawl_problems,
         "crawls": dict(data.get("crawls") or {}),
         "baseline": data.get("baseline"),
+        "zone_label": model.zone_label(),
         "series": series,
         "highlight": highlight,
         "chart": series_chart(series, highlight) if series else "",

@@ -113,6 +113,12 @@ def test_times_are_in_one_zone_and_tz_changes_it(db: str, tmp_path: Path) -> Non
     # JSON keeps ISO 8601 with its offset.
     js = json.loads(cli("--db", db, "list", "--json", tmp=tmp_path).stdout)
     assert js[0]["last_seen"] == "2024-02-07T10:00:00+00:00"
+    # The report: the same zone, named; a bare date is a day in that zone.
+    period = ["report", "--since", "2024-02-05", "--until", "2024-02-07"]
+    bj = cli("--db", db, *period, tmp=tmp_path)
+    assert "报告期：2024-02-05 00:00 – 2024-02-08 00:00（北京时间）" in bj.stdout
+    in_utc = cli("--tz", "UTC", "--db", db, *period, tmp=tmp_path)
+    assert "报告期：2024-02-05 00:00 – 2024-02-08 00:00（UTC）" in in_utc.stdout
     bad = cli("--tz", "Mars/Olympus", "list", "--db", db, tmp=tmp_path)
     assert bad.returncode == 2 and "unknown time zone 'Mars/Olympus'" in bad.stderr
 
