@@ -11,7 +11,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["mirror_site", "saved_pages", "CHECKOUT_FIXTURES"]
+__all__ = ["mirror_site", "saved_pages", "checkout_pages", "CHECKOUT_FIXTURES"]
 
 CHECKOUT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -34,3 +34,10 @@ def mirror_site() -> Path:
 def saved_pages() -> Path:
     """The saved-page fixtures (NAME.html + NAME.json)."""
     return _packaged("pages") or CHECKOUT_FIXTURES / "pages"
+
+
+def checkout_pages() -> Path | None:
+    """fixtures/pages of a checkout, where `fixtures save/update` write; None when installed
+    (the packaged copy is read-only data, never a place to save new fixtures)."""
+    pages = CHECKOUT_FIXTURES / "pages"
+    return pages if pages.is_dir() and _packaged("pages") is None else None

@@ -84,6 +84,7 @@ def _context(data: Mapping[str, Any]) -> dict[str, Any]:
         "crawls": dict(data.get("crawls") or {}),
         "baseline": data.get("baseline"),
         "target_changes": list(data.get("target_changes") or []),
+        "zone_label": model.zone_label(),
         "series": series,
         "highlight": highlight,
         "chart": series_chart(series, highlight) if series else "",

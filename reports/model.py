@@ -79,8 +79,19 @@ def _parse(iso: str | None) -> datetime | None:
 
 
 def _beijing(dt: datetime) -> datetime:
-    # Storage keeps UTC, the site prints Beijing time: show everything in the site's time.
-    return dt.astimezone(BEIJING) if dt.tzinfo else dt
+    # Storage keeps UTC, the site prints Beijing time: show everything in the site's time,
+    # unless the user chose another display zone (`chihwatch --tz`, $CHIHWATCH_TZ).
+    from chihwatch.timefmt import zone
+
+    return dt.astimezone(zone()) if dt.tzinfo else dt
+
+
+def zone_label() -> str:
+    """How the report names its time zone: 北京时间 for the default, else the zone's name."""
+    from chihwatch.timefmt import DEFAULT_ZONE, zone_name
+
+    name = zone_name()
+    return "北京时间" if name == DEFAULT_ZONE else name
 
 
 def fmt_time(iso: str | None) -> str:

@@ -39,6 +39,22 @@ def _dir_option(f: Any) -> Any:
     )(f)
 
 
+def _writable_dir() -> Path:
+    """Where save/update write by default: $CHIHWATCH_FIXTURES or the checkout's fixtures/pages."""
+    import os
+
+    from chihwatch.bundled import checkout_pages
+
+    if os.environ.get("CHIHWATCH_FIXTURES"):
+        return fixtures_dir()
+    pages = checkout_pages()
+    if pages is None:
+        raise click.UsageError(
+            "no checkout to save fixtures into: pass --dir DIR (or set CHIHWATCH_FIXTURES)"
+        )
+    return pages
+
+
 @click.group("fixtures")
 def fixtures_group() -> None:
     """Saved pages with their expected parse: score them, save new ones, update after a change."""
@@ -231,7 +247,7 @@ def save_cmd(url: str, name: str, directory: Path | None, force: bool, timeout: 
     _check_name(name)
     if not url.startswith(("http://", "https://")):
         raise click.BadParameter("an http(s) URL is required", param_hint="URL")
-    directory = directory or fixtures_dir()
+    directory = directory or _writable_dir()
     html_path, json_path = directory / f"{name}.html", directory / f"{name}.json"
     if not force and (html_path.exists() or json_path.exists()):
         # Not an unreadable input (3): the command as typed would overwrite; --force says so.
@@ -275,7 +291,7 @@ def save_cmd(url: str, name: str, directory: Path | None, force: bool, timeout: 
 def update_cmd(name: str, directory: Path | None) -> None:
     """Rewrite NAME.json from the current parse (after a reviewed parser change); prints what changed."""
     _check_name(name)
-    directory = directory or fixtures_dir()
+    directory = directory or _writable_dir()
     html_path, json_path = directory / f"{name}.html", directory / f"{name}.json"
     if not html_path.exists():
         raise InputError(f"no such fixture: {html_path}")

@@ -19,13 +19,20 @@ __all__ = ["report_cmd", "parse_when", "default_period"]
 SITE_TZ = ZoneInfo("Asia/Shanghai")
 
 
+def _zone() -> ZoneInfo:
+    """The display zone (`--tz`, $CHIHWATCH_TZ), by default the site's own: Asia/Shanghai."""
+    from chihwatch.timefmt import zone
+
+    return zone()
+
+
 def parse_when(text: str, *, end: bool = False) -> datetime:
     """ISO date or datetime; a bare date is that day's start (or, with end=True, the next day's)."""
     text = text.strip()
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
-            start = datetime.combine(day, time.min, tzinfo=SITE_TZ)
+            start = datetime.combine(day, time.min, tzinfo=_zone())
             return start + timedelta(days=1) if end else start
         dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -35,7 +42,7 @@ def parse_when(text: str, *, end: bool = False) -> datetime:
         ) from None
     except OverflowError:  # 9999-12-31 as an end: its next day is past datetime's range
         raise click.BadParameter(f"{text!r} is past the last date this can handle") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=SITE_TZ)
+    return dt if dt.tzinfo else dt.replace(tzinfo=_zone())
 
 
 def _when(text: str, option: str, *, end: bool = False) -> datetime:
@@ -59,7 +66,7 @@ def default_period(now: datetime | None = None) -> tuple[datetime, datetime]:
 @click.option(
     "--until",
     metavar="D",
-    help="End, exclusive; a bare date includes that whole day (default: now). Bare dates and times are Beijing time.",
+    help="End, exclusive; a bare date includes that whole day (default: now). Bare dates and times are in the display zone (--tz; default Beijing time).",
 )
 @click.option(
     "--format",
