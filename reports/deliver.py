@@ -404,9 +404,6 @@ def scrub(text: str, *secrets: Secret | None) -> str:
     return text
 
 
-_scrub = scrub
-
-
 def _to_directory(
     target: DirectoryTarget,
     data: Mapping[str, Any],
