@@ -413,9 +413,6 @@ def scrub(text: str, *secrets: Secret | None) -> str:
     return text
 
 
-_scrub = scrub
-
-
 FEED_NAME = "feed.atom"
 
 
