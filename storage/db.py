@@ -383,9 +383,10 @@ class Upgrade:
 
 
 def _counts(conn: Connection, tables: list[str]) -> dict[str, int]:
-    prep = conn.dialect.identifier_preparer
+    from sqlalchemy import func, select, table
+
     return {
-        t: int(conn.execute(text(f"SELECT count(*) FROM {prep.quote(t)}")).scalar() or 0)
+        t: int(conn.execute(select(func.count()).select_from(table(t))).scalar() or 0)
         for t in tables
     }
 
