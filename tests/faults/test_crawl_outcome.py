@@ -368,7 +368,9 @@ def test_daemon_records_a_crawl_that_read_nothing_as_failed(
     assert "crawl #1 failed" in out and "robots.txt forbids the start pages" in out, out
     engine = create_engine(store_url)
     with engine.connect() as c:
-        rows = c.execute(text("SELECT status, error, figures FROM scheduler_runs WHERE job = 'crawl'")).all()
+        rows = c.execute(
+            text("SELECT status, error, figures FROM scheduler_runs WHERE job = 'crawl'")
+        ).all()
     engine.dispose()
     assert rows and rows[0][0] == "failed" and "robots.txt forbids" in rows[0][1], rows
     # What the failed crawl did is kept with it: robots.txt only, no list page.
