@@ -157,7 +157,7 @@ def test_long_validators_and_content_type_never_make_a_page_unstorable(store: St
         fetch = s.scalar(select(Fetch))
     # A cut validator would be a wrong one: not kept, so the next request is a plain GET.
     assert pg.etag is None and pg.last_modified is None
-    assert store.conditional_headers(URL) == {"If-None-Match": '"good"'}
+    assert store.conditional_headers(URL) == {}
     assert fetch.content_type == ctype[:255] and fetch.content_type.startswith(
         "text/html; charset=utf-8"
     )
