@@ -214,7 +214,7 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
     truncated = _is_truncated(data, wide)
 
     found = None
-    hit = match_profile(doc, None if data.startswith((b"\xff\xfe", b"\xfe\xff")) else data)
+    hit = match_profile(doc, None if data.startswith((b"\xff\xfe", b"\xfe\xff")) else data, url)
     if hit is not None:
         profile = hit.profile
         found = _with_profile(doc, profile, hit.body, hit.index)
