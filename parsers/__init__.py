@@ -37,7 +37,7 @@ from parsers.meta import (
 from parsers.model import Article, Zone
 from parsers.normalize import collapse_all
 from parsers.profiles import Profile, TagIndex, match_profile
-from parsers.zones import segment, stray_openers, unheaded_subjects
+from parsers.zones import opener_checks, segment
 
 __all__ = ["parse", "PARSER_VERSION", "Article", "Zone"]
 
@@ -214,7 +214,7 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
     truncated = _is_truncated(data, wide)
 
     found = None
-    hit = match_profile(doc, None if data.startswith((b"\xff\xfe", b"\xfe\xff")) else data)
+    hit = match_profile(doc, None if data.startswith((b"\xff\xfe", b"\xfe\xff")) else data, url)
     if hit is not None:
         profile = hit.profile
         found = _with_profile(doc, profile, hit.body, hit.index)
@@ -258,7 +258,7 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
         if info.installment is None:
             warnings.append("series title without an installment number")
             confidence -= 0.1
-        stray = stray_openers(intro, zones)
+        stray, unheaded_all = opener_checks(intro, zones)
         if not zones:
             warnings.append("series installment without any zone heading")
             confidence = min(confidence - 0.3, SUSPECT_ZONES_CONFIDENCE)
@@ -269,7 +269,7 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
             # A heading found by its shape alone: kept as a zone, but an analyst should look.
             warnings.append(f"unknown zone: {'、'.join(unknown)}")
             confidence = min(confidence - UNKNOWN_ZONE_PENALTY, UNKNOWN_ZONE_CONFIDENCE)
-        unheaded = [z for z in unheaded_subjects(intro, zones) if z not in stray]
+        unheaded = [z for z in unheaded_all if z not in stray]
         if unheaded:
             # A paragraph opens on a zone that is nowhere a heading: a heading lost or unread.
             warnings.append(f"zone named but never a heading: {'、'.join(unheaded)}")

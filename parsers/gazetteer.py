@@ -155,7 +155,7 @@ _ENDINGS = (
 )
 _ENDING_RE = ENDING_RE = re.compile("|".join(_ENDINGS))
 _LONGEST = max(map(len, _LOOKUP))
-_FIRST_CHARS = frozenset(k[0] for k in _LOOKUP)
+_FIRST_CHARS = FIRST_CHARS = frozenset(k[0] for k in _LOOKUP)
 assert all(k.endswith(_ENDINGS) for k in _LOOKUP), "a zone spelling with a new ending"
 # The last characters of those endings: a text without any (even spaced out) names no zone.
 _ZONE_LAST = frozenset(e[-1] for e in _ENDINGS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from parsers.gazetteer import FIRST_CHARS as _ZONE_FIRST
 from parsers.gazetteer import canonical_zone, printed_heading, zone_at_start, zones_named
 from parsers.model import Zone
 
@@ -15,6 +16,7 @@ __all__ = [
     "stray_openers",
     "unheaded_subjects",
     "opening_sentence",
+    "opener_checks",
 ]
 
 # A heading is a short paragraph; a sentence that merely names a zone is longer than any alias.
@@ -41,6 +43,7 @@ _UNKNOWN_END_RE = re.compile(
 )
 # The last characters those endings have (a cheap gate: most short paragraphs end otherwise).
 _UNKNOWN_LAST_RE = re.compile("[区城][\\s\u00a0\u3000】\\]：:■]*$")
+_UNKNOWN_LAST_CHARS = frozenset("区城】]：:■ \u00a0\u3000")
 _NOT_A_NAME = frozenset('，。；！？、：:“”"（）()《》0123456789０１２３４５６７８９')
 _MEETING_RE = re.compile(r"召开|会议|大会|部署|提出|印发|发布|明确|计划|力争|目标|将")
 # A province or city prefix the next paragraph may leave out (新疆克拉玛依高新区 -> 克拉玛依高新区).
@@ -96,7 +99,12 @@ def segment(
     for i, text in enumerate(paragraphs):
         zone = heading_zone(text)
         known = True
-        if zone is None and len(text) <= MAX_HEADING_CHARS and _UNKNOWN_LAST_RE.search(text):
+        if (
+            zone is None
+            and len(text) <= MAX_HEADING_CHARS
+            and text[-1] in _UNKNOWN_LAST_CHARS
+            and _UNKNOWN_LAST_RE.search(text)
+        ):
             zone = unknown_heading(text, _report_after(paragraphs, i))
             known = False
         if zone is not None:
@@ -138,13 +146,11 @@ SUBJECT_CHARS = 28
 _OPENER_FIRST = frozenset("0123456789０１２３４５６７８９一二三四五六七八九十近日连")
 
 
-_DATELINE_HINT_RE = re.compile("电|讯|报道|消息")
-
-
 def _dateline_end(text: str) -> int:
     """Length of a wire dateline at the paragraph's start (0 without one)."""
-    if _DATELINE_HINT_RE.search(text, 0, 60) is None:  # most paragraphs: one scan in C
-        return 0
+    head = text[:60]
+    if "电" not in head and "讯" not in head and "报道" not in head and "消息" not in head:
+        return 0  # most paragraphs: four scans in C, no regex
     m = _DATELINE_RE.match(text)
     return m.end() if m else 0
 
@@ -155,45 +161,13 @@ def opening_sentence(text: str) -> str:
     return text[start : start + OPENER_CHARS].split("。", 1)[0]
 
 
-def _opened_zones(text: str, own: str | None = None) -> list[str]:
-    """Zones named in the paragraph's opening sentence if it opens like a zone's section, else [].
-
-    When the sentence spells `own` (the section's zone) as is, that is the answer: [own].
-    """
-    start = _dateline_end(text)
-    if start:
-        rest = text[start:]
-        head = rest[:OPENER_CHARS].split("。", 1)[0]
-    elif text[:1] not in _OPENER_FIRST or not _OPENER_RE.match(text):
-        return []
-    else:
-        head = text[:OPENER_CHARS].split("。", 1)[0]
-    if own is not None and own in head:  # the usual case, without the gazetteer scan
-        return [own]
-    return zones_named(head)
-
-
 def stray_openers(intro: Sequence[str], zones: Sequence[Zone]) -> list[str]:
     """Zones whose section seems to open, without a heading, inside another section or the intro.
 
     One entry per such paragraph: the zone its opening sentence is about. A paragraph that also
     names its own section's zone (a joint meeting, a comparison) is not counted.
     """
-    stray: list[str] = []
-    sections: list[tuple[str | None, Sequence[str]]] = [(None, intro)]
-    sections += [(z.name, z.paragraphs) for z in zones]
-    for own, paragraphs in sections:
-        for text in paragraphs:
-            named = _opened_zones(text, own)
-            if named and own not in named:
-                stray.append(named[0])
-    return stray
-
-
-_LEAD_RE = re.compile(
-    r"^(?:(?:\d{1,2}|[一二三四五六七八九十]{1,3})月(?:\d{1,2}|[一二三四五六七八九十]{1,3})日[，,、\s]*"
-    r"|(?:近日|日前|近期|连日来|今年|\d{4}年)[，,、\s]*)"
-)
+    return opener_checks(intro, zones)[0]
 
 
 def unheaded_subjects(intro: Sequence[str], zones: Sequence[Zone]) -> list[str]:
@@ -202,13 +176,50 @@ def unheaded_subjects(intro: Sequence[str], zones: Sequence[Zone]) -> list[str]:
     `威海高新区将…` opening a paragraph of another section, with no 威海高新区 heading on the page,
     is a zone whose heading was lost or not recognised, even when no date starts the paragraph.
     """
+    return opener_checks(intro, zones)[1]
+
+
+_LEAD_RE = re.compile(
+    r"^(?:(?:\d{1,2}|[一二三四五六七八九十]{1,3})月(?:\d{1,2}|[一二三四五六七八九十]{1,3})日[，,、\s]*"
+    r"|(?:近日|日前|近期|连日来|今年|\d{4}年)[，,、\s]*)"
+)
+_LEAD_FIRST = _OPENER_FIRST | frozenset("今")
+
+
+def opener_checks(intro: Sequence[str], zones: Sequence[Zone]) -> tuple[list[str], list[str]]:
+    """(stray_openers, unheaded_subjects) in one pass over the paragraphs (a dateline read once)."""
+    stray: list[str] = []
+    unheaded: list[str] = []
     headed = {z.name for z in zones}
-    out: list[str] = []
-    for text in [*intro, *(p for z in zones for p in z.paragraphs)]:
-        start = _dateline_end(text)
-        head = text[start : start + SUBJECT_CHARS]
-        m = _LEAD_RE.match(head)
-        zone = zone_at_start(head[m.end() :] if m else head)
-        if zone is not None and zone not in headed and zone not in out:
-            out.append(zone)
-    return out
+    sections: list[tuple[str | None, Sequence[str]]] = [(None, intro)]
+    sections += [(z.name, z.paragraphs) for z in zones]
+    for own, paragraphs in sections:
+        for text in paragraphs:
+            h60 = text[:60]  # the dateline gate of _dateline_end, inlined: calls are dear here
+            if "电" in h60 or "讯" in h60 or "报道" in h60 or "消息" in h60:
+                start = _dateline_end(text)
+            else:
+                start = 0
+            if start:
+                head = text[start : start + OPENER_CHARS].split("。", 1)[0]
+            elif text[:1] in _OPENER_FIRST and _OPENER_RE.match(text):
+                head = text[:OPENER_CHARS].split("。", 1)[0]
+            else:
+                head = None
+            if head is not None:
+                named = [own] if own is not None and own in head else zones_named(head)
+                if named and own not in named:
+                    stray.append(named[0])
+            subject = text[start : start + SUBJECT_CHARS]
+            first = subject[:1]
+            if first in _LEAD_FIRST:
+                m = _LEAD_RE.match(subject)
+                if m:
+                    subject = subject[m.end() :]
+                    first = subject[:1]
+            if first not in _ZONE_FIRST:
+                continue  # no zone spelling starts so (most paragraphs: 会议…, 全年…)
+            zone = zone_at_start(subject)
+            if zone is not None and zone not in headed and zone not in unheaded:
+                unheaded.append(zone)
+    return stray, unheaded

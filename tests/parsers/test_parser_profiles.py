@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from chihparse_pages import old_page, series_body
 from lxml import etree
 
@@ -46,3 +48,14 @@ def test_profile_hit_reports_template_and_high_confidence() -> None:
     article = parse(old_page(series_body()).encode("utf-8"))
     assert article.template == "chih-2019"
     assert article.confidence >= 0.95 and article.warnings == ()
+
+
+def test_a_profile_with_hosts_is_not_tried_for_a_url_elsewhere() -> None:
+    raw = (
+        Path(__file__).resolve().parents[2] / "fixtures/pages/epaper-2025-lead.html"
+    ).read_bytes()
+    doc = _doc(raw.decode("utf-8"))
+    here = "http://paper.chinahightech.com/pc/content/202503/24/content_61234.html"
+    assert match_profile(doc, raw, here).profile.name == "chih-epaper"
+    assert match_profile(doc, raw).profile.name == "chih-epaper"  # no URL: markers decide
+    assert match_profile(doc, raw, "https://www.sohu.com/a/1_2") is None
