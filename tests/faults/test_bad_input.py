@@ -139,8 +139,9 @@ def _cases() -> list[Case]:
         (("daemon", "--crawl-interval", "banana"), 9, "duration"),
         (("daemon", "--crawl-interval", "-5m"), 9, "crawl-interval"),
         (("daemon", "--start-url", "ftp://www.chinahightech.com/"), 9, "not an http(s) URL"),
-        (("report", "--since", "not-a-date"), 9, "not-a-date"),
-        (("report", "--since", "2025-02-01", "--until", "2025-01-01"), 9, "before"),
+        # A mistyped date is usage (2), as for `ingest --fetched-at` (issue 15).
+        (("report", "--since", "not-a-date"), 2, "not-a-date"),
+        (("report", "--since", "2025-02-01", "--until", "2025-01-01"), 2, "before"),
         (("show", "2024-99"), 6, "2024-99"),
         (("diff", "1999-1"), 6, "1999-1"),
         (("parse", "nonexistent.html"), 3, "no such file"),
