@@ -148,6 +148,8 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
         for r in rows
     ]
     if not con.is_terminal:
+        if not cells:
+            click.echo("0 installments in the store", err=True)  # never a silent empty answer
         for row in cells:
             click.echo("\t".join(" ".join(c.split()) for c in row))
         return

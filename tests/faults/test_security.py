@@ -216,7 +216,10 @@ def test_sql_injection_strings_round_trip(db_url: str) -> None:
         assert [i["title"] for i in listed] and EVIL in listed[0]["title"]
         assert store.show(url)["title"] == listed[0]["title"]
         assert store.conditional_headers(url) == {"If-None-Match": f'"{EVIL}"'}
-        for ref in (EVIL, "1 OR 1=1", "2024-3' --", "http://x/'; DELETE FROM installments; --"):
+        # A part of a title names an installment (issue 15): the title holds EVIL, so EVIL finds
+        # it, as text compared in Python, never as SQL.
+        assert store.show(EVIL)["title"] == listed[0]["title"]
+        for ref in ("1 OR 1=1", "2024-3' --", "http://x/'; DELETE FROM installments; --"):
             with pytest.raises(NotFound):
                 store.show(ref)
         assert store.status()["pages"] == 1 and store.status()["installments"] == 1
