@@ -221,3 +221,21 @@ def test_db_upgrade_refuses_beside_a_running_daemon(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("old.db.bak-*"))
     out = cw("--db", url, "db", "upgrade")
     assert out.returncode == 0 and "schema 0002 -> " in out.stdout
+
+
+def test_first_crawl_creates_the_default_database_and_says_so(tmp_path: Path) -> None:
+    """The default database (data dir) is created by the first crawl, as before, now said once."""
+    from chihwatch.mirror import MirrorServer
+    from chihwatch.paths import default_db_url
+
+    server = MirrorServer(ROOT / "fixtures" / "site").start()
+    try:
+        start = server.url.rstrip("/") + "/html/hotnews/yaowen/"
+        out = cw("crawl", "--no-delay", "-q", "--start-url", start)
+    finally:
+        server.stop()
+    assert out.returncode == 0, out.stderr
+    lines = out.stderr.splitlines()
+    assert lines.count(f"chihwatch: created new database {default_db_url()}") == 1
+    listed = cw("list", "--json")
+    assert listed.returncode == 0 and listed.stderr == "" and '"installment"' in listed.stdout
