@@ -65,7 +65,7 @@ RAW_CSP = (
 # The weekly report is one self-contained file with its own inline <style>.
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
 PER_PAGE = 100
-CACHE_SIZE = 64  # reports, rendered feeds, archives and diffs kept (revisions never change)
+CACHE_SIZE = 128  # reports, pages, rendered feeds, archives, diffs (revisions never change)
 FEED_DAYS = 7  # the feed carries the last week of activity, like `chihwatch report --format atom`
 _REF = re.compile(r"(\d{4})-(\d{1,4})")
 
@@ -516,18 +516,67 @@ def _jsonable(v: Any) -> Any:
 Handler = Callable[[Workbench, Request], dict[str, Any]]
 
 
+# Pages whose data depends on the store alone (not on the clock): computed once per store stamp.
+CACHED = frozenset(
+    {
+        "installments_data",
+        "installment_data",
+        "zones_data",
+        "zone_data",
+        "indicators_data",
+        "indicator_data",
+        "reports_data",
+    }
+)
+
+
+def _data(data_fn: Handler, wb: Workbench, request: Request) -> dict[str, Any]:
+    if data_fn.__name__ not in CACHED:
+        return data_fn(wb, request)
+    key = (
+        "data",
+        data_fn.__name__,
+        request.url.path,
+        str(request.query_params),
+        q.store_stamp(wb.engine),
+    )
+    return wb.memo(key, lambda: data_fn(wb, request))
+
+
 def _page(data_fn: Handler, template: str) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         wb: Workbench = request.app.state.wb
-        data = await _run(data_fn, wb, request)
-        return _html(template, data=data, request_path=request.url.path, query=request.query_params)
+
+        def page() -> str:
+            data = _data(data_fn, wb, request)
+
+            def render() -> str:
+                return (
+                    _env()
+                    .get_template(template)
+                    .render(data=data, request_path=request.url.path, query=request.query_params)
+                )
+
+            if data_fn.__name__ not in CACHED:
+                return render()
+            key = (
+                "html",
+                template,
+                request.url.path,
+                str(request.query_params),
+                q.store_stamp(wb.engine),
+            )
+            return wb.memo(key, render)
+
+        return HTMLResponse(await run_in_threadpool(page))
 
     return endpoint
 
 
 def _api(data_fn: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
-        return _json(await _run(data_fn, request.app.state.wb, request))
+        wb: Workbench = request.app.state.wb
+        return _json(await run_in_threadpool(_data, data_fn, wb, request))
 
     return endpoint
 
@@ -543,23 +592,39 @@ async def indicator_page(request: Request) -> Response:
     fmt = request.query_params.get("format") or "html"
     if fmt not in ("html", "csv", "xlsx"):
         raise Problem(400, f"参数 format 只能是 html / csv / xlsx，收到 {fmt!r}")
-    data = await _run(indicator_data, wb, request)
-    if fmt == "html":
-        return _html(
-            "indicator.html.j2",
-            data=data,
-            request_path=request.url.path,
-            query=request.query_params,
+
+    def body() -> tuple[str, bytes | str]:
+        data = _data(indicator_data, wb, request)
+
+        def make() -> bytes | str:
+            if fmt == "html":
+                return (
+                    _env()
+                    .get_template("indicator.html.j2")
+                    .render(data=data, request_path=request.url.path, query=request.query_params)
+                )
+            return _csv(data["rows"]) if fmt == "csv" else _xlsx(data["rows"])
+
+        key = (
+            "indicator",
+            fmt,
+            request.url.path,
+            str(request.query_params),
+            q.store_stamp(wb.engine),
         )
-    name = quote(f"chihwatch-{data['indicator']}.{fmt}")
+        return data["indicator"], wb.memo(key, make)
+
+    indicator, content = await run_in_threadpool(body)
+    if fmt == "html":
+        return HTMLResponse(content)
+    name = quote(f"chihwatch-{indicator}.{fmt}")
     disp = {"Content-Disposition": f"attachment; filename*=UTF-8''{name}"}
-    if fmt == "csv":
-        return Response(_csv(data["rows"]), media_type="text/csv; charset=utf-8", headers=disp)
-    return Response(
-        _xlsx(data["rows"]),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers=disp,
+    media = (
+        "text/csv; charset=utf-8"
+        if fmt == "csv"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
+    return Response(content, media_type=media, headers=disp)
 
 
 def _cell_text(v: Any) -> Any:
