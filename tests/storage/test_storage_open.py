@@ -151,22 +151,28 @@ def _store_with_pages(tmp_path: Path) -> Path:
 
 
 def test_status_on_a_damaged_database_exits_5(tmp_path: Path) -> None:
+    """Damage that status's own queries never read (blob overflow chains): quick_check finds it."""
     db = _store_with_pages(tmp_path)
     good = cw("--db", f"sqlite:///{db}", "status")
-    assert good.returncode == 0, good.stderr
+    assert good.returncode == 0 and "installments" in good.stdout, good.stderr
     con = sqlite3.connect(db)
     con.execute("PRAGMA journal_mode = DELETE")  # everything in the main file, no WAL
     page_size = con.execute("PRAGMA page_size").fetchone()[0]
-    pages = con.execute("PRAGMA page_count").fetchone()[0]
+    overflow = [
+        r[0]
+        for r in con.execute(
+            "SELECT pageno FROM dbstat WHERE name = 'blobs' AND pagetype = 'overflow'"
+        )
+    ]
     con.close()
-    assert pages > 8
-    with db.open("r+b") as fh:  # scribble over b-tree pages after the schema page
-        for n in range(2, pages, 3):
-            fh.seek(n * page_size + 8)
-            fh.write(b"\xff\x13garbage" * 40)
+    assert overflow
+    with db.open("r+b") as fh:  # each overflow page's next-page pointer now points nowhere
+        for n in overflow:
+            fh.seek((n - 1) * page_size)
+            fh.write((0x7FFFFF00).to_bytes(4, "big"))
     out = cw("--db", f"sqlite:///{db}", "status")
     assert out.returncode == 5 and one_line(out), (out.returncode, out.stdout, out.stderr)
-    assert "installments" not in out.stdout
+    assert "quick_check" in out.stderr and "installments" not in out.stdout
 
 
 def test_daemon_refuses_an_old_schema(tmp_path: Path) -> None:
