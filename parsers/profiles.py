@@ -166,7 +166,7 @@ class Match(NamedTuple):
 
     profile: Profile
     body: etree._Element
-    index: TagIndex
+    tags: TagIndex  # not `index`, which would shadow tuple.index
 
 
 def match_profile(doc: etree._Element, raw: bytes | None = None) -> Match | None:
