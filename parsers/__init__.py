@@ -217,7 +217,7 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
     hit = match_profile(doc, None if data.startswith((b"\xff\xfe", b"\xfe\xff")) else data, url)
     if hit is not None:
         profile = hit.profile
-        found = _with_profile(doc, profile, hit.body, hit.index)
+        found = _with_profile(doc, profile, hit.body, hit.tags)
         if found is None:
             warnings.append(
                 f"profile {profile.name} matched but its body looked wrong: used the generic extractor"
@@ -246,12 +246,12 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
         editor = m.group(1) if m else None
 
     published_precision = published[1] if published else None
-    published = published[0] if published else None
-    info = series_info(title, published)
+    published_at = published[0] if published else None
+    info = series_info(title, published_at)
     paragraphs = [b.text for b in found.cleaned.blocks]
     intro, zones = segment(paragraphs, by_zone=info.series is not None)
 
-    if published is None:
+    if published_at is None:
         warnings.append("no publication time found")
         confidence -= 0.1
     if info.series is not None:
@@ -290,7 +290,7 @@ def _parse(data: bytes, url: str | None, headers: Mapping[str, str] | None) -> A
     return Article(
         url=url,
         title=title,
-        published=published,
+        published=published_at,
         source=source,
         author=author,
         editor=editor,

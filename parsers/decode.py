@@ -209,12 +209,12 @@ def decode(data: bytes, headers: Mapping[str, str] | None = None) -> Decoded:
         "header" if header_codec == "utf-8" else "meta" if meta_codec == "utf-8" else "sniffed"
     )
     candidates: list[tuple[str, str, str | None]] = [("utf-8", utf8_how, header_cs or meta_cs)]
-    for how, declared, codec in (
+    for how, declared, named in (
         ("header", header_cs, header_codec),
         ("meta", meta_cs, meta_codec),
     ):
-        if codec and codec not in PERMISSIVE:
-            candidates.append((codec, how, declared))
+        if named and named not in PERMISSIVE:
+            candidates.append((named, how, declared))
     candidates.append(("gb18030", "sniffed", header_cs or meta_cs))
 
     seen: set[str] = set()

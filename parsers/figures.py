@@ -323,7 +323,7 @@ def _hits(para: str) -> list[_Hit]:
         unit, factor = _UNITS[unit_w]
         lo = groups.get("lo") or groups.get("lo2")
         hi = groups.get("hi") or groups.get("hi2")
-        if lo is not None:
+        if lo is not None and hi is not None:  # the pattern captures them as a pair
             value, low, high = None, float(lo) * factor, float(hi) * factor
         else:
             num = raw if raw is not None else float(groups["num"])

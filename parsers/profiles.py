@@ -171,7 +171,7 @@ class Match(NamedTuple):
 
     profile: Profile
     body: etree._Element
-    index: TagIndex
+    tags: TagIndex  # not `index`, which would shadow tuple.index
 
 
 def match_profile(

@@ -109,8 +109,8 @@ def inline_ops(
         raw.append(("~", mid_a, mid_b))
     else:
         sm = SequenceMatcher(None, mid_a, mid_b, autojunk=False)
-        for tag, i1, i2, j1, j2 in sm.get_opcodes():
-            raw.append(("=" if tag == "equal" else "~", mid_a[i1:i2], mid_b[j1:j2]))
+        for op, i1, i2, j1, j2 in sm.get_opcodes():
+            raw.append(("=" if op == "equal" else "~", mid_a[i1:i2], mid_b[j1:j2]))
     if tail:
         raw.append(("=", before[len(before) - tail :], before[len(before) - tail :]))
     # Fold short equal runs that sit between two edits into the edit around them.
@@ -246,7 +246,7 @@ def align_paragraphs(
 
 def _anchor_opcodes(
     before: Sequence[str], after: Sequence[str]
-) -> list[tuple[str, int, int, int, int]]:
+) -> Sequence[tuple[str, int, int, int, int]]:
     """Opcodes over whole paragraphs: the runs of equal paragraphs and what lies between them.
 
     Paragraphs are replaced by small ints first. difflib's cost grows with the product of a

@@ -434,7 +434,7 @@ class Store:
             inst_id = self._installment_of(s, page, request_url)
             if inst_id is not None:
                 inst = s.get(Installment, inst_id)
-                reason = "page no longer parses as a series installment"
+                lost = "page no longer parses as a series installment"
                 s.add(
                     Event(
                         kind="suspect",
@@ -442,12 +442,12 @@ class Store:
                         page_id=page.id,
                         fetch_id=fetch_id,
                         installment_id=inst_id,
-                        reason=reason,
+                        reason=lost,
                         confidence=article.confidence,
                         title=article.title or (inst.title if inst else None),
                     )
                 )
-                return _Outcome(suspect=reason)
+                return _Outcome(suspect=lost)
             return _Outcome()
         series = article.series or DEFAULT_SERIES
         key = (series, article.year, article.installment)
@@ -1115,7 +1115,7 @@ class Store:
         return {"new_zones": new_zones, "covered_zones": covered, "sections": sections}
 
     @staticmethod
-    def _confirmed_notes(s: Session, fetch_ids: Sequence[int | None]) -> dict[int, str]:
+    def _confirmed_notes(s: Session, fetch_ids: Sequence[int | None]) -> dict[int | None, str]:
         """fetch id -> note of the `confirmed` event made on it (suspect copies that lasted)."""
         ids = {f for f in fetch_ids if f is not None}
         if not ids:
@@ -1309,8 +1309,10 @@ class Store:
         if old is None:
             return []
         head = self._inst_head(inst)
-        before = {None: old.intro, **{sec.zone: sec.text for sec in loaded[old.id]}}
-        after = {None: new.intro, **{sec.zone: sec.text for sec in loaded[new.id]}}
+        before: dict[str | None, str] = {None: old.intro}  # the intro, then zone -> its text
+        before.update((sec.zone, sec.text) for sec in loaded[old.id])
+        after: dict[str | None, str] = {None: new.intro}
+        after.update((sec.zone, sec.text) for sec in loaded[new.id])
         out: list[dict[str, Any]] = []
         for zone, body in after.items():
             if zone not in before or before[zone] == body:

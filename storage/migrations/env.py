@@ -23,12 +23,12 @@ def run_migrations_online() -> None:
     _run(connection)
 
 
-def _include(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+def _include(obj, name, type_, reflected, compare_to) -> bool:
     """APScheduler's job table is APScheduler's: never compared, never dropped."""
     return not (type_ == "table" and name == APSCHEDULER_TABLE)
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
