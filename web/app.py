@@ -425,7 +425,14 @@ def search_data(wb: Workbench, request: Request) -> dict[str, Any]:
         raise Problem(400, "搜索词为空")
     if len(text) > MAX_QUERY:
         raise Problem(400, f"搜索词过长（最多 {MAX_QUERY} 个字符）")
-    return wb.index.search(text)
+
+    # The same phrase again (paging back, a second analyst) is answered from the cache until a
+    # revision is added; a broad phrase over a large store costs a scan of its matches.
+    def run() -> dict[str, Any]:
+        wb.index.refresh(force=True)  # the key's stamp is new: the index must have caught up
+        return wb.index.search(text)
+
+    return wb.memo(("search", text, q.revision_stamp(wb.engine)), run)
 
 
 def reports_data(wb: Workbench, request: Request) -> dict[str, Any]:
