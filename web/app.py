@@ -210,17 +210,16 @@ class Workbench:
 def home_data(wb: Workbench, request: Request) -> dict[str, Any]:
     since, until = wb.latest_window(7)
     report = wb.report(since, until)
+    # The week's 目标变化 table of the report (new installments against the zone's previous
+    # section, then the site's edits), each figure whole.
     target_changes = [
         {
-            "year": n["year"],
-            "installment": n["installment"],
-            "zone": sec["zone"],
-            "previous": sec["previous"],
             **tc,
+            "year": tc["after_source"]["year"],
+            "installment": tc["after_source"]["installment"],
+            "previous": tc["before_source"] if tc.get("via") == "new" else None,
         }
-        for n in report["new_installments"]
-        for sec in n["sections"]
-        for tc in sec["target_changes"]
+        for tc in report.get("target_changes") or []
     ]
     return {
         "since": _bj(since),

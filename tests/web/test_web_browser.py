@@ -107,8 +107,8 @@ def test_reading_pages_in_chromium(browser: Any, live: Any) -> None:
         assert problems == []
 
         text = _visit(page, f"{live.url}/installments/2024-4/diff", "diff-inline", problems)
-        assert page.locator("li.change.changed ins").inner_text() == "12"
-        assert page.locator("li.change.changed del").inner_text() == "10"
+        assert page.locator("li.change.changed ins").inner_text() == "增长12%"
+        assert page.locator("li.change.changed del").inner_text() == "增长10%"
         assert "<script>window.__pwned=1;alert(1)</script>" in text  # shown, not run
         assert page.locator("table.figchanges del").inner_text() == "增长10%"
         assert page.locator("table.figchanges ins").inner_text() == "增长12%"

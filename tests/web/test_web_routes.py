@@ -53,7 +53,10 @@ def test_home_latest_week_glance_targets_and_health(client: Any) -> None:
         html,
     )
     assert row, html
-    assert "<del>增长8.5%</del>" in row.group(1) and "<ins>增长6.5%左右</ins>" in row.group(1)
+    # Each figure whole in its column, with the direction (the report's 目标变化 table).
+    assert row.group(1).startswith(
+        '<td class="num">增长8.5%</td><td class="num">增长6.5%左右</td><td class="dir">▼</td>'
+    )
     assert "最近一次成功抓取" in html and "2025-01-20 11:00" in html  # 03:00 UTC in Beijing
     for link in ("/installments", "/zones", "/indicators", "/search", "/reports", "/feed.atom"):
         assert f'href="{link}"' in html
@@ -127,7 +130,11 @@ def test_archive_readable_after_404(client: Any) -> None:
 
 def test_diff_inline_side_and_figures(client: Any) -> None:
     html = _html(client, "/installments/2024-4/diff?from=1&to=2")
-    assert "<del>10</del><ins>12</ins>" in html.replace("\n", "")
+    # The inline edit replaces the figure whole, old → new (never digits struck inside it).
+    assert re.search(
+        r"<del>增长10%</del>(<span class=\"to\">→</span>)?<ins>增长12%</ins>",
+        html.replace("\n", ""),
+    )
     # Figures changed are listed whole: indicator, both figures and both clauses.
     assert "规模以上工业总产值" in html
     assert "<del>增长10%</del>" in html and "<ins>增长12%</ins>" in html
