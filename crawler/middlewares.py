@@ -14,7 +14,7 @@ from scrapy.extensions.httpcache import RFC2616Policy
 from scrapy.http import Response
 
 from crawler.links import Scope
-from crawler.storeaccess import store_for
+from crawler.storeaccess import validators_for
 
 if TYPE_CHECKING:
     from typing import Self
@@ -129,6 +129,7 @@ class ConditionalRequestMiddleware:
 
     The validators come from the store for exactly this URL: a redirected request (new URL) never
     carries the validators of the URL that redirected, so a 304 always refers to a page we hold.
+    They are read once per crawl, for every page at once (crawler.storeaccess.validators_for).
     """
 
     HEADERS = (b"If-None-Match", b"If-Modified-Since")
@@ -147,7 +148,7 @@ class ConditionalRequestMiddleware:
             return None
         for name in self.HEADERS:
             request.headers.pop(name, None)
-        for name, value in store_for(self.crawler).conditional_headers(request.url).items():
+        for name, value in validators_for(self.crawler).get(request.url, {}).items():
             request.headers[name] = value
         return None
 

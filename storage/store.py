@@ -23,7 +23,7 @@ from chihwatch.errors import ChihwatchError, NotFound, ParseError
 from parsers.gazetteer import canonical_zone
 from parsers.model import Article
 from parsers.normalize import norm_text
-from storage import ingest_policy
+from storage import batch_ingest, ingest_policy, reparse_read
 from storage.crawl_health import crawl_health
 from storage.db import current_revision, safe_url, translate_error
 from storage.diff import Change, align_paragraphs, diff_zones
@@ -420,11 +420,14 @@ class Store:
         sha: str | None = None,
         request_url: str | None = None,
         repeat: bool = False,
+        seen: bool = True,
     ) -> _Outcome:
         """Map a parsed page onto its installment: a revision, nothing, or a suspect event.
 
         `repeat`: the page's last (suspect) bytes again, parsed only to see whether they are
         confirmed now; if not, nothing is recorded beyond the fetch (as for any known bytes).
+        `seen`: the page was on the site at `at` (False for reparse: `installments.last_seen`
+        means seen on the site, not parsed again).
         """
         if article.installment is None or article.year is None:
             inst_id = self._installment_of(s, page, request_url)
@@ -468,7 +471,8 @@ class Store:
         if reason is not None and inst is not None and good is not None:
             reason = self._confirm_suspect(s, page, inst, reason, body_hash, at, fetch_id)
         if reason is not None and repeat and inst is not None:
-            inst.last_seen = max(inst.last_seen, at)
+            if seen:
+                inst.last_seen = max(inst.last_seen, at)
             return _Outcome(installment=key)
         if reason is not None:
             if inst is None:
@@ -515,7 +519,8 @@ class Store:
             and page.installment_id == inst.id
             and page.good_body_hash == body_hash
         ):
-            inst.last_seen = max(inst.last_seen, at)
+            if seen:
+                inst.last_seen = max(inst.last_seen, at)
             self._mark_good(page, sha, body_hash)
             return _Outcome(installment=key)
 
@@ -524,7 +529,8 @@ class Store:
             inst = self._new_installment(s, series, article, page, at, confirmed=True)
         else:
             inst.url = page.url  # a moved page: the installment follows it
-            inst.last_seen = max(inst.last_seen, at)
+            if seen:
+                inst.last_seen = max(inst.last_seen, at)
             inst.title = article.title or inst.title
             inst.published = article.published or inst.published
         page.installment_id = inst.id
@@ -761,43 +767,85 @@ class Store:
             ),
             0,
         )
-        with self._read() as s:
-            pages = s.execute(
-                select(Page.id, Page.url, Page.last_blob_sha)
-                .where(Page.last_blob_sha.is_not(None))
-                .order_by(Page.last_fetched, Page.id)
-            ).all()
-        for page_id, url, sha in pages:
-            counts["pages"] += 1
-            with self._read() as s:
-                blob = s.get(Blob, sha)
-                ctype = s.scalar(
-                    select(Fetch.content_type)
-                    .where(Fetch.page_id == page_id, Fetch.blob_sha == sha)
-                    .order_by(Fetch.fetched_at.desc())
-                    .limit(1)
+        with self._read() as rs:
+            heads = reparse_read.installment_heads(rs)
+            touched: set[tuple[str, int, int]] = set()  # installments this reparse wrote to
+            for pg in reparse_read.stored_pages(rs):
+                counts["pages"] += 1
+                if pg.data is None:
+                    continue
+                body = decompress(pg.data, pg.compression)
+                article, err = self._try_parse(
+                    body, pg.url, {"content-type": pg.content_type} if pg.content_type else {}
                 )
-            if blob is None:
-                continue
-            body = decompress(blob.data, blob.compression)
-            article, err = self._try_parse(body, url, {"content-type": ctype} if ctype else {})
-            if article is None:
-                counts["errors"] += 1
-                log.warning("reparse: %s: %s", url, err)
-                continue
-            counts["parsed"] += 1
-            with self._write() as s:
-                page = s.get(Page, page_id)
-                assert page is not None
-                outcome = self._apply_article(s, page, article, _utc(None), "parser", None, sha=sha)
-            if outcome.suspect:
-                counts["suspects"] += 1
-            elif outcome.revision_new:
-                counts["new_revisions"] += 1
-                counts["new_installments"] += int(outcome.installment_new)
-            else:
-                counts["unchanged"] += 1
+                if article is None:
+                    counts["errors"] += 1
+                    log.warning("reparse: %s: %s", pg.url, err)
+                    continue
+                counts["parsed"] += 1
+                key = (article.series or DEFAULT_SERIES, article.year, article.installment)
+                if key not in touched and self._reparse_unchanged(pg, article, heads.get(key)):
+                    counts["unchanged"] += 1  # nothing to write: no transaction at all
+                    continue
+                with self._write() as s:
+                    page = s.get(Page, pg.id)
+                    assert page is not None
+                    outcome = self._apply_article(
+                        s, page, article, _utc(None), "parser", None, sha=pg.sha, seen=False
+                    )
+                if article.year is not None and article.installment is not None:
+                    touched.add(key)  # type: ignore[arg-type]
+                if outcome.suspect:
+                    counts["suspects"] += 1
+                elif outcome.revision_new:
+                    counts["new_revisions"] += 1
+                    counts["new_installments"] += int(outcome.installment_new)
+                else:
+                    counts["unchanged"] += 1
         return counts
+
+    def _reparse_unchanged(
+        self, pg: reparse_read.StoredPage, article: Article, head: reparse_read.Head | None
+    ) -> bool:
+        """Whether _apply_article would write nothing for this parse (reparse sets no last_seen):
+        the page's good copy and its installment's latest revision already hold this text, and
+        the parse itself raises no doubt."""
+        if head is None or head.provisional or article.year is None or article.installment is None:
+            return False
+        if any("truncated" in w.lower() for w in article.warnings):
+            return False
+        if article.confidence < SUSPECT_CONFIDENCE:
+            return False
+        body_hash = self._hash(*self._content(article))[0]
+        return (
+            pg.installment_id == head.installment_id
+            and pg.good_blob_sha == pg.sha
+            and pg.good_body_hash == body_hash
+            and head.body_hash == body_hash
+        )
+
+    @_db_errors
+    def record_not_modified(self, items: Sequence[batch_ingest.NotModified]) -> list[IngestResult]:
+        """A batch of 304s in one transaction (storage/batch_ingest.py); results in item order.
+
+        What each writes is what `record_response(status=304)` writes; a 304 for a page the store
+        does not hold goes through `record_response` (it creates the page).
+        """
+        with self._write() as s:
+            recorded, unknown = batch_ingest.record_not_modified(s, items)
+        done = {
+            id(it): r for (it, _f), r in zip(recorded, batch_ingest.results(recorded), strict=True)
+        }
+        for it in unknown:
+            done[id(it)] = self.record_response(
+                it.url,
+                status=304,
+                headers=it.headers,
+                body=None,
+                fetched_at=it.fetched_at,
+                request_url=it.request_url,
+            )
+        return [done[id(it)] for it in items]
 
     # -- reading for the crawler ------------------------------------------------------------------
 
@@ -814,6 +862,11 @@ class Store:
         if row.last_modified:
             out["If-Modified-Since"] = row.last_modified
         return out
+
+    @_db_errors
+    def validators(self) -> dict[str, dict[str, str]]:
+        """`conditional_headers` of every page at once (one query; a crawl loads them once)."""
+        return batch_ingest.load_validators(self.engine)
 
     @_db_errors
     def known_urls(self) -> list[str]:
