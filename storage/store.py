@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
 import sqlalchemy.exc as sa_exc
-from sqlalchemy import Engine, func, or_, select, text, tuple_
+from sqlalchemy import Engine, func, insert, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
 import parsers
@@ -30,6 +30,7 @@ from storage.diff import Change, align_paragraphs, diff_zones
 from storage.figure_changes import compare_figures, plan_comparison, source_of, week_changes
 from storage.figures import figure_rows, section_figures
 from storage.models import Blob, Event, Fetch, Installment, Page, Revision, Section
+from storage.previous_sections import previous_sections
 from storage.refs import parse_ref, resolve_title
 from storage.report_moves import moves
 
@@ -221,17 +222,21 @@ class Store:
                 blob_new = False
                 if sha is not None and body is not None:
                     blob_new = self._put_blob(s, sha, body)
-                fetch = Fetch(
-                    page_id=page.id,
-                    fetched_at=at,
-                    status=status,
-                    blob_sha=sha,
-                    content_type=ingest_policy.content_type(hdrs.get("content-type")),
-                    request_url=request_url if request_url and request_url != url else None,
-                    error=error,
+                # Core insert: the fetch row is never read back in this transaction, and the
+                # ORM unit of work cost more than the insert itself (issue 16).
+                fetch_id = s.scalar(
+                    insert(Fetch)
+                    .values(
+                        page_id=page.id,
+                        fetched_at=at,
+                        status=status,
+                        blob_sha=sha,
+                        content_type=ingest_policy.content_type(hdrs.get("content-type")),
+                        request_url=request_url if request_url and request_url != url else None,
+                        error=error,
+                    )
+                    .returning(Fetch.id)
                 )
-                s.add(fetch)
-                s.flush()
                 if page.last_fetched is None or at >= page.last_fetched:
                     page.last_fetched = at
                     page.status = status
@@ -245,14 +250,14 @@ class Store:
                             article,
                             at,
                             "site",
-                            fetch.id,
+                            fetch_id,
                             sha=sha,
                             request_url=request_url,
                             repeat=again,
                         )
                     elif parse_error is not None:
                         outcome = self._record_parse_error(
-                            s, page, parse_error, at, fetch.id, request_url, link_installment
+                            s, page, parse_error, at, fetch_id, request_url, link_installment
                         )
                     elif page.installment_id is not None:
                         inst = s.get(Installment, page.installment_id)
@@ -278,7 +283,7 @@ class Store:
                                 kind="availability",
                                 at=at,
                                 page_id=page.id,
-                                fetch_id=fetch.id,
+                                fetch_id=fetch_id,
                                 installment_id=inst_id,
                                 status=status,
                                 reason=f"HTTP {status}",
@@ -287,7 +292,7 @@ class Store:
                         )
                 return IngestResult(
                     url=url,
-                    fetch_id=fetch.id,
+                    fetch_id=fetch_id,
                     status=status,
                     blob_new=blob_new,
                     installment=outcome.installment,
@@ -349,10 +354,12 @@ class Store:
 
     @staticmethod
     def _put_blob(s: Session, sha: str, body: bytes) -> bool:
-        if s.get(Blob, sha) is not None:
+        # An existence check that does not load the stored bytes, and a Core insert.
+        if s.scalar(select(Blob.sha256).where(Blob.sha256 == sha)) is not None:
             return False
-        s.add(Blob(sha256=sha, size=len(body), compression="zlib", data=compress(body)))
-        s.flush()
+        s.execute(
+            insert(Blob).values(sha256=sha, size=len(body), compression="zlib", data=compress(body))
+        )
         return True
 
     def _record_parse_error(
@@ -1115,7 +1122,12 @@ class Store:
         return (row[0], row[1]) if row else None
 
     def _against_series(
-        self, s: Session, inst: Installment, rev: Revision, secs: list[Section] | None = None
+        self,
+        s: Session,
+        inst: Installment,
+        rev: Revision,
+        secs: list[Section] | None = None,
+        prevs: Mapping[tuple[str, int, int, str], tuple[Section, Installment] | None] | None = None,
     ) -> dict[str, Any]:
         """A revision's zones against earlier installments: new zones and per-zone diffs."""
         new_zones: list[str] = []
@@ -1125,7 +1137,12 @@ class Store:
         for sec in secs if secs is not None else self._zones_of(s, rev.id):
             paras = _split(sec.text)
             figs = section_figures(sec.text, inst.year)
-            prev = self._previous_section(s, inst, sec.zone)
+            key = (inst.series, inst.year, inst.number, sec.zone)
+            prev = (
+                prevs[key]
+                if prevs is not None and key in prevs
+                else (self._previous_section(s, inst, sec.zone))
+            )
             entry: dict[str, Any] = {
                 "zone": sec.zone,
                 "paragraphs": paras,
@@ -1192,9 +1209,20 @@ class Store:
                 ).all()
             )
             fresh_secs = self._sections_for(s, [rev.id for _inst, rev in fresh])
+            # Every new zone's predecessor in one round trip on PostgreSQL (issue 16).
+            insts = {(i.series, i.year, i.number): i for i, _rev in fresh}
+            prevs = previous_sections(
+                s,
+                [
+                    (inst.series, inst.year, inst.number, sec.zone)
+                    for inst, rev in fresh
+                    for sec in fresh_secs[rev.id]
+                ],
+                lambda k: self._previous_section(s, insts[k[:3]], k[3]),
+            )
             for inst, rev in fresh:
                 years.add(inst.year)
-                cmp = self._against_series(s, inst, rev, fresh_secs[rev.id])
+                cmp = self._against_series(s, inst, rev, fresh_secs[rev.id], prevs)
                 zones = [sec["zone"] for sec in cmp["sections"]]
                 zones_covered.update(zones)
                 zones_new.update(cmp["new_zones"])
