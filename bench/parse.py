@@ -1,6 +1,6 @@
 """Benchmark of the parser on the saved fixtures: body F1 against trafilatura and gne, and speed.
 
-    python bench/parse.py [--repeat N] [--dir fixtures/pages]
+    python bench/parse.py [--repeat N] [--dir fixtures/pages] [--quick]
 
 Per fixture: body F1 of chihwatch, trafilatura and gne against the expected JSON, and the time of
 `parsers.parse` over the time of a bare `lxml.html.fromstring` on the same bytes (median of N
@@ -92,7 +92,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dir", type=Path, default=ROOT / "fixtures" / "pages")
     ap.add_argument("--repeat", type=int, default=40, help="timing repeats per page (median)")
+    ap.add_argument("--quick", action="store_true", help="3 repeats (tests/test_benches.py)")
     args = ap.parse_args()
+    if args.quick:
+        args.repeat = 3
 
     import trafilatura
     from gne import GeneralNewsExtractor

@@ -118,9 +118,17 @@ def realistic_firsts() -> list[datetime]:
     ]
 
 
-def generate(engine: Engine, firsts: list[datetime], zones_per: int, revisions: int) -> list[str]:
+def generate(
+    engine: Engine,
+    firsts: int | list[datetime],
+    zones_per: int = ZONES_PER_INSTALLMENT,
+    revisions: int = REVISIONS,
+) -> list[str]:
     """Bulk-insert the store: ids assigned here, latest-revision pointers set in one UPDATE.
-    Installment i (from 1) is first seen at firsts[i - 1]; returns the page URLs."""
+    Installment i (from 1) is first seen at firsts[i - 1] (an int: the synthetic schedule of that
+    many, what bench/figures.py uses); returns the page URLs."""
+    if isinstance(firsts, int):
+        firsts = synthetic_firsts(firsts)
     rng = random.Random(42)
     blobs, pages, fetches, insts, revs, secs = [], [], [], [], [], []
     per_year: dict[int, int] = {}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from crawler.items import ListPageItem, PageItem
@@ -139,7 +138,7 @@ class StorePipeline:
                     NotModified(
                         url=i.url,
                         headers=i.headers,
-                        fetched_at=_naive_utc(i.fetched_at),
+                        fetched_at=i.fetched_at,
                         request_url=i.request_url,
                     )
                     for i in items
@@ -222,11 +221,3 @@ class StorePipeline:
         )
         ref = f"{result.installment[1]}-{result.installment[2]}" if result.installment else "-"
         progress.info("%3s %-8s %-16s %s", item.status or "ERR", ref, what, item.url)
-
-
-def _naive_utc(dt: datetime | None) -> datetime:
-    if dt is None:
-        return datetime.now(UTC).replace(tzinfo=None)
-    if dt.tzinfo is not None:
-        dt = dt.astimezone(UTC).replace(tzinfo=None)
-    return dt

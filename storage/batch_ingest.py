@@ -39,7 +39,7 @@ class NotModified:
 
     url: str
     headers: Mapping[str, str]
-    fetched_at: datetime  # naive UTC
+    fetched_at: datetime  # aware, or naive UTC (the store normalises)
     request_url: str | None = None
 
 
@@ -98,7 +98,17 @@ def record_not_modified(
                 "error": None,
             }
         )
-    ids = list(s.scalars(insert(Fetch).returning(Fetch.id, sort_by_parameter_order=True), params))
+    # One multi-row INSERT per chunk (an executemany with RETURNING runs row by row on SQLite).
+    # Ids come back with their page; a page's ids are in the order its rows were given.
+    by_page: dict[int, list[int]] = {}
+    for i in range(0, len(params), CHUNK):
+        for fid, pid in s.execute(
+            insert(Fetch).values(params[i : i + CHUNK]).returning(Fetch.id, Fetch.page_id)
+        ):
+            by_page.setdefault(pid, []).append(fid)
+    for got in by_page.values():
+        got.sort(reverse=True)
+    ids = [by_page[p["page_id"]].pop() for p in params]
     # The page row says when it was last fetched and how that went (as record_response does:
     # never moved back by an older answer).
     latest: dict[int, datetime] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import gzip
 import hashlib
@@ -838,6 +839,7 @@ class Store:
         What each writes is what `record_response(status=304)` writes; a 304 for a page the store
         does not hold goes through `record_response` (it creates the page).
         """
+        items = [dataclasses.replace(it, fetched_at=_utc(it.fetched_at)) for it in items]
         with self._write() as s:
             recorded, unknown = batch_ingest.record_not_modified(s, items)
         done = {
