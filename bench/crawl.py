@@ -157,16 +157,22 @@ def _reparse(db_url: str) -> tuple[float, float, int, dict[str, int]]:
                 )
             ).all()
         bodies = [(url, decompress(bytes(data), comp)) for url, data, comp in rows]
-        t = time.perf_counter()
-        for url, body in bodies:
-            try:
-                parsers.parse(body, url, {"content-type": "text/html"})
-            except Exception:  # noqa: BLE001,S112  # what reparse counts as an error
-                continue
-        parse_s = time.perf_counter() - t
+
+        def parse_all() -> float:
+            t = time.perf_counter()
+            for url, body in bodies:
+                try:
+                    parsers.parse(body, url, {"content-type": "text/html"})
+                except Exception:  # noqa: BLE001,S112  # what reparse counts as an error
+                    continue
+            return time.perf_counter() - t
+
+        parse_all()  # warm: the parser's tables and caches are loaded before either is timed
+        parse_s = parse_all()
         t = time.perf_counter()
         counts = store.reparse()
         reparse_s = time.perf_counter() - t
+        parse_s = min(parse_s, parse_all())  # the anchor at its best, before and after
     finally:
         store.close()
     return reparse_s, parse_s, len(bodies), counts
