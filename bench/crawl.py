@@ -145,24 +145,35 @@ def _reparse(db_url: str) -> tuple[float, float, int, dict[str, int]]:
 
     import parsers
     from storage import open_store
-    from storage.models import Blob, Page
+    from storage.models import Blob, Fetch, Page
     from storage.store import decompress
 
     store = open_store(db_url)
     try:
+        # The same inputs reparse gives the parser: bytes, URL and the stored Content-Type.
+        last_ctype = (
+            select(Fetch.content_type)
+            .where(Fetch.page_id == Page.id, Fetch.blob_sha == Page.last_blob_sha)
+            .order_by(Fetch.fetched_at.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
         with store.engine.connect() as c:
             rows = c.execute(
-                select(Page.url, Blob.data, Blob.compression).join(
+                select(Page.url, Blob.data, Blob.compression, last_ctype).join(
                     Blob, Blob.sha256 == Page.last_blob_sha
                 )
             ).all()
-        bodies = [(url, decompress(bytes(data), comp)) for url, data, comp in rows]
+        bodies = [
+            (url, decompress(bytes(data), comp), {"content-type": ct} if ct else {})
+            for url, data, comp, ct in rows
+        ]
 
         def parse_all() -> float:
             t = time.perf_counter()
-            for url, body in bodies:
+            for url, body, headers in bodies:
                 try:
-                    parsers.parse(body, url, {"content-type": "text/html"})
+                    parsers.parse(body, url, headers)
                 except Exception:  # noqa: BLE001,S112  # what reparse counts as an error
                     continue
             return time.perf_counter() - t
