@@ -1,18 +1,29 @@
 """Crawl benchmark: a generated mirror of N articles on 127.0.0.1, politeness delays off.
 
-    python bench/crawl.py [--articles 2000] [--db URL]
+    python bench/crawl.py [--articles 2000] [--reps 3] [--db URL] [--quick]
 
-Measures, in one run: the full crawl (pages per second, bytes, peak memory of the crawl child) and
-an unchanged re-crawl of the same mirror, whose bytes and time are printed as ratios of the full
-crawl's (targets: bytes <= 2 %, no new revisions). Bytes are counted by the server: status lines,
-headers and bodies of every response, robots.txt and list pages included.
+Measures, in one run and as ratios against anchors measured in the same run (medians of --reps):
+
+- the full crawl against a bare Scrapy spider (no pipeline, no store) that asks for the same URLs
+  the full crawl asked for (robots.txt, list pages, articles) and so downloads the same bytes:
+  pages per second and CPU seconds (user + system of the child process, imports included);
+- an unchanged re-crawl of the same mirror: its time, CPU and bytes as shares of the full crawl's
+  (targets: bytes <= 2 %, time <= 10 %, no new revisions);
+- `Store.reparse()` over the stored pages against parse alone on the same stored bytes (pages/s).
+
+Bytes are counted by the server: status lines, headers and bodies of every response.
+`--quick` (run by tests/test_benches.py): 100 articles, one repetition.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
+import resource
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from chihwatch.mirror import MirrorServer  # noqa: E402
-from crawler.run import CrawlSummary, crawl_in_subprocess  # noqa: E402
+from crawler.run import CrawlSummary, crawl_in_subprocess, user_agent  # noqa: E402
 from crawler.settings import POLITE_OFF  # noqa: E402
 
 
@@ -38,10 +49,16 @@ def _builder() -> Any:
     return module
 
 
+def _child_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def _crawl(
     db_url: str, server: MirrorServer, settings: dict[str, Any]
-) -> tuple[CrawlSummary, float, int, int]:
+) -> tuple[CrawlSummary, float, float, int, int]:
     first = len(server.request_log)
+    cpu = _child_cpu()
     began = time.monotonic()
     summary = crawl_in_subprocess(
         db_url,
@@ -50,71 +67,277 @@ def _crawl(
         settings=settings,
     )
     wall = time.monotonic() - began
+    cpu = _child_cpu() - cpu
     log = server.log_since(first)
-    return summary, wall, sum(e.bytes + e.header_bytes for e in log), len(log)
+    return summary, wall, cpu, sum(e.bytes + e.header_bytes for e in log), len(log)
+
+
+# -- the anchor: a bare Scrapy spider --------------------------------------------------------------
+
+BARE_CHILD = "--bare-child"
+
+
+def _bare_child(url_file: str, out_file: str) -> int:
+    """Run in a child process: fetch every URL of url_file with Scrapy, nothing else."""
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+
+    urls = Path(url_file).read_text().split()
+    pages = [0]
+
+    class Bare(scrapy.Spider):
+        name = "bare"
+
+        async def start(self):  # type: ignore[override]
+            for u in urls:
+                yield scrapy.Request(
+                    u, callback=self.parse, dont_filter=True, meta={"handle_httpstatus_all": True}
+                )
+
+        def parse(self, response: Any) -> None:
+            pages[0] += 1
+
+    settings = {
+        k: v for k, v in POLITE_OFF.items() if not k.startswith("CHIHWATCH_")
+    }  # same concurrency and delays as the chihwatch crawl
+    settings.update(
+        {
+            "USER_AGENT": user_agent(None),
+            "ROBOTSTXT_OBEY": False,  # robots.txt is one of the URLs
+            "LOG_LEVEL": "WARNING",
+            "COOKIES_ENABLED": False,
+            "TELNETCONSOLE_ENABLED": False,
+            "HTTPCACHE_ENABLED": False,
+        }
+    )
+    began = time.monotonic()
+    settings["LOG_INSTALL_ROOT_HANDLER"] = False
+    process = CrawlerProcess(settings)
+    process.crawl(Bare)
+    process.start()
+    Path(out_file).write_text(json.dumps({"seconds": time.monotonic() - began, "pages": pages[0]}))
+    return 0
+
+
+def _bare(urls: list[str], tmp: Path, server: MirrorServer) -> tuple[float, float, int, int]:
+    """(crawl seconds, CPU seconds, bytes, responses) of the bare spider over `urls`."""
+    url_file, out_file = tmp / "bare-urls.txt", tmp / "bare-out.json"
+    url_file.write_text("\n".join(urls))
+    first = len(server.request_log)
+    cpu = _child_cpu()
+    subprocess.run(
+        [sys.executable, __file__, BARE_CHILD, str(url_file), str(out_file)],
+        check=True,
+        timeout=3600,
+    )
+    cpu = _child_cpu() - cpu
+    log = server.log_since(first)
+    out = json.loads(out_file.read_text())
+    return out["seconds"], cpu, sum(e.bytes + e.header_bytes for e in log), int(out["pages"])
+
+
+# -- reparse against parse alone -------------------------------------------------------------------
+
+
+def _reparse(db_url: str) -> tuple[float, float, int, dict[str, int]]:
+    """(reparse seconds, parse-only seconds, pages, reparse counts) over the stored pages."""
+    from sqlalchemy import select
+
+    import parsers
+    from storage import open_store
+    from storage.models import Blob, Fetch, Page
+    from storage.store import decompress
+
+    store = open_store(db_url)
+    try:
+        # The same inputs reparse gives the parser: bytes, URL and the stored Content-Type.
+        last_ctype = (
+            select(Fetch.content_type)
+            .where(Fetch.page_id == Page.id, Fetch.blob_sha == Page.last_blob_sha)
+            .order_by(Fetch.fetched_at.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        with store.engine.connect() as c:
+            rows = c.execute(
+                select(Page.url, Blob.data, Blob.compression, last_ctype).join(
+                    Blob, Blob.sha256 == Page.last_blob_sha
+                )
+            ).all()
+        bodies = [
+            (url, decompress(bytes(data), comp), {"content-type": ct} if ct else {})
+            for url, data, comp, ct in rows
+        ]
+
+        def parse_all() -> float:
+            t = time.perf_counter()
+            for url, body, headers in bodies:
+                try:
+                    parsers.parse(body, url, headers)
+                except Exception:  # noqa: BLE001,S112  # what reparse counts as an error
+                    continue
+            return time.perf_counter() - t
+
+        parse_all()  # warm: the parser's tables and caches are loaded before either is timed
+        parse_s = parse_all()
+        t = time.perf_counter()
+        counts = store.reparse()
+        reparse_s = time.perf_counter() - t
+        parse_s = min(parse_s, parse_all())  # the anchor at its best, before and after
+    finally:
+        store.close()
+    return reparse_s, parse_s, len(bodies), counts
+
+
+def _rep(args: argparse.Namespace, tmp: Path, site: Path, rep: int) -> dict[str, Any]:
+    os.environ["CHIHWATCH_HOME"] = str(tmp / f"home{rep}")  # HTTP cache of list pages goes here
+    db_url = args.db or f"sqlite:///{tmp / f'bench{rep}.db'}"
+    lists = -(-args.articles // 2 // args.per_page) + 1
+    settings = {**POLITE_OFF, "CHIHWATCH_MAX_LIST_PAGES": lists + 5}
+    with MirrorServer(site, state="state1") as server:
+        full, full_wall, full_cpu, full_bytes, full_reqs = _crawl(db_url, server, settings)
+        urls = [server.url + e.path for e in server.request_log[:full_reqs]]
+        again, again_wall, again_cpu, again_bytes, again_reqs = _crawl(db_url, server, settings)
+        statuses: dict[int, int] = {}
+        for e in server.request_log[full_reqs:]:
+            statuses[e.status] = statuses.get(e.status, 0) + 1
+        bare_s, bare_cpu, bare_bytes, bare_pages = _bare(urls, tmp, server)
+    reparse_s, parse_s, stored, counts = _reparse(db_url)
+    return {
+        "full": full,
+        "full_wall": full_wall,
+        "full_cpu": full_cpu,
+        "full_bytes": full_bytes,
+        "full_reqs": full_reqs,
+        "again": again,
+        "again_wall": again_wall,
+        "again_cpu": again_cpu,
+        "again_bytes": again_bytes,
+        "again_reqs": again_reqs,
+        "statuses": statuses,
+        "bare_s": bare_s,
+        "bare_cpu": bare_cpu,
+        "bare_bytes": bare_bytes,
+        "bare_pages": bare_pages,
+        "reparse_s": reparse_s,
+        "parse_s": parse_s,
+        "stored": stored,
+        "reparse_counts": counts,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == [BARE_CHILD]:
+        return _bare_child(argv[1], argv[2])
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--articles", type=int, default=2000)
+    ap.add_argument("--articles", type=int, default=None, help="default 2000 (--quick: 100)")
     ap.add_argument("--per-page", type=int, default=20, help="items per list page")
+    ap.add_argument("--reps", type=int, default=None, help="repetitions (default 3, --quick 1)")
+    ap.add_argument("--quick", action="store_true", help="100 articles, one repetition")
     ap.add_argument("--db", default=None, help="database URL (default: a temporary SQLite file)")
     args = ap.parse_args(argv)
+    args.articles = args.articles or (100 if args.quick else 2000)
+    reps = args.reps or (1 if args.quick else 3)
+    if args.db and reps > 1:
+        ap.error("--db takes one repetition (--reps 1): each repetition needs an empty store")
 
-    with tempfile.TemporaryDirectory(prefix="chihwatch-bench-") as tmp:
-        os.environ["CHIHWATCH_HOME"] = str(Path(tmp) / "home")  # HTTP cache of list pages goes here
-        site = Path(tmp) / "site"
+    with tempfile.TemporaryDirectory(prefix="chihwatch-bench-") as tmp_s:
+        tmp = Path(tmp_s)
+        site = tmp / "site"
         t = time.monotonic()
         _builder().generate_site(site, args.articles, per_page=args.per_page)
         print(f"generated {args.articles} articles in {time.monotonic() - t:.1f}s", file=sys.stderr)
-        db_url = args.db or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        lists = -(-args.articles // 2 // args.per_page) + 1
-        settings = {**POLITE_OFF, "CHIHWATCH_MAX_LIST_PAGES": lists + 5}
-        with MirrorServer(site, state="state1") as server:
-            full, full_wall, full_bytes, full_reqs = _crawl(db_url, server, settings)
-            again, again_wall, again_bytes, again_reqs = _crawl(db_url, server, settings)
-            statuses: dict[int, int] = {}
-            for e in server.request_log[full_reqs:]:
-                statuses[e.status] = statuses.get(e.status, 0) + 1
+        runs = []
+        for rep in range(reps):
+            runs.append(_rep(args, tmp, site, rep))
+            r = runs[-1]
+            print(
+                f"rep {rep + 1}/{reps}: full {r['full'].seconds:.1f}s, bare {r['bare_s']:.1f}s, "
+                f"re-crawl {r['again'].seconds:.1f}s, reparse {r['reparse_s']:.1f}s",
+                file=sys.stderr,
+            )
 
+    def med(f: Any) -> float:
+        return statistics.median(f(r) for r in runs)
+
+    last = runs[-1]
+    full, again = last["full"], last["again"]
+    full_pps = med(lambda r: r["full"].fetched / r["full"].seconds)
+    bare_pps = med(lambda r: r["full"].fetched / r["bare_s"])
+    cpu_ratio = med(lambda r: r["full_cpu"] / r["bare_cpu"])
+    again_share = med(lambda r: r["again"].seconds / r["full"].seconds)
+    again_cpu = med(lambda r: r["again_cpu"] / r["bare_cpu"])
+    reparse_pps = med(lambda r: r["stored"] / r["reparse_s"])
+    parse_pps = med(lambda r: r["stored"] / r["parse_s"])
     rows = [
-        ("articles in the mirror", f"{args.articles}", ""),
+        ("articles in the mirror", f"{args.articles}", f"{reps} repetition(s), medians"),
         (
             "full crawl: articles stored",
             f"{full.fetched} ({full.new_installments} new installments)",
             "",
         ),
-        ("full crawl: requests", f"{full_reqs}", ""),
-        ("full crawl: time (crawl / wall)", f"{full.seconds:.1f}s / {full_wall:.1f}s", ""),
+        ("full crawl: requests", f"{last['full_reqs']}", "the bare spider asks for the same"),
+        (
+            "full crawl: time (crawl / wall)",
+            f"{med(lambda r: r['full'].seconds):.1f}s / {med(lambda r: r['full_wall']):.1f}s",
+            "",
+        ),
+        ("bare Scrapy spider: pages per second", f"{bare_pps:.1f}", "anchor (articles / its time)"),
         (
             "full crawl: pages per second",
-            f"{full.fetched / full.seconds:.1f}",
-            "articles / crawl time",
+            f"{full_pps:.1f}",
+            f"{med(lambda r: r['full'].fetched / r['full'].seconds * r['bare_s'] / r['full'].fetched):.2f}x the bare spider (target >= 0.8x)",
         ),
-        ("full crawl: bytes", f"{full_bytes / 1e6:.2f} MB", ""),
+        (
+            "full crawl: CPU (child)",
+            f"{med(lambda r: r['full_cpu']):.1f}s",
+            f"{cpu_ratio:.2f}x the bare spider's {med(lambda r: r['bare_cpu']):.1f}s (target <= 1.5x)",
+        ),
+        (
+            "full crawl: bytes",
+            f"{last['full_bytes'] / 1e6:.2f} MB",
+            f"bare spider {last['bare_bytes'] / 1e6:.2f} MB",
+        ),
         ("full crawl: peak memory (child RSS)", f"{full.peak_rss_kb / 1024:.0f} MiB", ""),
         (
             "re-crawl: requests",
-            f"{again_reqs}",
-            ", ".join(f"{n}x{s}" for s, n in sorted(statuses.items())),
+            f"{last['again_reqs']}",
+            ", ".join(f"{n}x{s}" for s, n in sorted(last["statuses"].items())),
         ),
         (
             "re-crawl: bytes",
-            f"{again_bytes / 1e3:.1f} kB",
-            f"{100 * again_bytes / full_bytes:.2f}% of full (target <= 2%)",
+            f"{last['again_bytes'] / 1e3:.1f} kB",
+            f"{100 * last['again_bytes'] / last['full_bytes']:.2f}% of full (target <= 2%)",
         ),
         (
             "re-crawl: time (crawl)",
-            f"{again.seconds:.1f}s",
-            f"{100 * again.seconds / full.seconds:.1f}% of full",
+            f"{med(lambda r: r['again'].seconds):.2f}s",
+            f"{100 * again_share:.1f}% of full (target <= 10%)",
         ),
         (
             "re-crawl: time (wall)",
-            f"{again_wall:.1f}s",
-            f"{100 * again_wall / full_wall:.1f}% of full",
+            f"{med(lambda r: r['again_wall']):.2f}s",
+            f"{100 * med(lambda r: r['again_wall'] / r['full_wall']):.1f}% of full",
+        ),
+        (
+            "re-crawl: CPU (child)",
+            f"{med(lambda r: r['again_cpu']):.1f}s",
+            f"{again_cpu:.2f}x the bare spider's full download",
         ),
         ("re-crawl: new revisions", f"{again.new_revisions + again.new_installments}", "target 0"),
         ("re-crawl: peak memory (child RSS)", f"{again.peak_rss_kb / 1024:.0f} MiB", ""),
+        (
+            "parse alone: pages per second",
+            f"{parse_pps:.1f}",
+            f"anchor ({last['stored']} stored bodies)",
+        ),
+        (
+            "reparse: pages per second",
+            f"{reparse_pps:.1f}",
+            f"{med(lambda r: r['parse_s'] / r['reparse_s']):.2f}x parse alone (target >= 0.7x); "
+            + ", ".join(f"{k} {v}" for k, v in last["reparse_counts"].items()),
+        ),
     ]
     width = max(len(r[0]) for r in rows)
     vwidth = max(len(r[1]) for r in rows)
@@ -122,10 +345,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"|{'-' * (width + 2)}|{'-' * (vwidth + 2)}|------|")
     for name, value, note in rows:
         print(f"| {name:<{width}} | {value:<{vwidth}} | {note} |")
-    ok = (
-        again_bytes <= 0.02 * full_bytes
-        and again.new_revisions == 0
-        and again.new_installments == 0
+    ok = all(
+        r["again_bytes"] <= 0.02 * r["full_bytes"]
+        and r["again"].new_revisions == 0
+        and r["again"].new_installments == 0
+        and r["full"].fetched > 0
+        and r["bare_pages"] == r["full_reqs"]
+        for r in runs
     )
     return 0 if ok else 1
 

@@ -10,7 +10,7 @@ off so cycles are fast) and prints a table:
    trials; its baseline is what the schedule predicts: half an interval plus one crawl's duration,
    measured in the same run.
 
-    python bench/daemon_memory.py [--cycles 200] [--trials 5] [--interval 10]
+    python bench/daemon_memory.py [--cycles 200] [--trials 5] [--interval 10] [--quick]
 """
 
 from __future__ import annotations
@@ -175,7 +175,12 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=5)
     ap.add_argument("--interval", type=float, default=10.0)
     ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument(
+        "--quick", action="store_true", help="3 cycles, 1 trial at 3 s (tests/test_benches.py)"
+    )
     args = ap.parse_args()
+    if args.quick:
+        args.cycles, args.trials, args.interval = 3, 1, 3.0
     random.seed(args.seed)
     checkpoints = sorted(
         {n for n in (1, 10, args.cycles // 2, args.cycles) if 1 <= n <= args.cycles}

@@ -6,6 +6,7 @@ fault, crash, fuzz and bad-input test appends what it injected and measured, the
 
     python bench/faults.py            # the whole suite (a few minutes)
     python bench/faults.py -k crash   # any pytest selection
+    python bench/faults.py --quick    # the bad-input tests only (what tests/test_benches.py runs)
 """
 
 from __future__ import annotations
@@ -110,7 +111,12 @@ def table(total: Counter[str], outcomes: dict[str, int], failing: list[str], sec
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    _, pytest_args = ap.parse_known_args(argv)  # everything else goes to pytest (e.g. -k crash)
+    ap.add_argument(
+        "--quick", action="store_true", help="the bad-input tests only (tests/test_benches.py)"
+    )
+    args, pytest_args = ap.parse_known_args(argv)  # everything else goes to pytest (-k crash)
+    if args.quick:
+        pytest_args = [*pytest_args, "-k", "bad_input"]
     total, outcomes, failing, seconds = run(pytest_args)
     print()
     print(table(total, outcomes, failing, seconds))

@@ -102,7 +102,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dir", type=Path, default=ROOT / "fixtures" / "pages")
     ap.add_argument("--repeat", type=int, default=40, help="timing repeats per page (median)")
-    ap.add_argument("--quick", action="store_true", help="3 repeats: does the bench run at all")
+    ap.add_argument("--quick", action="store_true", help="3 repeats (tests/test_benches.py)")
     args = ap.parse_args()
     if args.quick:
         args.repeat = 3

@@ -3,17 +3,27 @@
     python bench/store.py [--scale 1.0] [--backend sqlite --backend postgres] [--pg-url URL]
                           [--quick]
 
-A generated store of 10,000 installments x 5 revisions (x --scale), bulk-inserted with Core.
-Times are medians, reported as ratios against a bare `SELECT count(*)` over installments, revisions
-and sections measured in the same run on the same database (so the numbers travel between machines).
+Two generated stores, bulk-inserted with Core, on each backend:
+
+- "realistic": the series as it runs: 40 installments a year published in a burst of 8 weeks
+  (about 5 a week), 12 zones each, 3 revisions, 8 years (320 installments, ~11,500 zone
+  sections); the week reported is in the last year's burst;
+- "synthetic": 10,000 installments x 5 revisions x 3 zones (x --scale), 5 new a day (the week has
+  35 new installments), for scaling.
+
+Times are medians, reported as ratios against a baseline doing the same kind of work on the same
+database in the same run: selecting the reported week's revisions' rows (revision, installment and
+section text of every revision created in the week and of the installments confirmed in it). A
+`count(*)` baseline grows with the store while the report does not, and misleads across backends.
+The last table puts PostgreSQL's report next to SQLite's on the same store (target <= 1.5x).
 
 Hostile sizes (issue 10): a real installment page (fixtures/pages) whose first zone is blown up
 to 2,000 and 6,000 paragraphs, then every one of them edited. Rows: `diff` of the two revisions
 and the weekly report (data + HTML) showing the edit, as ratios to parsing the same page
 (CPU time, medians, same run).
 
-`--quick` (run by the tests): 1% of the store, SQLite only unless --backend is given, and 200 /
-600 paragraphs for the hostile rows.
+`--quick` (run by tests/test_benches.py): the realistic store and 1% of the synthetic one, SQLite
+only unless --backend is given, and 200 / 600 paragraphs for the hostile rows.
 """
 
 from __future__ import annotations
@@ -43,10 +53,11 @@ from storage import open_store  # noqa: E402
 from storage.models import Blob, Fetch, Installment, Page, Revision, Section  # noqa: E402
 from storage.store import Store, compress  # noqa: E402
 
-REVISIONS = 5
+REVISIONS = 5  # synthetic store
 ZONES_PER_INSTALLMENT = 3
 PER_DAY = 5  # new installments per day: ~35 in the reported week
 START = datetime(2019, 1, 1, 1, 0)
+REAL_YEARS, REAL_PER_YEAR, REAL_ZONES, REAL_REVISIONS = 8, 40, 12, 3  # realistic store
 CITIES = (
     "威海 天津 兰州 昆明 玉溪 青岛 无锡 南昌 洛阳 苏州 杭州 合肥 武汉 长沙 成都 西安 郑州 济南 "
     "沈阳 大连 长春 哈尔滨 石家庄 保定 太原 包头 南京 常州 宁波 温州 厦门 福州 泉州 深圳 广州 "
@@ -90,22 +101,49 @@ def _chunks(rows: list[dict[str, Any]], n: int = 5000) -> Iterator[list[dict[str
         yield rows[i : i + n]
 
 
-def generate(engine: Engine, installments: int) -> None:
-    """Bulk-insert the store: ids assigned here, latest-revision pointers set in one UPDATE."""
+def synthetic_firsts(installments: int) -> list[datetime]:
+    """5 new installments a day, from 2019 on."""
+    return [
+        START + timedelta(days=(i - 1) // PER_DAY, hours=(i - 1) % PER_DAY)
+        for i in range(1, installments + 1)
+    ]
+
+
+def realistic_firsts() -> list[datetime]:
+    """40 a year in a burst of 8 weeks from early February (how the series is published)."""
+    return [
+        datetime(2017 + y, 2, 1, 9, 0) + timedelta(hours=k * 8 * 7 * 24 // REAL_PER_YEAR)
+        for y in range(REAL_YEARS)
+        for k in range(REAL_PER_YEAR)
+    ]
+
+
+def generate(
+    engine: Engine,
+    firsts: int | list[datetime],
+    zones_per: int = ZONES_PER_INSTALLMENT,
+    revisions: int = REVISIONS,
+) -> list[str]:
+    """Bulk-insert the store: ids assigned here, latest-revision pointers set in one UPDATE.
+    Installment i (from 1) is first seen at firsts[i - 1] (an int: the synthetic schedule of that
+    many, what bench/figures.py uses); returns the page URLs."""
+    if isinstance(firsts, int):
+        firsts = synthetic_firsts(firsts)
     rng = random.Random(42)
     blobs, pages, fetches, insts, revs, secs = [], [], [], [], [], []
     per_year: dict[int, int] = {}
     sec_id = 0
-    for i in range(1, installments + 1):
-        first = START + timedelta(days=(i - 1) // PER_DAY, hours=(i - 1) % PER_DAY)
+    urls = []
+    for i, first in enumerate(firsts, start=1):
         year = first.year
         per_year[year] = per_year.get(year, 0) + 1
         number = per_year[year]
-        zones = rng.sample(ZONES, ZONES_PER_INSTALLMENT)
+        zones = rng.sample(ZONES, zones_per)
         url = f"http://www.chinahightech.com/html/hotnews/yaowen/{year}/{i}.html"
+        urls.append(url)
         last_sha = ""
-        for k in range(REVISIONS):
-            rid = (i - 1) * REVISIONS + k + 1
+        for k in range(revisions):
+            rid = (i - 1) * revisions + k + 1
             at = first + timedelta(days=2 * k)
             body = _body(i, k)
             sha = hashlib.sha256(body).hexdigest()
@@ -155,7 +193,7 @@ def generate(engine: Engine, installments: int) -> None:
                         "text": "\n".join(paras[z]),
                     }
                 )
-        last = first + timedelta(days=2 * (REVISIONS - 1))
+        last = first + timedelta(days=2 * (revisions - 1))
         pages.append(
             {
                 "id": i,
@@ -164,6 +202,7 @@ def generate(engine: Engine, installments: int) -> None:
                 "last_fetched": last,
                 "status": 200,
                 "last_blob_sha": last_sha,
+                "good_blob_sha": last_sha,  # its last delivery was healthy
                 "installment_id": None,
             }
         )
@@ -194,7 +233,7 @@ def generate(engine: Engine, installments: int) -> None:
         ):
             for chunk in _chunks(rows):
                 conn.execute(insert(model), chunk)
-        conn.execute(text(f"UPDATE installments SET latest_revision_id = id * {REVISIONS}"))
+        conn.execute(text(f"UPDATE installments SET latest_revision_id = id * {revisions}"))
         conn.execute(text("UPDATE pages SET installment_id = id"))
         if engine.dialect.name == "postgresql":  # ids were given explicitly: move sequences on
             for table in ("pages", "fetches", "installments", "revisions", "sections", "events"):
@@ -207,6 +246,7 @@ def generate(engine: Engine, installments: int) -> None:
     with engine.connect() as conn:
         conn.execute(text("ANALYZE"))  # planner statistics, as a long-lived database has them
         conn.commit()
+    return urls
 
 
 def median_time(fn: Callable[[], Any], runs: int) -> float:
@@ -255,38 +295,54 @@ def counts(engine: Engine) -> dict[str, int]:
         }
 
 
-def bench(url: str, installments: int) -> dict[str, Any]:
+WEEK_ROWS = text(
+    "SELECT r.*, i.*, s.zone, s.heading, s.text FROM revisions r "
+    "JOIN installments i ON i.id = r.installment_id "
+    "JOIN sections s ON s.revision_id = r.id "
+    "WHERE (r.created_at >= :lo AND r.created_at < :hi) "
+    "OR (i.confirmed_at >= :lo AND i.confirmed_at < :hi AND r.id = i.latest_revision_id) "
+    "ORDER BY r.id, s.position"
+)
+
+
+def bench(
+    url: str, kind: str, firsts: list[datetime], zones_per: int, revisions: int
+) -> dict[str, Any]:
     store: Store = open_store(url)
     engine = store.engine
     t = time.perf_counter()
-    generate(engine, installments)
+    urls = generate(engine, firsts, zones_per, revisions)
     gen_s = time.perf_counter() - t
+    installments = len(firsts)
+    # The reported week: the middle of the store (synthetic), the last year's burst (realistic).
+    mid = firsts[len(firsts) // 2] if kind == "synthetic" else firsts[-REAL_PER_YEAR // 2]
+    mid = mid.replace(hour=0, minute=0)
+    since, until = mid.replace(tzinfo=UTC), (mid + timedelta(days=7)).replace(tzinfo=UTC)
+    lo, hi = since.replace(tzinfo=None), until.replace(tzinfo=None)
 
     def baseline() -> None:
         with engine.connect() as conn:
-            for table in ("installments", "revisions", "sections"):
-                conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+            conn.execute(WEEK_ROWS, {"lo": lo, "hi": hi}).all()
 
-    mid = START + timedelta(days=installments // PER_DAY // 2)
-    since, until = mid.replace(tzinfo=UTC), (mid + timedelta(days=7)).replace(tzinfo=UTC)
     data = store.report_data(since, until)
+    queries = _count_queries(engine, lambda: store.report_data(since, until))
     base = median_time(baseline, 7)
     rep = median_time(lambda: store.report_data(since, until), 3)
-    ref = f"{data['new_installments'][0]['year']}-{data['new_installments'][0]['installment']}"
+    # By URL: the synthetic store numbers installments past what a YEAR-NUMBER ref accepts.
+    ref = data["new_installments"][0]["url"]
     dif = median_time(lambda: store.diff(ref), 7)
 
-    # Re-store 1,000 unchanged pages: exactly their last stored bytes, as a crawl would see them.
+    # Re-store unchanged pages (up to 1,000): exactly their last stored bytes, as a crawl would.
     n_again = min(1000, installments)
     before_bytes, before_counts = db_bytes(engine), counts(engine)
-    again_at = START + timedelta(days=installments // PER_DAY + 30)
+    again_at = max(firsts) + timedelta(days=30)
     t = time.perf_counter()
     for i in range(1, n_again + 1):
-        page_url = f"http://www.chinahightech.com/html/hotnews/yaowen/{(START + timedelta(days=(i - 1) // PER_DAY)).year}/{i}.html"
         res = store.record_response(
-            page_url,
+            urls[i - 1],
             status=200,
             headers={"Content-Type": "text/html"},
-            body=_body(i, REVISIONS - 1),
+            body=_body(i, revisions - 1),
             fetched_at=again_at,
         )
         assert not res.blob_new and not res.revision_new, res
@@ -300,12 +356,15 @@ def bench(url: str, installments: int) -> dict[str, Any]:
     }
     return {
         "backend": engine.dialect.name,
+        "kind": kind,
         "installments": installments,
-        "revisions": installments * REVISIONS,
-        "sections": installments * REVISIONS * ZONES_PER_INSTALLMENT,
+        "revisions": installments * revisions,
+        "sections": installments * revisions * zones_per,
         "generate_s": gen_s,
         "baseline_ms": base * 1000,
+        "report_ms": rep * 1000,
         "report_week": rep / base,
+        "report_queries": queries,
         "report_new": data["summary"]["new_installments"],
         "report_edited": data["summary"]["edited_installments"],
         "diff": dif / base,
@@ -315,6 +374,22 @@ def bench(url: str, installments: int) -> dict[str, Any]:
         "restore_vs_baseline": (again_s / n_again) / base,
         "n_again": n_again,
     }
+
+
+def _count_queries(engine: Engine, fn: Callable[[], Any]) -> int:
+    from sqlalchemy import event
+
+    n = [0]
+
+    def count(*_a: Any) -> None:
+        n[0] += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        fn()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return n[0]
 
 
 PAGE = Path(__file__).resolve().parent.parent / "fixtures" / "pages" / "chih2019-2024-05-utf8.html"
@@ -411,48 +486,76 @@ def main(argv: list[str] | None = None) -> int:
     scale = 0.01 if args.quick else args.scale
     n = max(10, int(10_000 * scale))
     backends = args.backend or (["sqlite"] if args.quick else ["sqlite", "postgres"])
+    stores = [
+        ("realistic", realistic_firsts(), REAL_ZONES, REAL_REVISIONS),
+        ("synthetic", synthetic_firsts(n), ZONES_PER_INSTALLMENT, REVISIONS),
+    ]
     results = []
     for backend in backends:
-        if backend == "sqlite":
-            with tempfile.TemporaryDirectory() as tmp:
-                results.append(bench(f"sqlite:///{tmp}/bench.db", n))
-        else:
+        for kind, firsts, zones_per, revisions in stores:
+            if backend == "sqlite":
+                with tempfile.TemporaryDirectory() as tmp:
+                    results.append(
+                        bench(f"sqlite:///{tmp}/bench.db", kind, firsts, zones_per, revisions)
+                    )
+                continue
             if not args.pg_url:
                 print("postgres: skipped (no --pg-url / CHIHWATCH_TEST_PG)", file=sys.stderr)
-                continue
+                break
             name = "cw_bench_" + uuid.uuid4().hex[:8]
             admin = create_engine(args.pg_url, isolation_level="AUTOCOMMIT")
             with admin.connect() as c:
                 c.execute(text(f'CREATE DATABASE "{name}"'))
             try:
-                results.append(bench(args.pg_url.rsplit("/", 1)[0] + "/" + name, n))
+                pg = args.pg_url.rsplit("/", 1)[0] + "/" + name
+                results.append(bench(pg, kind, firsts, zones_per, revisions))
             finally:
                 with admin.connect() as c:
                     c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 admin.dispose()
     print(
-        f"\nstore benchmark: {n:,} installments x {REVISIONS} revisions "
-        f"x {ZONES_PER_INSTALLMENT} zones; times are medians / baseline "
-        "(SELECT count(*) over installments, revisions, sections)"
+        f"\nstore benchmark: realistic = {REAL_YEARS} years x {REAL_PER_YEAR} installments x "
+        f"{REAL_ZONES} zones x {REAL_REVISIONS} revisions; synthetic = {n:,} installments x "
+        f"{REVISIONS} revisions x {ZONES_PER_INSTALLMENT} zones; times are medians / baseline "
+        "(selecting the week's revisions' rows, same database, same run)"
     )
     head = (
         "backend",
+        "store",
         "generate",
         "baseline",
         "report 1 week",
+        "queries",
         "diff 1",
-        "re-store 1,000 unchanged",
+        "re-store unchanged",
     )
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for r in results:
         rows = ", ".join(f"{k} +{v}" for k, v in r["restore_rows"].items()) or "none"
         print(
-            f"| {r['backend']} | {r['generate_s']:.1f} s | {r['baseline_ms']:.2f} ms | "
+            f"| {r['backend']} | {r['kind']} ({r['installments']:,} inst, {r['sections']:,} sections) | "
+            f"{r['generate_s']:.1f} s | {r['baseline_ms']:.2f} ms | "
             f"{r['report_week']:.1f}x ({r['report_new']} new, {r['report_edited']} edited) | "
-            f"{r['diff']:.2f}x | {r['restore_bytes']:,} bytes = {r['restore_bytes'] / r['n_again']:.0f} B/page; "
+            f"{r['report_queries']} | {r['diff']:.2f}x | {r['n_again']:,} pages: "
+            f"{r['restore_bytes']:,} bytes = {r['restore_bytes'] / r['n_again']:.0f} B/page; "
             f"rows: {rows}; {r['restore_vs_baseline']:.2f}x per page |"
         )
+    by = {(r["backend"], r["kind"]): r for r in results}
+    pairs = [
+        k for k in ("realistic", "synthetic") if ("sqlite", k) in by and ("postgresql", k) in by
+    ]
+    if pairs:
+        print("\nreport on PostgreSQL / SQLite, same store (target <= 1.5x)")
+        print("| store | sqlite | postgresql | ratio |")
+        print("|---|---|---|---|")
+        for k in pairs:
+            a, b = by[("sqlite", k)], by[("postgresql", k)]
+            print(
+                f"| {k} | {a['report_ms']:.1f} ms ({a['report_queries']} queries) | "
+                f"{b['report_ms']:.1f} ms ({b['report_queries']} queries) | "
+                f"{b['report_ms'] / a['report_ms']:.2f}x |"
+            )
     sizes = [200, 600] if args.quick else [2000, 6000]
     hostile = bench_hostile(sizes, 1 if args.quick else 3)
     print(

@@ -15,7 +15,7 @@ from scrapy.http import Response
 
 from crawler.links import Scope
 from crawler.outcome import problems_for
-from crawler.storeaccess import store_for
+from crawler.storeaccess import validators_for
 
 if TYPE_CHECKING:
     from typing import Self
@@ -130,6 +130,7 @@ class ConditionalRequestMiddleware:
 
     The validators come from the store for exactly this URL: a redirected request (new URL) never
     carries the validators of the URL that redirected, so a 304 always refers to a page we hold.
+    They are read once per crawl, for every page at once (crawler.storeaccess.validators_for).
     """
 
     HEADERS = (b"If-None-Match", b"If-Modified-Since")
@@ -149,7 +150,7 @@ class ConditionalRequestMiddleware:
         for name in self.HEADERS:
             request.headers.pop(name, None)
         try:
-            validators = store_for(self.crawler).conditional_headers(request.url)
+            validators = validators_for(self.crawler).get(request.url, {})
         except Exception as exc:  # noqa: BLE001 - the store is broken: fetch in full, fail at the end
             problems_for(self.crawler).store_failed(f"validators of {request.url}", exc)
             validators = {}

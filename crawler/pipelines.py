@@ -1,4 +1,9 @@
-"""Item pipeline: every fetched article goes raw into the store, which parses it into a revision."""
+"""Item pipeline: every fetched article goes raw into the store, which parses it into a revision.
+
+Article 304s are recorded in batches (Store.record_not_modified: one transaction per batch of
+CHIHWATCH_NOT_MODIFIED_BATCH answers, or of whatever waited CHIHWATCH_NOT_MODIFIED_WAIT seconds,
+and the rest when the spider closes); everything else is one transaction per page.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from crawler.items import ListPageItem, PageItem
 from crawler.outcome import problems_for
 from crawler.storeaccess import close_store, store_for
+from storage.batch_ingest import NotModified
 
 if TYPE_CHECKING:
     from typing import Self
@@ -55,6 +61,10 @@ class StorePipeline:
         self.crawler = crawler
         self.tally = Tally()
         self.every = crawler.settings.getint("CHIHWATCH_PROGRESS_EVERY", 1)
+        self.batch = max(1, crawler.settings.getint("CHIHWATCH_NOT_MODIFIED_BATCH", 200))
+        self.wait = crawler.settings.getfloat("CHIHWATCH_NOT_MODIFIED_WAIT", 2.0)
+        self.pending: list[PageItem] = []  # 304s not recorded yet
+        self.pending_since = 0.0
         crawler.chihwatch_tally = self.tally  # type: ignore[attr-defined]  # read by crawler.run
 
     @classmethod
@@ -67,7 +77,10 @@ class StorePipeline:
         )  # fail early (bad URL, schema too new) rather than on the first page
 
     def close_spider(self) -> None:
-        close_store(self.crawler)
+        try:
+            self._flush()
+        finally:
+            close_store(self.crawler)
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, ListPageItem):
@@ -101,6 +114,47 @@ class StorePipeline:
             t.responses += 1
         elif item.error:
             t.network_errors += 1
+        if item.status == 304 and not item.error:
+            if not self.pending:
+                self.pending_since = time.monotonic()
+            self.pending.append(item)
+            if (
+                len(self.pending) >= self.batch
+                or time.monotonic() - self.pending_since >= self.wait
+            ):
+                self._flush()
+            return
+        if self.pending and time.monotonic() - self.pending_since >= self.wait:
+            self._flush()
+        self._record(item)
+
+    def _flush(self) -> None:
+        """Record the waiting 304s in one transaction (one by one if the batch fails)."""
+        items, self.pending = self.pending, []
+        if not items:
+            return
+        try:
+            results = store_for(self.crawler).record_not_modified(
+                [
+                    NotModified(
+                        url=i.url,
+                        headers=i.headers,
+                        fetched_at=i.fetched_at,
+                        request_url=i.request_url,
+                    )
+                    for i in items
+                ]
+            )
+        except Exception:  # the batch is rolled back whole: each page gets its own chance
+            log.exception("recording %d not-modified answers at once failed", len(items))
+            for item in items:
+                self._record(item)
+            return
+        for item, result in zip(items, results, strict=True):
+            self._account(item, result)
+
+    def _record(self, item: PageItem) -> None:
+        t = self.tally
         try:
             result = store_for(self.crawler).record_response(
                 item.url,
@@ -118,6 +172,10 @@ class StorePipeline:
             # ... but it fails it at the end (crawler/outcome.py): nothing is silently lost.
             problems_for(self.crawler).store_failed(f"storing {item.url}", exc)
             return
+        self._account(item, result)
+
+    def _account(self, item: PageItem, result: Any) -> None:
+        t = self.tally
         if item.status == 304:
             t.not_modified += 1
         elif item.status == 200:

@@ -104,6 +104,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Validators from the store for articles, after redirects so a redirected request gets the
     # target's own validators.
     "crawler.middlewares.ConditionalRequestMiddleware": 610,
+    # Scrapy's HTTP cache, except that a 304 changing nothing does not rewrite the cached copy.
+    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
+    "crawler.httpcache.RevalidatingCacheMiddleware": 900,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.StorePipeline": 300,

@@ -9,9 +9,10 @@ from weakref import WeakKeyDictionary
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-__all__ = ["store_for", "attach_store", "close_store"]
+__all__ = ["store_for", "attach_store", "close_store", "validators_for"]
 
 _stores: WeakKeyDictionary[Crawler, Any] = WeakKeyDictionary()
+_validators: WeakKeyDictionary[Crawler, dict[str, dict[str, str]]] = WeakKeyDictionary()
 _lock = threading.Lock()
 
 
@@ -27,6 +28,21 @@ def store_for(crawler: Crawler) -> Any:
         return store
 
 
+def validators_for(crawler: Crawler) -> dict[str, dict[str, str]]:
+    """url -> If-None-Match / If-Modified-Since of every stored page, read once per crawl.
+
+    One query at the crawl's first article request instead of one per request (issue 16). A crawl
+    asks for each URL once, so what the crawl itself stores never needs to be asked again.
+    """
+    store = store_for(crawler)
+    with _lock:
+        found = _validators.get(crawler)
+        if found is None:
+            found = store.validators()
+            _validators[crawler] = found
+        return found
+
+
 def attach_store(crawler: Crawler, store: Any) -> None:
     """Use an already opened Store for this crawl (crawler.run opens it first to fail early)."""
     with _lock:
@@ -37,6 +53,7 @@ def close_store(crawler: Crawler) -> None:
     """Close the crawl's Store if it was opened."""
     with _lock:
         store = _stores.pop(crawler, None)
+        _validators.pop(crawler, None)
     close = getattr(store, "close", None)
     if callable(close):
         close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import gzip
 import hashlib
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
 import sqlalchemy.exc as sa_exc
-from sqlalchemy import Engine, func, or_, select, text, tuple_
+from sqlalchemy import Engine, func, insert, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
 import parsers
@@ -23,7 +24,7 @@ from chihwatch.errors import ChihwatchError, NotFound, ParseError
 from parsers.gazetteer import canonical_zone
 from parsers.model import Article
 from parsers.normalize import norm_text
-from storage import ingest_policy
+from storage import batch_ingest, ingest_policy, reparse_read
 from storage.compare import compare_sections
 from storage.crawl_health import crawl_health
 from storage.db import current_revision, safe_url, translate_error
@@ -31,6 +32,7 @@ from storage.diff import Change, diff_zones
 from storage.figure_changes import compare_figures, plan_comparison, source_of, week_changes
 from storage.figures import figure_rows, section_figures
 from storage.models import Blob, Event, Fetch, Installment, Page, Revision, Section
+from storage.previous_sections import previous_sections
 from storage.refs import parse_ref, resolve_title
 from storage.report_moves import moves
 
@@ -223,17 +225,21 @@ class Store:
                 blob_new = False
                 if sha is not None and body is not None:
                     blob_new = self._put_blob(s, sha, body)
-                fetch = Fetch(
-                    page_id=page.id,
-                    fetched_at=at,
-                    status=status,
-                    blob_sha=sha,
-                    content_type=ingest_policy.content_type(hdrs.get("content-type")),
-                    request_url=request_url if request_url and request_url != url else None,
-                    error=error,
+                # Core insert: the fetch row is never read back in this transaction, and the
+                # ORM unit of work cost more than the insert itself (issue 16).
+                fetch_id = s.scalar(
+                    insert(Fetch)
+                    .values(
+                        page_id=page.id,
+                        fetched_at=at,
+                        status=status,
+                        blob_sha=sha,
+                        content_type=ingest_policy.content_type(hdrs.get("content-type")),
+                        request_url=request_url if request_url and request_url != url else None,
+                        error=error,
+                    )
+                    .returning(Fetch.id)
                 )
-                s.add(fetch)
-                s.flush()
                 if page.last_fetched is None or at >= page.last_fetched:
                     page.last_fetched = at
                     page.status = status
@@ -247,14 +253,14 @@ class Store:
                             article,
                             at,
                             "site",
-                            fetch.id,
+                            fetch_id,
                             sha=sha,
                             request_url=request_url,
                             repeat=again,
                         )
                     elif parse_error is not None:
                         outcome = self._record_parse_error(
-                            s, page, parse_error, at, fetch.id, request_url, link_installment
+                            s, page, parse_error, at, fetch_id, request_url, link_installment
                         )
                     elif page.installment_id is not None:
                         inst = s.get(Installment, page.installment_id)
@@ -282,7 +288,7 @@ class Store:
                                 kind="availability",
                                 at=at,
                                 page_id=page.id,
-                                fetch_id=fetch.id,
+                                fetch_id=fetch_id,
                                 installment_id=inst_id,
                                 status=status,
                                 reason=f"HTTP {status}",
@@ -291,7 +297,7 @@ class Store:
                         )
                 return IngestResult(
                     url=url,
-                    fetch_id=fetch.id,
+                    fetch_id=fetch_id,
                     status=status,
                     blob_new=blob_new,
                     installment=outcome.installment,
@@ -353,10 +359,12 @@ class Store:
 
     @staticmethod
     def _put_blob(s: Session, sha: str, body: bytes) -> bool:
-        if s.get(Blob, sha) is not None:
+        # An existence check that does not load the stored bytes, and a Core insert.
+        if s.scalar(select(Blob.sha256).where(Blob.sha256 == sha)) is not None:
             return False
-        s.add(Blob(sha256=sha, size=len(body), compression="zlib", data=compress(body)))
-        s.flush()
+        s.execute(
+            insert(Blob).values(sha256=sha, size=len(body), compression="zlib", data=compress(body))
+        )
         return True
 
     def _record_parse_error(
@@ -424,11 +432,14 @@ class Store:
         sha: str | None = None,
         request_url: str | None = None,
         repeat: bool = False,
+        seen: bool = True,
     ) -> _Outcome:
         """Map a parsed page onto its installment: a revision, nothing, or a suspect event.
 
         `repeat`: the page's last (suspect) bytes again, parsed only to see whether they are
         confirmed now; if not, nothing is recorded beyond the fetch (as for any known bytes).
+        `seen`: the page was on the site at `at` (False for reparse: `installments.last_seen`
+        means seen on the site, not parsed again).
         """
         if article.installment is None or article.year is None:
             inst_id = self._installment_of(s, page, request_url)
@@ -472,7 +483,8 @@ class Store:
         if reason is not None and inst is not None and good is not None:
             reason = self._confirm_suspect(s, page, inst, reason, body_hash, at, fetch_id)
         if reason is not None and repeat and inst is not None:
-            inst.last_seen = max(inst.last_seen, at)
+            if seen:
+                inst.last_seen = max(inst.last_seen, at)
             return _Outcome(installment=key, held_back=True)
         if reason is not None:
             if inst is None:
@@ -519,7 +531,8 @@ class Store:
             and page.installment_id == inst.id
             and page.good_body_hash == body_hash
         ):
-            inst.last_seen = max(inst.last_seen, at)
+            if seen:
+                inst.last_seen = max(inst.last_seen, at)
             self._mark_good(page, sha, body_hash)
             return _Outcome(installment=key)
 
@@ -528,7 +541,8 @@ class Store:
             inst = self._new_installment(s, series, article, page, at, confirmed=True)
         else:
             inst.url = page.url  # a moved page: the installment follows it
-            inst.last_seen = max(inst.last_seen, at)
+            if seen:
+                inst.last_seen = max(inst.last_seen, at)
             inst.title = article.title or inst.title
             inst.published = article.published or inst.published
         page.installment_id = inst.id
@@ -765,43 +779,86 @@ class Store:
             ),
             0,
         )
-        with self._read() as s:
-            pages = s.execute(
-                select(Page.id, Page.url, Page.last_blob_sha)
-                .where(Page.last_blob_sha.is_not(None))
-                .order_by(Page.last_fetched, Page.id)
-            ).all()
-        for page_id, url, sha in pages:
-            counts["pages"] += 1
-            with self._read() as s:
-                blob = s.get(Blob, sha)
-                ctype = s.scalar(
-                    select(Fetch.content_type)
-                    .where(Fetch.page_id == page_id, Fetch.blob_sha == sha)
-                    .order_by(Fetch.fetched_at.desc())
-                    .limit(1)
+        with self._read() as rs:
+            heads = reparse_read.installment_heads(rs)
+            touched: set[tuple[str, int, int]] = set()  # installments this reparse wrote to
+            for pg in reparse_read.stored_pages(rs):
+                counts["pages"] += 1
+                if pg.data is None:
+                    continue
+                body = decompress(pg.data, pg.compression)
+                article, err = self._try_parse(
+                    body, pg.url, {"content-type": pg.content_type} if pg.content_type else {}
                 )
-            if blob is None:
-                continue
-            body = decompress(blob.data, blob.compression)
-            article, err = self._try_parse(body, url, {"content-type": ctype} if ctype else {})
-            if article is None:
-                counts["errors"] += 1
-                log.warning("reparse: %s: %s", url, err)
-                continue
-            counts["parsed"] += 1
-            with self._write() as s:
-                page = s.get(Page, page_id)
-                assert page is not None
-                outcome = self._apply_article(s, page, article, _utc(None), "parser", None, sha=sha)
-            if outcome.suspect:
-                counts["suspects"] += 1
-            elif outcome.revision_new:
-                counts["new_revisions"] += 1
-                counts["new_installments"] += int(outcome.installment_new)
-            else:
-                counts["unchanged"] += 1
+                if article is None:
+                    counts["errors"] += 1
+                    log.warning("reparse: %s: %s", pg.url, err)
+                    continue
+                counts["parsed"] += 1
+                key = (article.series or DEFAULT_SERIES, article.year, article.installment)
+                if key not in touched and self._reparse_unchanged(pg, article, heads.get(key)):
+                    counts["unchanged"] += 1  # nothing to write: no transaction at all
+                    continue
+                with self._write() as s:
+                    page = s.get(Page, pg.id)
+                    assert page is not None
+                    outcome = self._apply_article(
+                        s, page, article, _utc(None), "parser", None, sha=pg.sha, seen=False
+                    )
+                if article.year is not None and article.installment is not None:
+                    touched.add(key)  # type: ignore[arg-type]
+                if outcome.suspect:
+                    counts["suspects"] += 1
+                elif outcome.revision_new:
+                    counts["new_revisions"] += 1
+                    counts["new_installments"] += int(outcome.installment_new)
+                else:
+                    counts["unchanged"] += 1
         return counts
+
+    def _reparse_unchanged(
+        self, pg: reparse_read.StoredPage, article: Article, head: reparse_read.Head | None
+    ) -> bool:
+        """Whether _apply_article would write nothing for this parse (reparse sets no last_seen):
+        the page's good copy and its installment's latest revision already hold this text, and
+        the parse itself raises no doubt."""
+        if head is None or head.provisional or article.year is None or article.installment is None:
+            return False
+        if any("truncated" in w.lower() for w in article.warnings):
+            return False
+        if article.confidence < SUSPECT_CONFIDENCE:
+            return False
+        body_hash = self._hash(*self._content(article))[0]
+        return (
+            pg.installment_id == head.installment_id
+            and pg.good_blob_sha == pg.sha
+            and pg.good_body_hash == body_hash
+            and head.body_hash == body_hash
+        )
+
+    @_db_errors
+    def record_not_modified(self, items: Sequence[batch_ingest.NotModified]) -> list[IngestResult]:
+        """A batch of 304s in one transaction (storage/batch_ingest.py); results in item order.
+
+        What each writes is what `record_response(status=304)` writes; a 304 for a page the store
+        does not hold goes through `record_response` (it creates the page).
+        """
+        items = [dataclasses.replace(it, fetched_at=_utc(it.fetched_at)) for it in items]
+        with self._write() as s:
+            recorded, unknown = batch_ingest.record_not_modified(s, items)
+        done = {
+            id(it): r for (it, _f), r in zip(recorded, batch_ingest.results(recorded), strict=True)
+        }
+        for it in unknown:
+            done[id(it)] = self.record_response(
+                it.url,
+                status=304,
+                headers=it.headers,
+                body=None,
+                fetched_at=it.fetched_at,
+                request_url=it.request_url,
+            )
+        return [done[id(it)] for it in items]
 
     # -- reading for the crawler ------------------------------------------------------------------
 
@@ -818,6 +875,11 @@ class Store:
         if row.last_modified:
             out["If-Modified-Since"] = row.last_modified
         return out
+
+    @_db_errors
+    def validators(self) -> dict[str, dict[str, str]]:
+        """`conditional_headers` of every page at once (one query; a crawl loads them once)."""
+        return batch_ingest.load_validators(self.engine)
 
     @_db_errors
     def known_urls(self) -> list[str]:
@@ -1068,7 +1130,12 @@ class Store:
         return (row[0], row[1]) if row else None
 
     def _against_series(
-        self, s: Session, inst: Installment, rev: Revision, secs: list[Section] | None = None
+        self,
+        s: Session,
+        inst: Installment,
+        rev: Revision,
+        secs: list[Section] | None = None,
+        prevs: Mapping[tuple[str, int, int, str], tuple[Section, Installment] | None] | None = None,
     ) -> dict[str, Any]:
         """A revision's zones against earlier installments: new zones and per-zone diffs."""
         new_zones: list[str] = []
@@ -1078,7 +1145,12 @@ class Store:
         for sec in secs if secs is not None else self._zones_of(s, rev.id):
             paras = _split(sec.text)
             figs = section_figures(sec.text, inst.year)
-            prev = self._previous_section(s, inst, sec.zone)
+            key = (inst.series, inst.year, inst.number, sec.zone)
+            prev = (
+                prevs[key]
+                if prevs is not None and key in prevs
+                else (self._previous_section(s, inst, sec.zone))
+            )
             entry: dict[str, Any] = {
                 "zone": sec.zone,
                 "heading": sec.heading or sec.zone,  # as printed (parse JSON's zones[].heading)
@@ -1148,9 +1220,20 @@ class Store:
                 ).all()
             )
             fresh_secs = self._sections_for(s, [rev.id for _inst, rev in fresh])
+            # Every new zone's predecessor in one round trip on PostgreSQL (issue 16).
+            insts = {(i.series, i.year, i.number): i for i, _rev in fresh}
+            prevs = previous_sections(
+                s,
+                [
+                    (inst.series, inst.year, inst.number, sec.zone)
+                    for inst, rev in fresh
+                    for sec in fresh_secs[rev.id]
+                ],
+                lambda k: self._previous_section(s, insts[k[:3]], k[3]),
+            )
             for inst, rev in fresh:
                 years.add(inst.year)
-                cmp = self._against_series(s, inst, rev, fresh_secs[rev.id])
+                cmp = self._against_series(s, inst, rev, fresh_secs[rev.id], prevs)
                 zones = [sec["zone"] for sec in cmp["sections"]]
                 zones_covered.update(zones)
                 zones_new.update(cmp["new_zones"])

@@ -141,16 +141,3 @@ def test_pagination_links_keeps_every_page_once_in_order() -> None:
     )
     base = SITE + "/html/hotnews/yaowen/"
     assert pagination_links(html, base) == [base + "2.html", base + "3.html", base + "4.html"]
-
-
-def test_links_bench_quick_mode_runs() -> None:
-    import subprocess
-    import sys
-
-    bench = Path(__file__).resolve().parents[2] / "bench" / "links.py"
-    out = subprocess.run(
-        [sys.executable, str(bench), "--quick"], capture_output=True, text=True, timeout=120
-    )
-    assert out.returncode == 0, out.stderr
-    rows = [ln for ln in out.stdout.splitlines() if ln.startswith("| 1")]
-    assert len(rows) == 2 and "pagination_links" in out.stdout, out.stdout
