@@ -110,11 +110,15 @@ def check_url(url: str | URL, *, write: bool = False) -> URL:
             "(sqlite:////ABSOLUTE/PATH.db) or PostgreSQL (postgresql+psycopg://USER@HOST/DB)"
         )
     if backend == "sqlite":
-        unknown = sorted(set(parsed.query) - {"timeout"})
+        allowed = {"timeout"}
+        if parsed.query.get("uri") in ("true", "1"):
+            # A SQLite URI filename (sqlite:///file:PATH?mode=ro&uri=true): its own options.
+            allowed |= {"uri", "mode", "immutable", "cache", "nolock", "vfs"}
+        unknown = sorted(set(parsed.query) - allowed)
         if unknown:
             raise DatabaseError(
                 f"unknown option ?{unknown[0]}= in database URL {safe_url(raw)}: a SQLite URL "
-                "takes only ?timeout=SECONDS"
+                "takes only ?timeout=SECONDS (and SQLite URI options with ?uri=true)"
             )
         if "timeout" in parsed.query:
             value = parsed.query["timeout"]
