@@ -40,17 +40,7 @@ def _env() -> jinja2.Environment:
         trim_blocks=False,
         keep_trailing_newline=True,
     )
-    env.filters.update(
-        fmt_time=model.fmt_time,
-        fmt_date=model.fmt_date,
-        safe_url=model.safe_url,
-        segments=model.segments,
-        group_by_zone=model.group_by_zone,
-        target_value=model.target_value,
-        installment_label=model.installment_label,
-        circled=model.circled,
-        md=model.md_escape,
-    )
+    env.filters.update(model.template_filters(), md=model.md_escape)
     return env
 
 

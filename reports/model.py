@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 __all__ = [
     "Segment",
+    "template_filters",
     "ZoneChanges",
     "circled",
     "fmt_date",
@@ -173,3 +174,17 @@ def stable_id(*parts: Any) -> str:
     """A short hash that stays the same for the same content (Atom entry ids)."""
     blob = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+def template_filters() -> dict[str, Any]:
+    """The filters every template of the report's look uses (the report, the web app)."""
+    return {
+        "fmt_time": fmt_time,
+        "fmt_date": fmt_date,
+        "safe_url": safe_url,
+        "segments": segments,
+        "group_by_zone": group_by_zone,
+        "target_value": target_value,
+        "installment_label": installment_label,
+        "circled": circled,
+    }

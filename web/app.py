@@ -476,17 +476,7 @@ def _env() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(
-        fmt_time=model.fmt_time,
-        fmt_date=model.fmt_date,
-        safe_url=model.safe_url,
-        segments=model.segments,
-        group_by_zone=model.group_by_zone,
-        target_value=model.target_value,
-        installment_label=model.installment_label,
-        circled=model.circled,
-        urlq=lambda s: quote(str(s), safe=""),
-    )
+    env.filters.update(model.template_filters(), urlq=lambda s: quote(str(s), safe=""))
     env.globals.update(label=_label, ref_link=_ref_link, figure_charts=figure_charts)
     return env
 
