@@ -10,13 +10,13 @@ of the gold rows of that class. Each of the four overall scores must reach FIGUR
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from chihwatch.errors import InputError
+from chihwatch.fixturecheck import load_expected
 
 __all__ = [
     "FIGURE_FLOOR",
@@ -101,12 +101,8 @@ def gold_path(pages_dir: Path) -> Path:
 
 
 def load_gold(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise InputError(f"{path} is not valid JSON: {exc}") from None
+    """The figure gold file (a JSON object), or a one-line InputError."""
+    return load_expected(path)
 
 
 def default_extractor(paras: Sequence[str], year: int | None, series: bool) -> list[tuple]:
