@@ -354,7 +354,7 @@ def _show_changes(
 
 
 def _changed_span(change: dict[str, Any]) -> str:
-    """The changed characters of a paragraph, with a little context: …增长[-6-]{+7+}%左右…"""
+    """The changed characters of a paragraph, with a little context: …[-增长6%左右-]{+增长7%左右+}…"""
     inline = change.get("inline") or []
     if not inline:
         return f"{_short(change.get('before'), 30)} -> {_short(change.get('after'), 30)}"
