@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Session
@@ -82,7 +82,7 @@ def record_not_modified(
     unknown = [it for it in items if it.url not in pages]
     if not known:
         return [], unknown
-    params = []
+    params: list[dict[str, Any]] = []
     for it in known:
         hdrs = {k.lower(): v for k, v in it.headers.items()}
         params.append(

@@ -64,7 +64,7 @@ def stored_pages(s: Session) -> Iterator[StoredPage]:
                 select(Blob.sha256, Blob.data, Blob.compression).where(Blob.sha256.in_(shas))
             )
         }
-        ctypes: dict[tuple[int, str], str | None] = {}
+        ctypes: dict[tuple[int, str | None], str | None] = {}
         for pid, sha, ctype in s.execute(
             select(Fetch.page_id, Fetch.blob_sha, Fetch.content_type)
             .where(Fetch.page_id.in_([r.id for r in chunk]), Fetch.blob_sha.is_not(None))

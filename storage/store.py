@@ -227,7 +227,7 @@ class Store:
                     blob_new = self._put_blob(s, sha, body)
                 # Core insert: the fetch row is never read back in this transaction, and the
                 # ORM unit of work cost more than the insert itself (issue 16).
-                fetch_id = s.scalar(
+                fetch_id: int = s.scalar(  # type: ignore[assignment]  # RETURNING id: never None
                     insert(Fetch)
                     .values(
                         page_id=page.id,
@@ -796,7 +796,11 @@ class Store:
                     continue
                 counts["parsed"] += 1
                 key = (article.series or DEFAULT_SERIES, article.year, article.installment)
-                if key not in touched and self._reparse_unchanged(pg, article, heads.get(key)):
+                if key not in touched and self._reparse_unchanged(
+                    pg,
+                    article,
+                    heads.get(key),  # type: ignore[arg-type]  # None year: no head
+                ):
                     counts["unchanged"] += 1  # nothing to write: no transaction at all
                     continue
                 with self._write() as s:
@@ -1274,8 +1278,10 @@ class Store:
                 if changed
                 else {}
             )
-            prevs = {rev.id: by_key.get((inst.id, rev.seq - 1)) for rev, inst in changed}
-            ids = [rev.id for rev, _i in changed] + [p.id for p in prevs.values() if p]
+            prev_revs: dict[int, Revision | None] = {
+                rev.id: by_key.get((inst.id, rev.seq - 1)) for rev, inst in changed
+            }
+            ids = [rev.id for rev, _i in changed] + [p.id for p in prev_revs.values() if p]
             loaded = self._sections_for(s, ids)
             confirmed = self._confirmed_notes(s, [rev.fetch_id for rev, _i in changed])
             for rev, inst in changed:
@@ -1291,13 +1297,13 @@ class Store:
                         "created_at": _iso(rev.created_at),
                         "changes": [
                             c.to_dict()
-                            for c in self._revision_changes(s, prevs[rev.id], rev, loaded)
+                            for c in self._revision_changes(s, prev_revs[rev.id], rev, loaded)
                         ],
                         # A suspect copy the site kept serving (storage/ingest_policy.py).
                         "large_deletion": rev.fetch_id in confirmed,
                         "confirmed_suspect": confirmed.get(rev.fetch_id),
                         "target_changes": self._revision_figure_changes(
-                            inst, prevs[rev.id], rev, loaded
+                            inst, prev_revs[rev.id], rev, loaded
                         ),
                     }
                 )

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from chihwatch.fixturecheck import fixture_names
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCHES = sorted(p.name for p in (ROOT / "bench").glob("*.py"))
 
@@ -38,6 +40,7 @@ def test_every_bench_is_covered_here() -> None:
     # A new bench gets its quick-mode test in this file.
     assert BENCHES == sorted(
         [
+            "cli_start.py",
             "crawl.py",
             "daemon_memory.py",
             "faults.py",
@@ -45,6 +48,7 @@ def test_every_bench_is_covered_here() -> None:
             "links.py",
             "parse.py",
             "store.py",
+            "web.py",
         ]
     )
     for name in BENCHES:
@@ -125,9 +129,26 @@ def test_links_bench() -> None:
 
 def test_parse_bench() -> None:
     out = run_bench("parse.py", timeout=600)
-    assert "mean body F1 over" in out, out
+    header = out.splitlines()[0].split()
+    for col in ("fixture", "F1", "tagged", "zones", "meta", "trafil.", "gne", "ratio"):
+        assert col in header, out
+    # Every saved page has its row, beside the peers (trafilatura and gne on the same bytes).
+    for name in fixture_names(ROOT / "fixtures" / "pages"):
+        assert f"\n{name} " in out, name
+    assert "mean body F1 over" in out and "trafilatura" in out and "target <= 3x" in out, out
     assert re.search(r"parse / lxml.html.fromstring time: median [\d.]+x", out), out
     assert "(3 interleaved repeats each)" in out, out
+    assert "gate: ok" in out, out
+
+
+def test_cli_start_bench() -> None:
+    out = run_bench("cli_start.py", timeout=600)
+    lines = out.splitlines()
+    rows = {line.split("  ")[0].strip(): line for line in lines[2:-1]}
+    assert set(rows) >= {'python -c "import sqlalchemy"', "chihwatch list", "chihwatch list --json"}
+    for name in ("chihwatch list", "chihwatch list --json", "chihwatch show 2024-1 --json"):
+        assert rows[name].endswith("no"), rows[name]  # read commands never import Alembic
+    assert lines[-1].startswith("goal: chihwatch list <= 2.0x import sqlalchemy:")
 
 
 @pytest.mark.slow
@@ -142,3 +163,22 @@ def test_daemon_memory_bench() -> None:
 def test_faults_bench() -> None:
     out = run_bench("faults.py", timeout=900)
     assert "Bad inputs given to the real CLI" in out, out
+
+
+@pytest.mark.slow
+def test_web_bench() -> None:
+    out = run_bench("web.py", timeout=900)
+    assert "500 installments x 5 revisions" in out, out
+    for route in (
+        "/installments/{ref}/diff",
+        "/zones/{name}",
+        "/indicators/{indicator}",
+        "/search?q= (FTS5)",
+        "/search?q= (2 chars)",
+        "/feed.atom",
+    ):
+        line = next(ln for ln in out.splitlines() if ln.startswith(route + " "))
+        assert re.search(r"\d+\.\d+x$", line), line
+    rss = re.findall(r"^\s+(\d+)\s+(\d+\.\d)$", out, re.M)
+    assert [int(k) for k, _ in rss] == [100, 500, 1000]
+    assert "RSS growth after the first 100 requests" in out, out
