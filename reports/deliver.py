@@ -431,10 +431,7 @@ def _to_directory(
         target.path.mkdir(parents=True, exist_ok=True)
         for fmt in fmts:
             path = target.path / f"{stem}.{EXTENSIONS[fmt]}"
-            tmp = path.with_name(path.name + ".tmp")
-            # Write then rename: a reader (or a crash) never sees half a report.
-            tmp.write_text(render(data, fmt), encoding="utf-8")
-            os.replace(tmp, path)
+            _replace_text(path, render(data, fmt))
             written.append(str(path))
         if "atom" in fmts:
             written.append(str(write_feed(target, data)))
@@ -449,10 +446,15 @@ def write_feed(target: DirectoryTarget, data: Mapping[str, Any]) -> Path:
 
     path = target.path / FEED_NAME
     self_url = target.feed_url or path.resolve().as_uri()
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(render(data, "atom", self_url=self_url), encoding="utf-8")
-    os.replace(tmp, path)
+    _replace_text(path, render(data, "atom", self_url=self_url))
     return path
+
+
+def _replace_text(path: Path, text: str) -> None:
+    """Write then rename: a reader (or a crash) never sees half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def build_email(
@@ -623,9 +625,7 @@ def send_test(target: Target) -> list[str]:
         path = target.path / "chihwatch-test-message.txt"
         try:
             target.path.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text(text + "\n", encoding="utf-8")
-            os.replace(tmp, path)
+            _replace_text(path, text + "\n")
         except OSError as exc:
             raise OutputError(f"cannot write to {target.path}: {exc.strerror or exc}") from None
         return [str(path)]
