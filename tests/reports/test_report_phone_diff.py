@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_report_browser import ARTIFACTS, _open, browser  # noqa: F401  (the fixture)
+from test_report_browser import ARTIFACTS, _open
 
 import reports
 
