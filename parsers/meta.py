@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from parsers.normalize import collapse_all
 from parsers.series import SeriesInfo, match_series_title
+from parsers.site import SITE_NAMES, TITLE_SITE_NAMES
 
 __all__ = [
     "SITE_NAMES",
@@ -24,15 +25,10 @@ __all__ = [
 
 BEIJING = timezone(timedelta(hours=8))
 
-# Site names that end a <title>: "国家高新区密集部署 2024年这样干！⑤_中国高新网".
 # Site names that end a <title> after a separator: "…！⑤_中国高新网", "… - 中国高新网 - 要闻".
 _SITE_SUFFIX_RE = re.compile(
-    r"\s*[_|｜\-—–]+\s*(?:中国高新网|中国高新技术产业导报|中高新传媒|chinahightech(?:\.com)?|chih\.cn|高新网)",
+    r"\s*[_|｜\-—–]+\s*(?:" + "|".join(re.escape(n) for n in TITLE_SITE_NAMES) + ")",
     re.IGNORECASE,
-)
-# A <title> that is only the site's or the paper's name (the e-paper's) says nothing of the article.
-SITE_NAMES = frozenset(
-    ("中国高新网", "中国高新技术产业导报", "中高新传媒", "中国高新技术产业导报数字报")
 )
 # A CMS section name left between title and site name: "…！④_要闻" (underscore only: a dash may be the title's).
 _SECTION_SUFFIX_RE = re.compile(r"_[^_\s]{1,6}$")

@@ -50,6 +50,9 @@ class Article:
     warnings: tuple[str, ...] = field(default=())
     # What the page showed of `published`: "second", "minute" (seconds are :00) or "day" (a date).
     published_precision: str | None = None
+    # The HTML stops before `</body></html>`: whatever was parsed is a prefix of the page (the
+    # warnings say so in words; the store reads this field).
+    truncated: bool = False
 
     @property
     def paragraphs(self) -> tuple[str, ...]:
@@ -70,7 +73,7 @@ class Article:
         return self.installment is not None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "url": self.url,
             "title": self.title,
             "published": self.published,
@@ -87,6 +90,9 @@ class Article:
             "confidence": round(self.confidence, 2),
             "warnings": list(self.warnings),
         }
+        if self.truncated:  # only then: the JSON of every whole page stays as it was
+            out["truncated"] = True
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Article:
@@ -115,4 +121,5 @@ class Article:
             confidence=float(data.get("confidence") or 0.0),
             warnings=tuple(data.get("warnings") or ()),
             published_precision=data.get("published_precision"),
+            truncated=bool(data.get("truncated", False)),
         )

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from parsers.site import SERIES_NAME
+
 __all__ = ["SERIES_NAME", "SeriesInfo", "match_series_title", "cn_int", "circled_int"]
 
-SERIES_NAME = "国家高新区密集部署"
 
 _CIRCLED_RANGES = (
     (0x2460, 0x2473, 1),

@@ -10,7 +10,7 @@ import pytest
 
 from chihwatch.errors import ParseError
 from chihwatch.fixturecheck import fixture_names
-from parsers import TRUNCATED_CONFIDENCE, parse
+from parsers import TRUNCATED_CONFIDENCE, Article, parse
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ROOT / "fixtures" / "pages"
@@ -20,8 +20,11 @@ ARTICLES = [
 MIRROR = sorted((ROOT / "fixtures" / "site").rglob("*.html"))
 
 
-def _truncated(article: object) -> bool:
-    return any("truncated" in w for w in article.warnings)  # type: ignore[attr-defined]
+def _truncated(article: Article) -> bool:
+    """The warning says so in words; the typed field (what the store reads) must agree."""
+    flagged = any("truncated" in w for w in article.warnings)
+    assert article.truncated is flagged
+    return flagged
 
 
 def _cut_in_body(page: bytes, keep: float = 0.7) -> bytes:
