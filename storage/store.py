@@ -44,7 +44,7 @@ DEFAULT_SERIES = "国家高新区密集部署"
 # Issue 7: a parse that keeps less than half of the previous body is far likelier a template
 # change or a truncated response than an editor deleting half an article.
 SUSPECT_BODY_RATIO = 0.5
-SUSPECT_CONFIDENCE = 0.5
+SUSPECT_CONFIDENCE = parsers.SUSPECT_CONFIDENCE  # the parser's caps sit below it
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -739,7 +739,7 @@ class Store:
     ) -> str | None:
         # The parser's own signal (its warning names the markup it missed; the reason stays plain
         # text because reports render it).
-        if any("truncated" in w.lower() for w in article.warnings):
+        if article.truncated:
             return f"page truncated: cut off before its end (confidence {article.confidence:.2f})"
         if article.confidence < SUSPECT_CONFIDENCE:
             return f"low parse confidence {article.confidence:.2f}"
@@ -828,7 +828,7 @@ class Store:
         the parse itself raises no doubt."""
         if head is None or head.provisional or article.year is None or article.installment is None:
             return False
-        if any("truncated" in w.lower() for w in article.warnings):
+        if article.truncated:
             return False
         if article.confidence < SUSPECT_CONFIDENCE:
             return False

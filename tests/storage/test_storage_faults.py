@@ -117,6 +117,7 @@ def test_suspect_first_copy_is_provisional_and_the_healthy_copy_is_the_installme
     cut = replace(
         article(zones={"威海高新区": WEIHAI[:1]}),
         warnings=("page truncated: no </html>",),
+        truncated=True,
         confidence=0.4,
     )
     first = rec(store, page(cut))
@@ -198,7 +199,9 @@ def test_validators_come_from_the_last_good_copy(store: Store) -> None:
             OLD, status=200, headers={"ETag": etag}, body=body, fetched_at=at
         )
 
-    cut = replace(article(zones=HEALTHY), warnings=("page truncated",), confidence=0.4)
+    cut = replace(
+        article(zones=HEALTHY), warnings=("page truncated",), truncated=True, confidence=0.4
+    )
     assert rec_h(page(cut), '"cut"', T0).suspect  # provisional first copy
     assert store.conditional_headers(OLD) == {}  # so the next fetch is a full one
     assert rec_h(page(article(zones=HEALTHY)), '"good"', T0 + HOUR).installment_new
@@ -209,3 +212,14 @@ def test_validators_come_from_the_last_good_copy(store: Store) -> None:
     assert store.conditional_headers(OLD) == {"If-None-Match": '"good"'}
     assert not rec_h(page(article(zones=HEALTHY)), '"good2"', T0 + 4 * HOUR).revision_new
     assert store.conditional_headers(OLD) == {"If-None-Match": '"good2"'}
+
+
+def test_the_truncation_verdict_is_the_parsers_typed_field_not_a_warning_text(
+    store: Store,
+) -> None:
+    # A warning that mentions truncation decides nothing: the field does.
+    worded = replace(article(zones=HEALTHY), warnings=("a table looked truncated",))
+    assert rec(store, page(worded)).suspect is None
+    flagged = replace(article(zones=EDITED), truncated=True)  # confident, yet cut: still a suspect
+    reason = rec(store, page(flagged), at=T0 + HOUR).suspect
+    assert reason == "page truncated: cut off before its end (confidence 0.95)"
