@@ -1,12 +1,12 @@
-"""What the spider knows about the site's pages: series titles, article URLs, list areas, scope.
+"""What the spider reads on the site's pages: series titles, article URLs, list items, scope.
 
-Site knowledge is data here (patterns and selectors), kept apart from the spider's logic; adding a
-site design means adding a selector or a pattern, not a branch.
+The site's facts (start URLs, article URL patterns, list and pagination areas) are data in
+parsers/site.py, with everything else known about chih.cn; adding a site design means adding a
+pattern or a selector there, not a branch here.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +15,7 @@ from urllib.parse import urljoin, urlsplit
 from parsel import Selector
 
 import parsers.series
+from parsers.site import ARTICLE_URL_PATTERNS, DEFAULT_START_URLS, LIST_AREAS, PAGINATION_AREAS
 
 __all__ = [
     "SeriesLink",
@@ -26,25 +27,8 @@ __all__ = [
     "DEFAULT_START_URLS",
 ]
 
-# The real site's list pages, both designs (docs/site.md).
-DEFAULT_START_URLS: tuple[str, ...] = (
-    "http://www.chinahightech.com/html/hotnews/yaowen/",
-    "http://www.chinahightech.com/yaowen/node_479.html",
-)
-
-# Article URLs of the two designs (docs/site.md); anything else given as a start URL is a list page.
-ARTICLE_URL_PATTERNS = (
-    re.compile(
-        r"/html/(?:[\w-]+/)+\d{4}/\d{4}/\d+\.html?$"
-    ),  # older: /html/hotnews/yaowen/2024/0206/5700517.html
-    re.compile(
-        r"/(?:[\w-]+/)+\d{4}-\d{2}/\d{2}/content_\d+\.html?$"
-    ),  # newer: /yaowen/2025-01/17/content_287543.html
-)
-
-# Where a list page keeps its items (older design, newer design); when none matches, the whole page
-# minus the usual navigation and sidebar containers is searched.
-LIST_AREAS = ("#index-gz", ".list-a", ".list-main")
+# When no list area matches, the whole page minus the usual navigation and sidebar containers is
+# searched.
 NON_CONTENT = (
     "header",
     "nav",
@@ -61,7 +45,6 @@ NON_CONTENT = (
     ".crumb",
     ".position",
 )
-PAGINATION_AREAS = ("#pages", ".pages", ".page", ".pagination", ".pager")
 NEXT_TEXTS = ("下一页", "下页", "next", "Next", ">", "»")
 
 
