@@ -225,7 +225,7 @@ def test_empty_and_minimal_reports_render() -> None:
     assert "本期没有新的期次" in reports.render(empty, "md")
     root = etree.fromstring(reports.render(empty, "atom").encode("utf-8"))
     assert root.findall(f"{ATOM}entry") == [] and root.findtext(f"{ATOM}updated")
-    # DESIGN.md's keys only (no sections, summary or series): still a full report.
+    # The core keys only (docs/reports.md, JSON: no sections, summary or series): still a full report.
     minimal = dict(
         empty,
         new_installments=[
