@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from lxml import etree
 
 from chihwatch.errors import NoArticle
-from parsers.clean import Block, Cleaned, Span, clean_blocks, walk
+from parsers.blocks import Block, Span, walk
+from parsers.clean import Cleaned, clean_blocks
 from parsers.confidence import (
     GENERIC_CAP,
     PENALTY,

@@ -1,16 +1,14 @@
-"""DOM to paragraphs: walk a subtree into text blocks, then drop the page chrome among them."""
+"""Block cleaning: drop the page chrome among the body's blocks (parsers/blocks.py walks the DOM
+into them) and read the metadata lines on the way (editor, byline, source, citation, lead box)."""
 
 from __future__ import annotations
 
-import logging
 import re
-from dataclasses import dataclass
-from typing import NamedTuple
+from dataclasses import dataclass, field
 
-from lxml import etree
-
+from parsers.blocks import Block, Span, count_punct, is_boilerplate_class, walk
 from parsers.gazetteer import canonical_zone
-from parsers.normalize import ASCII_WS_RE, PAD, collapse_all
+from parsers.normalize import collapse_all
 
 __all__ = [
     "Block",
@@ -24,296 +22,6 @@ __all__ = [
     "count_punct",
     "is_boilerplate_class",
 ]
-
-log = logging.getLogger(__name__)
-
-# Elements that start/end a paragraph (everything else is inline and joins its neighbours).
-BLOCK_TAGS = frozenset(
-    "p div section article main h1 h2 h3 h4 h5 h6 li ul ol dl dt dd table tbody thead tfoot tr td th "
-    "blockquote pre figure center hr address details summary caption fieldset legend".split()
-)
-# Never text of an article: code, embedded objects, forms, figure captions, page furniture.
-SKIP_TAGS = frozenset(
-    "script style noscript iframe frame frameset object embed applet svg canvas template head title "
-    "meta link base button input select option textarea figcaption video audio map area nav "
-    "aside footer header dialog".split()
-)  # not <form>: ASP.NET pages wrap the whole page, article included, in one
-HEADING_TAGS = frozenset("h1 h2 h3 h4 h5 h6".split())
-BOLD_TAGS = frozenset(("strong", "b"))
-
-# class/id tokens (split on space, '-' and '_') of page chrome. Exact tokens, so "hotnews" or
-# "content" never match; calibrated on chih.cn's older template and common CMS themes, including
-# the pinyin abbreviations Chinese CMS use (phb 排行榜, bjtj 编辑推荐, xgyd 相关阅读, xgxw 相关新闻).
-_CHROME_TOKENS = frozenset(
-    """share sharebar bdshare bshare social jiathis rank ranking paihang recommend tuijian editorrec
-    related relate xiangguan qrcode qr erweima ewm copyright banquan disclaimer statement mianze
-    breadcrumb breadcrumbs crumb crumbs weizhi nav navbar menu sidebar side comment comments
-    pinglun footer foot ad ads advert advertisement banner tags pagination pager toolbar source
-    addtime pubtime phb bjtj rdtj rmtj tjyd xgyd xgxw xgwz gg ggw guanggao adbox""".split()
-)  # not utility-class words (hidden, position, print...): `overflow-hidden` may wrap an article
-_TOKEN_SPLIT = re.compile(r"[\s_-]+")
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
-_CENTER_STYLE = re.compile(r"text-align\s*:\s*center", re.IGNORECASE)
-_BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|bolder|[6-9]00)", re.IGNORECASE)
-
-_CJK_PUNCT = "，。；：！？、“”‘’（）《》…—,.;:!?"
-
-
-_CHROME_MEMO: dict[str, bool] = {}
-
-
-def _chrome_value(value: str) -> bool:
-    hit = _CHROME_MEMO.get(value)
-    if hit is None:
-        hit = any(token in _CHROME_TOKENS for token in _TOKEN_SPLIT.split(value.lower()))
-        if len(_CHROME_MEMO) < 4096:  # class names repeat across pages; bound the memo anyway
-            _CHROME_MEMO[value] = hit
-    return hit
-
-
-def _chrome_attr(cls: str | None, ident: str | None) -> bool:
-    return bool((cls and _chrome_value(cls)) or (ident and _chrome_value(ident)))
-
-
-def is_boilerplate_class(el: etree._Element) -> bool:
-    """True when the element's class or id names page chrome (share bar, rank list, footer...)."""
-    return _chrome_attr(el.get("class"), el.get("id"))
-
-
-class Block(NamedTuple):
-    """One paragraph as rendered: text plus the markup facts that classify it.
-
-    A NamedTuple rather than a frozen dataclass: a page makes hundreds and creation is on the hot path.
-    """
-
-    text: str  # browser whitespace collapsed, padding trimmed
-    element: etree._Element  # the block element it belongs to
-    tag: str
-    bold: bool = False  # every character is inside <strong>/<b>/font-weight:bold
-    centered: bool = False
-    heading: bool = False  # inside <h1>..<h6>
-    link_chars: int = 0
-    has_img: bool = False
-    after_img: bool = False  # follows an image-only paragraph (a caption candidate)
-    item: etree._Element | None = None  # nearest <li>/<dd>/<dt>: teaser lists are told apart by it
-
-    @property
-    def link_density(self) -> float:
-        return self.link_chars / max(1, len(self.text))
-
-
-class Span(NamedTuple):
-    """A block-level element and the slice of the walk's blocks that lie inside it."""
-
-    element: etree._Element
-    start: int
-    end: int
-    depth: int
-
-
-# findall beats str.translate with a deletion dict by 5x on CJK text (translate maps char by char).
-_PUNCT_RE = re.compile(f"[{re.escape(_CJK_PUNCT)}]")
-
-
-def count_punct(text: str) -> int:
-    """Number of (Chinese or ASCII) punctuation marks in text."""
-    return len(_PUNCT_RE.findall(text))
-
-
-_BOLD, _LINK, _CENTER, _HEAD = 1, 2, 4, 8
-_ITEM_TAGS = frozenset(("li", "dd", "dt"))
-# Inline tags whose class never marks chrome on the pages we know (links are the most numerous
-# elements of a page; skipping their class/id lookups is a measurable share of the walk).
-_NO_CLASS_CHECK = frozenset("a i em strong b font u sup sub small big".split())
-# Inline tags read in place when they have no children, with the context flag each one adds.
-_LEAF_INLINE = {t: 0 for t in "span i em font u sup sub small big".split()}
-_LEAF_INLINE.update(a=_LINK, strong=_BOLD, b=_BOLD)
-
-
-def walk(
-    root: etree._Element, *, skip_chrome: bool = True, spans: list[Span] | None = None
-) -> list[Block]:
-    """Paragraph blocks of a subtree in page order; <br> and block elements split paragraphs.
-
-    With `spans`, every block-level element holding blocks is appended as (element, start, end,
-    depth): the generic extractor scores subtrees from these slices without walking the tree again.
-
-    This loop is the hot path of the whole parser: state lives in closure cells and one list
-    (`st`), context (inside <strong>, <a>, centered, heading) travels as bit flags, and class/style
-    checks are memoised, because a page has hundreds of elements and Python calls are dear.
-    """
-    out: list[Block] = []
-    span_out: list[Span] = spans if spans is not None else []
-    parts: list[str] = []
-    # st: [bold chars, total chars, link chars, img seen, after an image-only paragraph, owner,
-    #      flags, enclosing list item]
-    st: list = [0, 0, 0, False, False, root, 0, None]
-    append_part = parts.append
-    append_block = out.append
-
-    def flush() -> None:
-        if parts:
-            # browser_ws + trim, inlined: this runs once per paragraph of the page
-            text = "".join(parts)
-            if "\n" in text or "  " in text or "\t" in text or "\r" in text or "\f" in text:
-                text = ASCII_WS_RE.sub(" ", text)
-            text = text.strip(PAD)
-            if text:
-                owner = st[5]
-                total = st[1]
-                flags = st[6]
-                append_block(
-                    Block(
-                        text,
-                        owner,
-                        owner.tag,
-                        total > 0 and st[0] >= total,
-                        bool(flags & _CENTER),
-                        bool(flags & _HEAD),
-                        st[2],
-                        st[3],
-                        st[4],
-                        st[7],
-                    )
-                )
-                st[4] = False
-            elif st[3]:
-                st[4] = True  # an image-only paragraph: the next one may be its caption
-            parts.clear()
-            st[0] = st[1] = st[2] = 0
-        elif st[3]:
-            st[4] = True
-        st[3] = False
-
-    def take(text: str, owner: etree._Element, flags: int) -> None:
-        """Add a run of text to the open paragraph, counting its bold and link characters."""
-        if text.isspace():
-            if parts:
-                append_part(text)
-            return
-        if not parts:
-            st[5] = owner
-            st[6] = flags
-        append_part(text)
-        n = len(text)
-        st[1] += n
-        if flags & _BOLD:
-            st[0] += n
-        if flags & _LINK:
-            st[2] += n
-
-    def visit(el: etree._Element, owner: etree._Element, flags: int, depth: int) -> None:
-        tag = el.tag
-        if tag.__class__ is not str or tag in SKIP_TAGS:  # comments/PIs: only their tail is text
-            return
-        if tag == "br":
-            if parts or st[3]:
-                flush()
-            st[5] = owner
-            st[6] = flags
-            return
-        if tag == "img":
-            st[3] = True
-            return
-        # keys() once (a short list, empty for 4 elements in 10) instead of get() per attribute:
-        # attribute lookups were a third of the walk.
-        keys = el.keys()
-        if keys:
-            get = el.get
-            if skip_chrome and tag not in _NO_CLASS_CHECK and el is not root:
-                if "class" in keys and _chrome_value(get("class")):
-                    return
-                if "id" in keys and _chrome_value(get("id")):
-                    return
-            sflags = _style_flags(get("style")) if "style" in keys else 0
-            if sflags & _S_HIDDEN:
-                return
-        else:
-            sflags = 0
-        is_block = tag in BLOCK_TAGS
-        start = 0
-        if is_block:
-            if parts or st[3]:
-                flush()
-            owner = el
-            align = el.get("align") if keys and "align" in keys else None
-            if tag == "center" or sflags & _S_CENTER or (align and align.lower() == "center"):
-                flags |= _CENTER
-            elif align or sflags & _S_ALIGN:
-                flags &= ~_CENTER
-            if tag in HEADING_TAGS:
-                flags |= _HEAD | _BOLD
-            st[5] = owner
-            st[6] = flags
-            start = len(out)
-            if tag in _ITEM_TAGS:
-                outer_item = st[7]
-                st[7] = el
-        if tag in BOLD_TAGS or sflags & _S_BOLD:
-            flags |= _BOLD
-        if tag == "a":  # a bold link is still a link
-            flags |= _LINK
-        text = el.text
-        if text:
-            take(text, owner, flags)
-        for child in el:
-            ctag = child.tag
-            if ctag in _LEAF_INLINE and not len(child):
-                # An inline element without children (a link, an emphasis: half the elements of a
-                # page) is read here rather than in a call of its own, unless an attribute of it
-                # needs a look (style; class or id where chrome is checked).
-                ckeys = child.keys()
-                if ckeys and (
-                    "style" in ckeys
-                    or (
-                        skip_chrome
-                        and ctag not in _NO_CLASS_CHECK
-                        and ("class" in ckeys or "id" in ckeys)
-                    )
-                ):
-                    visit(child, owner, flags, depth + 1)
-                else:
-                    t = child.text
-                    if t:
-                        take(t, owner, flags | _LEAF_INLINE[ctag])
-            else:
-                visit(child, owner, flags, depth + 1)
-            tail = child.tail
-            if tail:  # a tail is outside the child: the parent's context holds
-                take(tail, owner, flags)
-        if is_block:
-            if parts or st[3]:
-                flush()
-            if tag in _ITEM_TAGS:
-                st[7] = outer_item
-            end = len(out)
-            if end > start:
-                span_out.append(Span(el, start, end, depth))
-
-    visit(root, root, 0, 0)
-    if parts or st[3]:
-        flush()
-    return out
-
-
-_S_HIDDEN, _S_CENTER, _S_ALIGN, _S_BOLD = 1, 2, 4, 8
-_STYLE_MEMO: dict[str, int] = {}
-
-
-def _style_flags(style: str) -> int:
-    """What an inline style says about visibility, alignment and weight (memoised: styles repeat)."""
-    hit = _STYLE_MEMO.get(style)
-    if hit is None:
-        hit = (
-            (_S_HIDDEN if _HIDDEN_STYLE.search(style) else 0)
-            | (_S_CENTER if _CENTER_STYLE.search(style) else 0)
-            | (_S_ALIGN if "text-align" in style else 0)
-            | (_S_BOLD if _BOLD_STYLE.search(style) else 0)
-        )
-        if len(_STYLE_MEMO) < 4096:
-            _STYLE_MEMO[style] = hit
-    return hit
-
 
 # --- text rules --------------------------------------------------------------------------------
 
@@ -430,17 +138,28 @@ class Cleaned:
     cited: str | None = None  # the date of an e-paper citation line (2025年03月24日)
 
 
-def clean_blocks(blocks: list[Block], title: str | None = None) -> Cleaned:
-    """Drop chrome among body blocks; stop at the copyright block; read the editor line."""
-    keep: list[Block] = []
+@dataclass
+class _Read:
+    """What clean_blocks reads out of the chrome it drops (editor, byline names, source, citation)."""
+
     editor: str | None = None
+    authors: list[str] = field(default_factory=list)
+    source: str | None = None
+    cited: str | None = None
+    leads: list[str] = field(default_factory=list)  # texts of lead boxes (导读：…)
+
+
+def clean_blocks(blocks: list[Block], title: str | None = None) -> Cleaned:
+    """Drop chrome among body blocks; stop at the copyright block; read the editor line.
+
+    One pass with two pieces of state: what was read (`_Read`) and whether the blocks follow a
+    related-links header (`in_related`, ended by the next kept block).
+    """
+    keep: list[Block] = []
+    read = _Read()
     dropped = 0
     title_key = collapse_all(title).replace(" ", "") if title else None
     in_related = False
-    authors: list[str] = []
-    source: str | None = None
-    cited: str | None = None
-    leads: list[str] = []
     for i, block in enumerate(blocks):
         text = block.text
         n = len(text)
@@ -456,38 +175,12 @@ def clean_blocks(blocks: list[Block], title: str | None = None) -> Cleaned:
             dropped += len(blocks) - i
             # The copyright block, a portal's notice and whatever follows them (rank lists, QR
             # codes, comment boxes) are chrome; a portal's editor line may still follow.
-            editor = editor or _editor_in(blocks[i + 1 : i + 1 + EDITOR_AFTER_END])
+            read.editor = read.editor or _editor_in(blocks[i + 1 : i + 1 + EDITOR_AFTER_END])
             break
-        m = EDITOR_RE.match(text) or (_EDITOR_IN_RE.search(text) if n <= 60 else None)
-        if m:
-            editor = editor or collapse_all(m.group(1))
+        if _read_line(text, read):
             dropped += 1
             continue
-        lead = _LEAD_RE.match(text) if text[0] in _LEAD_FIRST else None
-        if lead:
-            if lead.end() < n:
-                leads.append(text[lead.end() :])
-            dropped += 1
-            continue
-        if n <= 40 and text[0] in _SHORT_FIRST:
-            names = read_byline(text)
-            if names:
-                authors.extend(x for x in names.split(" ") if x not in authors)
-                dropped += 1
-                continue
-            sm = _SOURCE_LINE_RE.match(text)
-            if sm:
-                source = source or sm.group(1)
-                dropped += 1
-                continue
-            cm = CITATION_RE.match(text)
-            if cm:
-                source = source or cm.group(1)
-                cited = cited or cm.group(2)
-                dropped += 1
-                continue
-        zone = canonical_zone(text) if len(text) <= 40 else None
-        if zone is not None:
+        if n <= 40 and canonical_zone(text) is not None:
             in_related = False
             keep.append(block)
             continue
@@ -495,31 +188,67 @@ def clean_blocks(blocks: list[Block], title: str | None = None) -> Cleaned:
             in_related = True
             dropped += 1
             continue
-        if in_related and (block.link_density > 0.5 or len(text) < 40):
+        if in_related and (block.link_density > 0.5 or n < 40):
             dropped += 1
             continue
         in_related = False
-        is_caption = len(text) <= 80 and (
-            is_caption_text(text)
-            or ((block.after_img or block.has_img) and block.centered and not _punct_end(text))
-        )
-        if (
-            _CHROME_TEXT_RE.match(text)
-            or is_caption
-            or (block.link_density > 0.5 and len(text) < 200)
-            or (len(text) <= 80 and (_META_LINE_RE.match(text) or _DATE_LINE_RE.match(text)))
-            or (
-                title_key
-                and len(text) < 120
-                and text.replace(" ", "").replace("\u00a0", "") == title_key
-            )
-        ):
+        if _is_chrome(block, title_key):
             dropped += 1
             continue
         keep.append(block)
-    kept = _drop_repeats(keep, leads)
+    kept = _drop_repeats(keep, read.leads)
     dropped += len(keep) - len(kept)
-    return Cleaned(tuple(kept), editor, dropped, " ".join(authors) or None, source, cited)
+    authors = " ".join(read.authors) or None
+    return Cleaned(tuple(kept), read.editor, dropped, authors, read.source, read.cited)
+
+
+def _read_line(text: str, read: _Read) -> bool:
+    """Whether the paragraph is a line of metadata (editor, lead box, byline, source, citation),
+    read into `read`: such a line is dropped from the body."""
+    n = len(text)
+    m = EDITOR_RE.match(text) or (_EDITOR_IN_RE.search(text) if n <= 60 else None)
+    if m:
+        read.editor = read.editor or collapse_all(m.group(1))
+        return True
+    lead = _LEAD_RE.match(text) if text[0] in _LEAD_FIRST else None
+    if lead:
+        if lead.end() < n:
+            read.leads.append(text[lead.end() :])
+        return True
+    if n > 40 or text[0] not in _SHORT_FIRST:
+        return False
+    names = read_byline(text)
+    if names:
+        read.authors.extend(x for x in names.split(" ") if x not in read.authors)
+        return True
+    sm = _SOURCE_LINE_RE.match(text)
+    if sm:
+        read.source = read.source or sm.group(1)
+        return True
+    cm = CITATION_RE.match(text)
+    if cm:
+        read.source = read.source or cm.group(1)
+        read.cited = read.cited or cm.group(2)
+        return True
+    return False
+
+
+def _is_chrome(block: Block, title_key: str | None) -> bool:
+    """Whole-paragraph chrome: a chrome phrase, a caption, a link line, a byline or date line, or
+    the title repeated."""
+    text = block.text
+    n = len(text)
+    if n <= 80 and (
+        is_caption_text(text)
+        or ((block.after_img or block.has_img) and block.centered and not _punct_end(text))
+    ):
+        return True
+    return bool(
+        _CHROME_TEXT_RE.match(text)
+        or (block.link_density > 0.5 and n < 200)
+        or (n <= 80 and (_META_LINE_RE.match(text) or _DATE_LINE_RE.match(text)))
+        or (title_key and n < 120 and text.replace(" ", "").replace("\u00a0", "") == title_key)
+    )
 
 
 # How many blocks after the end of the article are searched for a portal's editor line.

@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 from lxml import etree
 
-from parsers.clean import EDITOR_RE, Block
+from parsers.blocks import Block
+from parsers.clean import EDITOR_RE
 from parsers.html import metas, raw_text
 from parsers.meta import find_stamp, jsonld_published, parse_stamp
 from parsers.normalize import collapse_all

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from parsers.clean import _COPYRIGHT_RE, EDITOR_RE, Block, Span
+from parsers.blocks import Block, Span
+from parsers.clean import _COPYRIGHT_RE, EDITOR_RE
 from parsers.gazetteer import canonical_zone
 
 __all__ = ["Extraction", "extract", "block_score"]
