@@ -11,21 +11,19 @@ Dates, years, installment numbers, ranks (第六, 前20名), names with digits (
 `10GWh`) and Chinese numerals in set phrases (三大主导产业, 一件事) are not figures. Chinese numerals
 are read only before a money unit (百亿元, 千亿元) or in a share (三分之一, 六成, 一半).
 
-Indicator synonyms are data: parsers/data/indicators.toml (`canonical_indicator`).
+Indicator synonyms are data: parsers/data/indicators.toml (parsers/indicators.py).
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from parsers.gazetteer import zones_named
+from parsers.indicators import canonical_indicator, same_indicator
 from parsers.series import cn_int
 
 __all__ = [
@@ -33,6 +31,7 @@ __all__ = [
     "extract_figures",
     "canonical_indicator",
     "figure_display",
+    "same_indicator",
     "KINDS",
     "RELATIONS",
 ]
@@ -102,34 +101,6 @@ def figure_display(row: dict[str, Any]) -> str:
     if rel == "=":
         return amount
     return rel + amount
-
-
-# --- indicator synonyms (data) ---------------------------------------------------------------
-
-_DATA = Path(__file__).with_name("data") / "indicators.toml"
-
-
-@lru_cache(maxsize=1)
-def _synonyms() -> tuple[list[tuple[str, str]], dict[str, str]]:
-    data = tomllib.loads(_DATA.read_text(encoding="utf-8"))
-    replace = sorted(data.get("replace", {}).items(), key=lambda kv: -len(kv[0]))
-    same: dict[str, str] = {}
-    for canonical, spellings in data.get("same", {}).items():
-        same[canonical] = canonical
-        for s in spellings:
-            same[s] = canonical
-    return replace, same
-
-
-@lru_cache(maxsize=4096)
-def canonical_indicator(indicator: str) -> str:
-    """The canonical spelling of an indicator (规上 -> 规模以上, 生产总值 -> 地区生产总值)."""
-    replace, same = _synonyms()
-    s = re.sub(r"[\s“”\"'‘’《》「」]", "", indicator)
-    for old, new in replace:
-        if old in s:
-            s = s.replace(old, new)
-    return same.get(s, s)
 
 
 # --- the figure regex ------------------------------------------------------------------------
@@ -409,128 +380,10 @@ def extract_figures(
             continue
         clause_ends = [m.end() for m in _CLAUSE.finditer(para)]
         sent_ends = [m.end() for m in _SENTENCE.finditer(para)]
-        # 1. kind "other": a figure followed by the noun it qualifies (10项攻坚行动, 过亿元项目).
-        for i in range(len(hits) - 1, -1, -1):
-            h = hits[i]
-            nxt = hits[i + 1] if i + 1 < len(hits) else None
-            after = para[h.end : h.end + 1]
-            if nxt is not None and _connected(para, h, nxt):
-                h.kind = nxt.kind or "pending"
-            elif after in _ENDS or para.startswith("的目标", h.end) or after == "和":
-                h.kind = "pending"
-            else:
-                h.kind = "other"
-        # 2. subjects: back to the clause start or to the previous measured figure.
-        for i, h in enumerate(hits):
-            clause_start = _last(clause_ends, h.start)
-            start = clause_start
-            prev = None
-            for j in range(i - 1, -1, -1):
-                p = hits[j]
-                if p.end <= clause_start:
-                    break
-                if p.kind != "other":
-                    prev = p
-                    start = max(start, p.end)
-                    break
-            if h.kind == "other":
-                # Its indicator is the noun it qualifies: up to the next figure or the clause end.
-                stop = len(para)
-                cm = _CLAUSE.search(para, h.end)
-                if cm:
-                    stop = cm.start()
-                for n in hits[i + 1 :]:
-                    if n.start >= h.end:
-                        stop = min(stop, n.start)
-                        break
-                noun = para[h.end : stop].lstrip("、和及")
-                h.subject = noun
-                h.indicator = canonical_indicator(_TRAIL.sub("", noun.split("、")[0]))
-            else:
-                raw = para[start : h.start]
-                if prev is not None:
-                    raw = raw.lstrip("、和及与")
-                # A leading count of a plan's parts is not part of the subject (99个重点项目投资).
-                for n in hits[:i]:
-                    if n.kind == "other" and n.num_start >= start and n.unit not in _MONEY_UNITS:
-                        if para[start : n.start].strip() == "":
-                            raw = para[n.end : h.start]
-                h.subject = raw
-                h.respective = raw.endswith("分别")
-                cleaned = _clean(raw)
-                if not cleaned:
-                    # 同比增长7.1% after 地区生产总值突破3200亿元: the previous figure's indicator
-                    sent = _last(sent_ends, h.start)
-                    for p in reversed(hits[:i]):
-                        if p.num_start < sent:
-                            break
-                        if p.kind != "other" and p.indicator:
-                            cleaned = p.indicator
-                            break
-                elif (
-                    prev is not None
-                    and para[prev.end : h.start].startswith("、")
-                    and not _DISTRIBUTE.match(cleaned)
-                ):
-                    lead = _DISTRIBUTE.match(prev.indicator)
-                    if lead:  # 新增高新技术企业100家以上、科技型中小企业200家以上
-                        cleaned = lead.group(1) + cleaned
-                h.indicator = canonical_indicator(cleaned) if cleaned else ""
-        for i in range(len(hits) - 2, -1, -1):
-            h = hits[i]
-            nxt = hits[i + 1]
-            if (
-                h.kind == "other"
-                and not h.indicator
-                and (_connected(para, h, nxt) or nxt.start == h.end)
-            ):
-                h.indicator = nxt.indicator  # 10亿元、50亿元和100亿元3个级别
-        # 3. 分别…和…: one indicator per listed item.
-        for i, h in enumerate(hits):
-            if not h.respective:
-                continue
-            group = [h]
-            for n in hits[i + 1 :]:
-                if _connected(para, group[-1], n):
-                    group.append(n)
-                else:
-                    break
-            base = _clean(h.subject[: -len("分别")], enum=False)
-            items = base.split("、")
-            if len(items) == len(group) and len(group) > 1:
-                tail_m = re.match(
-                    r"^(.*?)([一二两三四五六七八九十]+大(?:主导|先导|新兴|重点)?)?(产业.*)$",
-                    items[-1],
-                )
-                tail = ""
-                if tail_m and tail_m.group(3):
-                    items[-1] = tail_m.group(1)
-                    tail = tail_m.group(3)
-                for item, g in zip(items, group, strict=True):
-                    name = item + tail[2:] if item.endswith("产业") else item + tail
-                    g.indicator = canonical_indicator(name)
-                    if g.relation == "=" and g is not h:
-                        g.relation = h.relation  # 分别突破1500亿元和600亿元: both 突破
-                        g.lead = para[h.start : h.num_start]
-        # 4. kind target / actual and period, per sentence.
-        for h in hits:
-            sent_start = _last(sent_ends, h.start)
-            sent_end_m = _SENTENCE.search(para, h.end)
-            sentence = para[sent_start : sent_end_m.end() if sent_end_m else len(para)]
-            h.period = _period(para[sent_start : h.start], para[: h.start], year)
-            if h.kind == "other":
-                continue
-            if year is not None and h.period is not None and h.period < year:
-                h.kind = "actual"  # last year's result quoted in this year's text
-            elif series:
-                # Plans say 同比增长 too: only a reported-result wording makes a figure a result.
-                strong = _RESULT_CUES.search(sentence) and not _TARGET_CUES.search(sentence)
-                h.kind = "actual" if strong else "target"
-            else:
-                h.kind = "target" if _GOAL_CUES.search(sentence) else "actual"
-        for i in range(len(hits) - 2, -1, -1):  # a list shares the kind of its last figure
-            if _connected(para, hits[i], hits[i + 1]) and hits[i].kind != "other":
-                hits[i].kind = hits[i + 1].kind
+        _mark_other(para, hits)
+        _subjects(para, hits, clause_ends, sent_ends)
+        _respective(para, hits)
+        _kinds(para, hits, sent_ends, year, series)
         for h in hits:
             clause_start = _last(clause_ends, h.start)
             out.append(
@@ -551,12 +404,162 @@ def extract_figures(
     return out
 
 
+def _mark_other(para: str, hits: list[_Hit]) -> None:
+    """Step 1, kind "other": a figure followed by the noun it qualifies (10项攻坚行动, 过亿元项目)."""
+    for i in range(len(hits) - 1, -1, -1):
+        h = hits[i]
+        nxt = hits[i + 1] if i + 1 < len(hits) else None
+        after = para[h.end : h.end + 1]
+        if nxt is not None and _connected(para, h, nxt):
+            h.kind = nxt.kind or "pending"
+        elif after in _ENDS or para.startswith("的目标", h.end) or after == "和":
+            h.kind = "pending"
+        else:
+            h.kind = "other"
+
+
+def _subjects(para: str, hits: list[_Hit], clause_ends: list[int], sent_ends: list[int]) -> None:
+    """Step 2, subjects and indicators: back to the clause start or to the previous measured figure."""
+    for i, h in enumerate(hits):
+        clause_start = _last(clause_ends, h.start)
+        start = clause_start
+        prev = None
+        for j in range(i - 1, -1, -1):
+            p = hits[j]
+            if p.end <= clause_start:
+                break
+            if p.kind != "other":
+                prev = p
+                start = max(start, p.end)
+                break
+        if h.kind == "other":
+            _qualified_noun(para, hits, i)
+        else:
+            _measured_subject(para, hits, i, start, prev, sent_ends)
+    for i in range(len(hits) - 2, -1, -1):
+        h = hits[i]
+        nxt = hits[i + 1]
+        if (
+            h.kind == "other"
+            and not h.indicator
+            and (_connected(para, h, nxt) or nxt.start == h.end)
+        ):
+            h.indicator = nxt.indicator  # 10亿元、50亿元和100亿元3个级别
+
+
+def _qualified_noun(para: str, hits: list[_Hit], i: int) -> None:
+    """A figure of kind other: its indicator is the noun it qualifies, up to the next figure or
+    the clause end."""
+    h = hits[i]
+    stop = len(para)
+    cm = _CLAUSE.search(para, h.end)
+    if cm:
+        stop = cm.start()
+    for n in hits[i + 1 :]:
+        if n.start >= h.end:
+            stop = min(stop, n.start)
+            break
+    noun = para[h.end : stop].lstrip("、和及")
+    h.subject = noun
+    h.indicator = canonical_indicator(_TRAIL.sub("", noun.split("、")[0]))
+
+
+def _measured_subject(
+    para: str, hits: list[_Hit], i: int, start: int, prev: _Hit | None, sent_ends: list[int]
+) -> None:
+    """A measured figure: its subject is the text before it, from `start` (the clause start or the
+    end of the previous measured figure `prev`)."""
+    h = hits[i]
+    raw = para[start : h.start]
+    if prev is not None:
+        raw = raw.lstrip("、和及与")
+    # A leading count of a plan's parts is not part of the subject (99个重点项目投资).
+    for n in hits[:i]:
+        if n.kind == "other" and n.num_start >= start and n.unit not in _MONEY_UNITS:
+            if para[start : n.start].strip() == "":
+                raw = para[n.end : h.start]
+    h.subject = raw
+    h.respective = raw.endswith("分别")
+    cleaned = _clean(raw)
+    if not cleaned:
+        # 同比增长7.1% after 地区生产总值突破3200亿元: the previous figure's indicator
+        sent = _last(sent_ends, h.start)
+        for p in reversed(hits[:i]):
+            if p.num_start < sent:
+                break
+            if p.kind != "other" and p.indicator:
+                cleaned = p.indicator
+                break
+    elif (
+        prev is not None
+        and para[prev.end : h.start].startswith("、")
+        and not _DISTRIBUTE.match(cleaned)
+    ):
+        lead = _DISTRIBUTE.match(prev.indicator)
+        if lead:  # 新增高新技术企业100家以上、科技型中小企业200家以上
+            cleaned = lead.group(1) + cleaned
+    h.indicator = canonical_indicator(cleaned) if cleaned else ""
+
+
+def _respective(para: str, hits: list[_Hit]) -> None:
+    """Step 3, 分别…和…: one indicator per listed item."""
+    for i, h in enumerate(hits):
+        if not h.respective:
+            continue
+        group = [h]
+        for n in hits[i + 1 :]:
+            if _connected(para, group[-1], n):
+                group.append(n)
+            else:
+                break
+        base = _clean(h.subject[: -len("分别")], enum=False)
+        items = base.split("、")
+        if len(items) != len(group) or len(group) <= 1:
+            continue
+        tail_m = _RESPECTIVE_TAIL.match(items[-1])
+        tail = ""
+        if tail_m and tail_m.group(3):
+            items[-1] = tail_m.group(1)
+            tail = tail_m.group(3)
+        for item, g in zip(items, group, strict=True):
+            name = item + tail[2:] if item.endswith("产业") else item + tail
+            g.indicator = canonical_indicator(name)
+            if g.relation == "=" and g is not h:
+                g.relation = h.relation  # 分别突破1500亿元和600亿元: both 突破
+                g.lead = para[h.start : h.num_start]
+
+
+# The shared ending of a 分别 list's last item (…和电子信息三大主导产业): each item gets it.
+_RESPECTIVE_TAIL = re.compile(
+    r"^(.*?)([一二两三四五六七八九十]+大(?:主导|先导|新兴|重点)?)?(产业.*)$"
+)
+
+
+def _kinds(
+    para: str, hits: list[_Hit], sent_ends: list[int], year: int | None, series: bool
+) -> None:
+    """Step 4, kind target / actual and period, per sentence; a list shares its last figure's kind."""
+    for h in hits:
+        sent_start = _last(sent_ends, h.start)
+        sent_end_m = _SENTENCE.search(para, h.end)
+        sentence = para[sent_start : sent_end_m.end() if sent_end_m else len(para)]
+        h.period = _period(para[sent_start : h.start], para[: h.start], year)
+        if h.kind == "other":
+            continue
+        if year is not None and h.period is not None and h.period < year:
+            h.kind = "actual"  # last year's result quoted in this year's text
+        elif series:
+            # Plans say 同比增长 too: only a reported-result wording makes a figure a result.
+            strong = _RESULT_CUES.search(sentence) and not _TARGET_CUES.search(sentence)
+            h.kind = "actual" if strong else "target"
+        else:
+            h.kind = "target" if _GOAL_CUES.search(sentence) else "actual"
+    for i in range(len(hits) - 2, -1, -1):
+        if _connected(para, hits[i], hits[i + 1]) and hits[i].kind != "other":
+            hits[i].kind = hits[i + 1].kind
+
+
 _MONEY_UNITS = {"亿元", "亿美元"}
-
-
-def same_indicator(a: str, b: str) -> bool:
-    """Whether two indicators name the same measure (after synonyms)."""
-    return canonical_indicator(a) == canonical_indicator(b)
 
 
 def rows_for_sections(
