@@ -40,7 +40,7 @@ __all__ = ["Store", "IngestResult", "DEFAULT_SERIES", "SUSPECT_BODY_RATIO", "SUS
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SERIES = "国家高新区密集部署"
+DEFAULT_SERIES = parsers.SERIES_NAME  # parsers/site.py: chih.cn's facts in one place
 # Issue 7: a parse that keeps less than half of the previous body is far likelier a template
 # change or a truncated response than an editor deleting half an article.
 SUSPECT_BODY_RATIO = 0.5
