@@ -10,7 +10,7 @@ __all__ = ["norm_text", "browser_ws", "trim", "collapse_all"]
 _ASCII_WS = re.compile(r"[ \t\n\r\f]+")
 # What counts as padding at the ends of a paragraph: any whitespace incl. NBSP, U+3000, ZWSP, BOM.
 _PAD = " \t\n\r\f\v\u00a0\u3000\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u202f\u205f\ufeff"
-# Public for the walk's inlined copy of browser_ws + trim (clean.walk).
+# Public for the walk's inlined copy of browser_ws + trim (blocks.walk).
 ASCII_WS_RE = _ASCII_WS
 PAD = _PAD
 # Any run of whitespace, NBSP and full-width spaces included.
