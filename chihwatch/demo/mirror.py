@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from chihwatch.bundled import mirror_site
+from chihwatch.demo.bundled import mirror_site
 
 __all__ = ["MirrorServer", "LoggedRequest", "Fault", "PORT_TOKEN", "BUNDLED_SITE"]
 
