@@ -89,12 +89,6 @@ def play(
     verbose_crawl: bool,
 ) -> list[tuple[datetime, datetime, list[str]]]:
     """Run the timeline; returns each written report's period and files."""
-    from crawler.run import crawl_in_subprocess
-    from crawler.settings import POLITE_OFF
-    from storage.crawl_health import record_crawl
-    from storage.db import make_engine
-
-    starts = [f"{server.url}/html/hotnews/yaowen/", f"{server.url}/yaowen/node_479.html"]
     written: list[tuple[datetime, datetime, list[str]]] = []
     before = {_ref(i): i for i in store.list_installments()}
     crawls = [s for s in TIMELINE if s.kind == "crawl"]
@@ -125,29 +119,7 @@ def play(
             + f" · {step.state}: {step.what}"
         )
         progress = (lambda line: echo(f"    {line}")) if verbose_crawl else (lambda _line: None)
-        # Local mirror: no politeness delays; robots.txt, scope and conditional requests as live.
-        settings = {
-            **POLITE_OFF,
-            "HTTPCACHE_DIR": str(folder / ".httpcache"),
-            "CHIHWATCH_CLOCK_OFFSET": -step.days_ago * 86400,
-        }
-        t0 = time.monotonic()
-        summary = crawl_in_subprocess(
-            db_url, starts, timeout=300, settings=settings, progress=progress
-        )
-        engine = make_engine(db_url)
-        try:
-            figures = summary.to_dict()
-            figures.pop("changes", None)
-            record_crawl(
-                engine,
-                started=moment,
-                finished=moment + timedelta(seconds=time.monotonic() - t0),
-                status="ok",
-                figures=figures,
-            )
-        finally:
-            engine.dispose()
+        summary = _crawl(step, moment, server, db_url, folder, progress)
         echo(
             f"  crawled: {summary.fetched} pages fetched, {summary.not_modified} not modified "
             f"(304), {summary.requests} requests, {summary.seconds:.1f}s"
@@ -158,6 +130,45 @@ def play(
         echo("")
     shutil.rmtree(folder / ".httpcache", ignore_errors=True)
     return written
+
+
+def _crawl(
+    step: Step,
+    moment: datetime,
+    server: Any,
+    db_url: str,
+    folder: Path,
+    progress: Callable[[str], None],
+) -> Any:
+    """One crawl of the mirror as if at `moment`, logged as a crawl run (the report's counts)."""
+    from crawler.run import crawl_in_subprocess
+    from crawler.settings import POLITE_OFF
+    from storage.crawl_health import record_crawl
+    from storage.db import make_engine
+
+    starts = [f"{server.url}/html/hotnews/yaowen/", f"{server.url}/yaowen/node_479.html"]
+    # Local mirror: no politeness delays; robots.txt, scope and conditional requests as live.
+    settings = {
+        **POLITE_OFF,
+        "HTTPCACHE_DIR": str(folder / ".httpcache"),
+        "CHIHWATCH_CLOCK_OFFSET": -step.days_ago * 86400,
+    }
+    t0 = time.monotonic()
+    summary = crawl_in_subprocess(db_url, starts, timeout=300, settings=settings, progress=progress)
+    engine = make_engine(db_url)
+    try:
+        figures = summary.to_dict()
+        figures.pop("changes", None)
+        record_crawl(
+            engine,
+            started=moment,
+            finished=moment + timedelta(seconds=time.monotonic() - t0),
+            status="ok",
+            figures=figures,
+        )
+    finally:
+        engine.dispose()
+    return summary
 
 
 def _mirror_path(server: Any, state: str, ref: str) -> str:
