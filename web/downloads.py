@@ -18,7 +18,7 @@ import reports
 from storage import queries_web as q
 from web import figures as fig
 from web.pages import indicator_data
-from web.render import data_for, json_response, report_css, templates
+from web.render import data_for, json_response, render_page, report_css, request_key
 from web.workbench import Problem, Workbench, installment_of, report_period, revision_of
 
 # The stored page in its sandboxed frame: no script, no request anywhere, not even its own images.
@@ -48,21 +48,10 @@ async def indicator_page(request: Request) -> Response:
 
         def make() -> bytes | str:
             if fmt == "html":
-                return (
-                    templates()
-                    .get_template("indicator.html.j2")
-                    .render(data=data, request_path=request.url.path, query=request.query_params)
-                )
+                return render_page("indicator.html.j2", data, request)
             return _csv(data["rows"]) if fmt == "csv" else _xlsx(data["rows"])
 
-        key = (
-            "indicator",
-            fmt,
-            request.url.path,
-            str(request.query_params),
-            q.store_stamp(wb.engine),
-        )
-        return data["indicator"], wb.memo(key, make)
+        return data["indicator"], wb.memo(request_key(wb, request, "indicator", fmt), make)
 
     indicator, content = await run_in_threadpool(body)
     if fmt == "html":

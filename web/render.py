@@ -86,17 +86,24 @@ CACHED = frozenset(
 )
 
 
+def request_key(wb: Workbench, request: Request, *what: str) -> tuple[Any, ...]:
+    """A memo key for what one request shows: `what`, its path and query, the store's stamp."""
+    return (*what, request.url.path, str(request.query_params), q.store_stamp(wb.engine))
+
+
+def render_page(template: str, data: dict[str, Any], request: Request) -> str:
+    """A page template over its data (the request's path and query make its links and forms)."""
+    return (
+        templates()
+        .get_template(template)
+        .render(data=data, request_path=request.url.path, query=request.query_params)
+    )
+
+
 def data_for(data_fn: Handler, wb: Workbench, request: Request) -> dict[str, Any]:
     if data_fn.__name__ not in CACHED:
         return data_fn(wb, request)
-    key = (
-        "data",
-        data_fn.__name__,
-        request.url.path,
-        str(request.query_params),
-        q.store_stamp(wb.engine),
-    )
-    return wb.memo(key, lambda: data_fn(wb, request))
+    return wb.memo(request_key(wb, request, "data", data_fn.__name__), lambda: data_fn(wb, request))
 
 
 def page_route(data_fn: Handler, template: str) -> Callable[[Request], Awaitable[Response]]:
@@ -106,23 +113,10 @@ def page_route(data_fn: Handler, template: str) -> Callable[[Request], Awaitable
         def page() -> str:
             data = data_for(data_fn, wb, request)
 
-            def render() -> str:
-                return (
-                    templates()
-                    .get_template(template)
-                    .render(data=data, request_path=request.url.path, query=request.query_params)
-                )
-
             if data_fn.__name__ not in CACHED:
-                return render()
-            key = (
-                "html",
-                template,
-                request.url.path,
-                str(request.query_params),
-                q.store_stamp(wb.engine),
-            )
-            return wb.memo(key, render)
+                return render_page(template, data, request)
+            key = request_key(wb, request, "html", template)
+            return wb.memo(key, lambda: render_page(template, data, request))
 
         return HTMLResponse(await run_in_threadpool(page))
 
