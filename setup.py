@@ -2,8 +2,8 @@
 
 fixtures/ stays the one source of truth (the developers' workflow in the checkout: build.py,
 `fixtures save/update`); at build time this copies fixtures/site/ (the states and layout.json) and
-fixtures/pages/ (NAME.html + NAME.json) into the built `chihwatch/_data/`, where an installed
-chihwatch finds them through importlib.resources (chihwatch/bundled.py). Everything else is in
+fixtures/pages/ (NAME.html + NAME.json) into the built `chihwatch/demo/_data/`, where an installed
+chihwatch finds them through importlib.resources (chihwatch/demo/bundled.py). Everything else is in
 pyproject.toml.
 """
 
@@ -24,7 +24,7 @@ class build_py_with_data(build_py):  # noqa: N801 (setuptools command naming)
         super().run()
         if self.editable_mode:
             return  # an editable install reads fixtures/ of the checkout directly
-        target = Path(self.build_lib) / "chihwatch" / "_data"
+        target = Path(self.build_lib) / "chihwatch" / "demo" / "_data"
         shutil.rmtree(target, ignore_errors=True)
         site = FIXTURES / "site"
         if not (site / "layout.json").is_file():

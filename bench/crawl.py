@@ -33,7 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from chihwatch.mirror import MirrorServer  # noqa: E402
+from chihwatch.demo.mirror import MirrorServer  # noqa: E402
 from crawler.run import CrawlSummary, crawl_in_subprocess, user_agent  # noqa: E402
 from crawler.settings import POLITE_OFF  # noqa: E402
 

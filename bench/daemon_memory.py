@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from chihwatch.mirror import MirrorServer  # noqa: E402
+from chihwatch.demo.mirror import MirrorServer  # noqa: E402
 from crawler.settings import POLITE_OFF  # noqa: E402
 from scheduler.state import RunLog, make_engine  # noqa: E402
 

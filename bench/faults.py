@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ROWS = [
     (
         "faults_injected",
-        "Site faults injected (one real crawl each; kinds in chihwatch/faults.py)",
+        "Site faults injected (one real crawl each; kinds in tests/support/faults.py)",
         None,
     ),
     ("fault_requests", "  requests answered by a fault (retries included)", None),

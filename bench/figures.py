@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import store as store_bench  # noqa: E402  (bench/store.py: the shared generator)
 
-from chihwatch.commands.targets import to_csv  # noqa: E402
+from chihwatch.cli.targets import to_csv  # noqa: E402
 from parsers import parse  # noqa: E402
 from parsers.figures import extract_figures  # noqa: E402
 from storage import figures as storage_figures  # noqa: E402

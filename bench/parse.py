@@ -33,13 +33,13 @@ sys.path.insert(0, str(ROOT))
 
 import lxml.html  # noqa: E402
 
-from chihwatch.errors import ParseError  # noqa: E402
-from chihwatch.fixturecheck import (  # noqa: E402
+from chihwatch.cli.fixturecheck import (  # noqa: E402
     baseline_path,
     check_fixture,
     gate,
     load_baseline,
 )
+from chihwatch.errors import ParseError  # noqa: E402
 from parsers import parse  # noqa: E402
 from parsers.decode import decode  # noqa: E402
 from parsers.model import Article  # noqa: E402

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from chihwatch.fixturecheck import fixture_names
+from chihwatch.cli.fixturecheck import fixture_names
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHES = sorted(p.name for p in (ROOT / "bench").glob("*.py"))

@@ -7,7 +7,7 @@ directly rather than through import-linter's contracts so that the rules stay on
 file, beside the known exceptions, and a failure lists every offending line.
 
 A rule names importers and the modules they must not import; a name covers the module and
-everything below it (`chihwatch.commands` covers `chihwatch.commands.crawl`), `allowed` names
+everything below it (`chihwatch.cli` covers `chihwatch.cli.crawl`), `allowed` names
 exact modules excepted from `forbidden`.
 """
 
@@ -22,8 +22,10 @@ import pytest
 
 PACKAGES = ("chihwatch", "parsers", "storage", "crawler", "scheduler", "reports", "web")
 LOWER = ("parsers", "storage", "crawler", "scheduler", "reports", "web")
-CLI = ("chihwatch.cli", "chihwatch.commands")
-DEMO_AND_TEST_SERVERS = ("chihwatch.mirror", "chihwatch.faults", "chihwatch.bundled")
+# chihwatch/ has three floors: the base below, the CLI (click glue and the tools it runs) and the
+# demo (mirror server, scenario, shipped mirror data). The tests' fault server is tests/support/.
+CLI = ("chihwatch.cli", "chihwatch.__main__")  # `python -m chihwatch` is the CLI too
+DEMO_AND_TEST_SERVERS = ("chihwatch.demo", "tests")
 # The only modules of chihwatch/ that the lower packages may import. `chihwatch` itself is the
 # package's __init__ (its __version__ and a logging NullHandler), not the whole package.
 BASE = (
@@ -47,6 +49,7 @@ class Rule:
 RULES = (
     Rule(LOWER, CLI, "the CLI is the top floor: nothing below it calls up into it"),
     Rule(LOWER, DEMO_AND_TEST_SERVERS, "demo and test servers are not part of the product"),
+    Rule(("chihwatch.demo",), CLI, "the demo serves the CLI, it never calls up into it"),
     Rule(LOWER, ("chihwatch",), "of chihwatch/, lower packages import the base only", BASE),
     Rule(BASE, PACKAGES, "the base imports nothing of the project but the base", BASE, True),
     Rule(("parsers",), ("storage", "crawler", "scheduler", "reports", "web"), "parsing is pure"),
@@ -101,7 +104,8 @@ def _report(found: dict[tuple[str, str], list[str]]) -> str:
 
 @pytest.fixture(scope="module")
 def graph() -> grimp.ImportGraph:
-    return grimp.build_graph(*PACKAGES, cache_dir=None)
+    # tests/ is in the graph so that an import of the tests' servers from the product is an arrow.
+    return grimp.build_graph(*PACKAGES, "tests", cache_dir=None)
 
 
 def test_the_packages_keep_the_import_rules(graph: grimp.ImportGraph) -> None:
@@ -118,12 +122,21 @@ def test_every_known_violation_still_exists(graph: grimp.ImportGraph) -> None:
 def test_the_rules_see_every_package(graph: grimp.ImportGraph) -> None:
     # A package that failed to import into the graph would pass every rule by being absent.
     tops = {m.split(".")[0] for m in graph.modules}
-    assert tops == set(PACKAGES)
-    assert {"chihwatch.cli", "chihwatch.commands.crawl", "parsers.model", "storage.store"} <= set(
+    assert tops == {*PACKAGES, "tests"}
+    assert {"chihwatch.cli", "chihwatch.cli.crawl", "parsers.model", "storage.store"} <= set(
         graph.modules
     )
-    for name in BASE + CLI + DEMO_AND_TEST_SERVERS:
+    for name in BASE + CLI + DEMO_AND_TEST_SERVERS + ("tests.support.faults",):
         assert name in graph.modules, f"{name} is named by a rule but is not a module"
+
+
+def test_every_module_of_chihwatch_is_on_one_floor(graph: grimp.ImportGraph) -> None:
+    # A module added beside the base (chihwatch/x.py) would be outside every rule's reach.
+    floors = [m for m in graph.modules if m.split(".")[0] == "chihwatch"]
+    stray = [m for m in floors if m not in BASE and not _covers(CLI + ("chihwatch.demo",), m)]
+    assert not stray, (
+        f"put these in chihwatch/cli/ or chihwatch/demo/, or name them in BASE: {stray}"
+    )
 
 
 # A small house in which every kind of import the rules must catch appears once, beside imports
@@ -134,38 +147,47 @@ _HOUSE = {
     "chihwatch/paths.py": "from . import errors\n",
     "chihwatch/deadline.py": "",
     "chihwatch/timefmt.py": "def later():\n    from ..storage import db\n",
-    "chihwatch/cli.py": "from ..storage import db\n",
-    "chihwatch/commands/__init__.py": "",
-    "chihwatch/commands/crawl.py": "from house.crawler import run\n",
-    "chihwatch/mirror.py": "",
-    "chihwatch/faults.py": "",
-    "chihwatch/bundled.py": "",
-    "chihwatch/fixturecheck.py": "from house import parsers\n",
+    "chihwatch/cli/__init__.py": "from ...storage import db\n",
+    "chihwatch/cli/crawl.py": "from house.crawler import run\n",
+    "chihwatch/cli/fixturecheck.py": "from house import parsers\n",
+    "chihwatch/demo/__init__.py": "",
+    "chihwatch/demo/mirror.py": "from house.chihwatch.cli import argcheck\n",
+    "chihwatch/demo/bundled.py": "",
+    "chihwatch/cli/argcheck.py": "from house.chihwatch.demo import bundled\n",
+    "chihwatch/stray.py": "",
+    "tests/__init__.py": "",
+    "tests/support/__init__.py": "",
+    "tests/support/faults.py": "from house.chihwatch.demo import mirror\n",
     "parsers/__init__.py": "from house.chihwatch.errors import ChihwatchError\n",
     "parsers/clean.py": "from ..storage import db\n",
     "storage/__init__.py": "from house.parsers import clean\n",
     "storage/db.py": "from house import chihwatch\nfrom house.chihwatch import paths\n",
     "storage/store.py": "def f():\n    from house.chihwatch import cli\n",
     "crawler/__init__.py": "",
-    "crawler/run.py": "import house.chihwatch.mirror\nimport house.storage.store\n",
-    "scheduler/__init__.py": "from house.chihwatch import fixturecheck\nfrom house import reports\n",
+    "crawler/run.py": "import house.chihwatch.demo.mirror\nimport house.storage.store\n",
+    "crawler/spiders.py": "from house.tests.support import faults\n",
+    "scheduler/__init__.py": "from house.chihwatch.cli import fixturecheck\nfrom house import reports\n",
     "reports/__init__.py": (
         "from typing import TYPE_CHECKING\n"
         "if TYPE_CHECKING:\n    import house.web.app\n"
-        "from house.chihwatch.commands import crawl\n"
+        "from house.chihwatch.cli import crawl\n"
     ),
-    "web/__init__.py": "from house.chihwatch import bundled, deadline\nfrom house import reports\n",
-    "web/app.py": "from house.storage import store\n",
+    "web/__init__.py": "from house.chihwatch.demo import bundled\nfrom house.chihwatch import deadline\n"
+    "from house import reports, chihwatch\n",
+    "web/app.py": "from house.chihwatch import stray\nfrom house.storage import store\n",
 }
 _HOUSE_VIOLATIONS = {
     ("chihwatch.timefmt", "storage.db"),  # the base imports a lower package (lazily)
     ("parsers.clean", "storage.db"),  # parsers -> storage, relative import
     ("storage.store", "chihwatch.cli"),  # lower -> CLI, inside a function, from-import
-    ("crawler.run", "chihwatch.mirror"),  # lower -> demo server, plain import
-    ("scheduler", "chihwatch.fixturecheck"),  # lower -> a chihwatch module outside the base
+    ("crawler.run", "chihwatch.demo.mirror"),  # lower -> demo server, plain import
+    ("crawler.spiders", "tests.support.faults"),  # lower -> the tests' fault server
+    ("scheduler", "chihwatch.cli.fixturecheck"),  # lower -> a CLI tool
+    ("chihwatch.demo.mirror", "chihwatch.cli.argcheck"),  # the demo calls up into the CLI
+    ("web.app", "chihwatch.stray"),  # lower -> a chihwatch module outside the base
     ("reports", "web.app"),  # reports -> web, under TYPE_CHECKING
-    ("reports", "chihwatch.commands.crawl"),  # lower -> a command module
-    ("web", "chihwatch.bundled"),  # lower -> where the demo's data lives
+    ("reports", "chihwatch.cli.crawl"),  # lower -> a command module
+    ("web", "chihwatch.demo.bundled"),  # lower -> where the demo's data lives
 }
 
 

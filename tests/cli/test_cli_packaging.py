@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -30,8 +31,8 @@ def _sh(args: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh venv with chihwatch installed from a wheel of the tracked files; its bin/."""
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A wheel built from a copy of the tracked files."""
     tmp = tmp_path_factory.mktemp("pkg")
     src = tmp / "src"
     files = _sh(["git", "-C", str(ROOT), "ls-files", "-z"]).stdout.split("\0")
@@ -43,8 +44,14 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp / "dist"), str(src)]
     )
     assert built.returncode == 0, built.stderr[-2000:]
-    [wheel] = (tmp / "dist").glob("chihwatch-*.whl")
-    venv = tmp / "venv"
+    [built_wheel] = (tmp / "dist").glob("chihwatch-*.whl")
+    return built_wheel
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv with chihwatch installed from that wheel; its bin/."""
+    venv = tmp_path_factory.mktemp("venv") / "venv"
     assert _sh([sys.executable, "-m", "venv", str(venv)]).returncode == 0
     py = venv / "bin" / "python"
     purelib = _sh([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"])
@@ -71,8 +78,8 @@ def test_the_wheel_carries_its_code_and_data_not_the_checkout(
         [
             str(installed / "python"),
             "-c",
-            "import sys, chihwatch, storage, crawler, reports; from chihwatch.mirror import "
-            "BUNDLED_SITE; from chihwatch.fixturecheck import fixtures_dir; "
+            "import sys, chihwatch, storage, crawler, reports; from chihwatch.demo.mirror import "
+            "BUNDLED_SITE; from chihwatch.cli.fixturecheck import fixtures_dir; "
             "print(chihwatch.__file__, storage.__file__, BUNDLED_SITE, fixtures_dir(), sep='\\n'); "
             "print(any(p.rstrip('/') == sys.argv[1] for p in sys.path))",
             str(ROOT),
@@ -84,8 +91,19 @@ def test_the_wheel_carries_its_code_and_data_not_the_checkout(
     lines = probe.stdout.split("\n")
     venv = str(installed.parent)
     assert all(line.startswith(venv) for line in lines[:4]), lines
-    assert lines[2].endswith("chihwatch/_data/site") and lines[3].endswith("chihwatch/_data/pages")
+    assert lines[2].endswith("chihwatch/demo/_data/site")
+    assert lines[3].endswith("chihwatch/demo/_data/pages")
     assert lines[4] == "False"
+
+
+def test_the_wheel_holds_no_test_only_module(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {n.split("/")[0] for n in names}
+    packages = {"chihwatch", "parsers", "crawler", "storage", "scheduler", "reports", "web"}
+    assert tops == packages | {"chihwatch-0.1.0.dist-info"}, sorted(tops)
+    # The fault-injecting server of the tests lives in tests/support/, outside the package.
+    assert not [n for n in names if "faults" in n.rsplit("/", 1)[-1]]
+    assert "chihwatch/demo/mirror.py" in names and "chihwatch/demo/_data/site/layout.json" in names
 
 
 def test_demo_and_fixtures_check_run_from_the_installed_package(

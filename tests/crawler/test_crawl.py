@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from chihwatch.mirror import LoggedRequest, MirrorServer
-from tests.crawler.conftest import LAYOUT, crawl
+from chihwatch.demo.mirror import LoggedRequest, MirrorServer
+from tests.support.crawlkit import LAYOUT, crawl
 
 NEVER = LAYOUT["never_requested"]
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from chihwatch.demo.mirror import MirrorServer
 from chihwatch.errors import NetworkError
-from chihwatch.mirror import MirrorServer
-from tests.crawler.conftest import LAYOUT, ROOT, crawl
+from tests.support.crawlkit import LAYOUT, ROOT, crawl
 
 S1 = LAYOUT["states"]["state1"]["installments"]
 

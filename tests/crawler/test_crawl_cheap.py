@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from conftest import crawl
 from sqlalchemy import create_engine, text
 
-from chihwatch.mirror import MirrorServer
+from chihwatch.demo.mirror import MirrorServer
+from tests.support.crawlkit import crawl
 
 
 def _cache_files(home: Path) -> dict[str, int]:

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from chihwatch.mirror import MirrorServer
+from chihwatch.demo.mirror import MirrorServer
 
 CHIHWATCH = Path(sys.executable).with_name("chihwatch")
 

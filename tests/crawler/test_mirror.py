@@ -8,8 +8,8 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from chihwatch.mirror import MirrorServer
-from tests.crawler.conftest import LAYOUT, SITE
+from chihwatch.demo.mirror import MirrorServer
+from tests.support.crawlkit import LAYOUT, SITE
 
 
 def get(url: str, **headers: str) -> tuple[int, dict[str, str], bytes]:

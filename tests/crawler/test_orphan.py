@@ -10,9 +10,8 @@ import textwrap
 import time
 from pathlib import Path
 
-from conftest import ROOT, start_urls
-
-from chihwatch.mirror import MirrorServer
+from chihwatch.demo.mirror import MirrorServer
+from tests.support.crawlkit import ROOT, start_urls
 
 
 def _children(pid: int) -> list[int]:

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from faultkit import SITE, copy_sqlite, crawl
 
-from chihwatch.faults import FaultPlan
-from chihwatch.mirror import MirrorServer
+from chihwatch.demo.mirror import MirrorServer
+from tests.support.crawlkit import SITE, copy_sqlite, crawl_fast
+from tests.support.faults import FaultPlan
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +30,7 @@ def baseline_db(mirror: MirrorServer, tmp_path_factory: pytest.TempPathFactory) 
             "CHIHWATCH_HOME", str(home)
         )  # the crawl's HTTP cache never goes to the user's dir
         mirror.set_state("state1")
-        summary = crawl(url, mirror)
+        summary = crawl_fast(url, mirror)
     assert summary.errors == 0, summary.error_messages
     assert summary.new_installments == 9, summary
     return url

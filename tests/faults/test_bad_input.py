@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from faultkit import record_figures
+
+from tests.support.crawlkit import record_figures
 
 CHIHWATCH = shutil.which("chihwatch", path=str(Path(sys.executable).parent)) or "chihwatch"
 PG_SECRET = "s3cret-pw-4711"

@@ -19,19 +19,11 @@ import time
 from pathlib import Path
 
 import pytest
-from faultkit import (
-    FAST,
-    LAYOUT,
-    ROOT,
-    consistency_problems,
-    crawl,
-    now,
-    record_figures,
-    snapshot,
-)
 
-from chihwatch.faults import FaultPlan, delayed
-from chihwatch.mirror import MirrorServer
+from chihwatch.demo.mirror import MirrorServer
+from tests.support.crawlkit import FAST, LAYOUT, ROOT, crawl_fast, now, record_figures
+from tests.support.faults import FaultPlan, delayed
+from tests.support.storecheck import consistency_problems, snapshot
 
 SEED = 20240206
 CRAWL_KILLS = 12
@@ -121,7 +113,7 @@ def test_sigkill_the_crawler_mid_crawl(site: MirrorServer, plan: FaultPlan, tmp_
                 mid_write += 0 < stored < len(LAYOUT["states"][state]["installments"])
         # Restart: the next crawl completes and holds exactly this state's content.
         t0 = now()
-        summary = crawl(db_url, site)
+        summary = crawl_fast(db_url, site)
         assert summary.errors == 0, summary.error_messages
         snap = snapshot(db_url)
         assert consistency_problems(db_url) == []

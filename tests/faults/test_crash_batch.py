@@ -17,8 +17,10 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from faultkit import ROOT, consistency_problems, record_figures
 from sqlalchemy import create_engine, text
+
+from tests.support.crawlkit import ROOT, record_figures
+from tests.support.storecheck import consistency_problems
 
 SEED = 20261201
 KILLS = 8

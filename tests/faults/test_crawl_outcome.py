@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faultkit import FAST, path_of, record_figures, snapshot, start_urls
 from sqlalchemy import create_engine, text
 
+from chihwatch.demo.mirror import MirrorServer
 from chihwatch.errors import ConfigError, CrawlFailed, DatabaseError, NetworkError, OutputError
-from chihwatch.faults import FaultPlan, _send, delayed, stall
-from chihwatch.mirror import MirrorServer
 from crawler.run import crawl_in_subprocess
+from tests.support.crawlkit import FAST, path_of, record_figures, start_urls
+from tests.support.faults import FaultPlan, _send, delayed, stall
+from tests.support.storecheck import snapshot
 
 TIMEOUT = 90.0
 

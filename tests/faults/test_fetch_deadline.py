@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reports.hostile import HostileServer
+from tests.support.hostile import HostileServer
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = next(iter(sorted((ROOT / "fixtures" / "pages").glob("*.html"))))

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from faultkit import consistency_problems, record_figures
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +21,8 @@ from parsers import parse
 from parsers.model import Article
 from parsers.normalize import norm_text
 from storage import open_store
+from tests.support.crawlkit import record_figures
+from tests.support.storecheck import consistency_problems
 
 PAGES = Path(__file__).resolve().parents[2] / "fixtures" / "pages"
 REAL = {p.name: p.read_bytes() for p in sorted(PAGES.glob("*.html"))}

@@ -19,14 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faultkit import LAYOUT, ROOT, consistency_problems, crawl, path_of, record_figures, snapshot
 from lxml import etree
 from lxml import html as lxml_html
 
+from chihwatch.demo.mirror import MirrorServer
 from chihwatch.errors import NotFound
-from chihwatch.faults import Canary, FaultPlan, extra_links, redirect
-from chihwatch.mirror import MirrorServer
 from storage import open_store
+from tests.support.crawlkit import LAYOUT, ROOT, crawl_fast, path_of, record_figures
+from tests.support.faults import Canary, FaultPlan, extra_links, redirect
+from tests.support.storecheck import consistency_problems, snapshot
 
 PAGES = ROOT / "fixtures" / "pages"
 
@@ -87,7 +88,7 @@ def test_only_http_on_the_configured_hosts_is_fetched(
     plan.add(
         "redirect_ftp", redirect("ftp://127.0.0.1/x.html", 301), lambda p: p == path_of("2023-3")
     )
-    summary = crawl(store_url, site)
+    summary = crawl_fast(store_url, site)
 
     assert plan.hits.get("bait_links") == 1 and plan.hits.get("redirect_canary") >= 1
     own = f"127.0.0.1:{site.port}"
@@ -466,14 +467,16 @@ def test_database_password_not_on_a_command_line(
     must get the database password some other way (environment, file), never as an argument."""
     from sqlalchemy.engine import make_url
 
-    from chihwatch.faults import delayed
+    from tests.support.faults import delayed
 
     password = make_url(pg_url).password
     assert password, "the test needs a database URL with a password"
     mine = f"127.0.0.1:{site.port}/".encode()  # the child's start URLs name this test's mirror
     plan.add("slow_site", delayed(0.3, plan.stop), lambda p: p.endswith(".html"))
     box: dict[str, object] = {}
-    t = threading.Thread(target=lambda: box.setdefault("summary", crawl(pg_url, site)), daemon=True)
+    t = threading.Thread(
+        target=lambda: box.setdefault("summary", crawl_fast(pg_url, site)), daemon=True
+    )
     t.start()
     seen: list[bytes] = []
     while t.is_alive() and not seen:

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from faultkit import LAYOUT, consistency_problems, crawl, now, path_of, record_figures, snapshot
 
 import reports
-from chihwatch.faults import CATALOGUE, FaultPlan
-from chihwatch.mirror import MirrorServer
+from chihwatch.demo.mirror import MirrorServer
 from storage import open_store
+from tests.support.crawlkit import LAYOUT, crawl_fast, now, path_of, record_figures
+from tests.support.faults import CATALOGUE, FaultPlan
+from tests.support.storecheck import consistency_problems, snapshot
 
 EDITED = "2024-2"  # the installment state2 edits (fixtures/site/layout.json)
 
@@ -100,7 +101,7 @@ def _fault_case(
     # -- the faulty crawl ------------------------------------------------------------------------
     plan.inject(case.fault, target)
     t0 = now()
-    summary = crawl(store_url, site)
+    summary = crawl_fast(store_url, site)
     t1 = now()
     hits = plan.hits.get(case.fault, 0)
     plan.clear()
@@ -169,7 +170,7 @@ def _fault_case(
 
     # -- the next healthy crawl --------------------------------------------------------------------
     site.set_state("state2")
-    summary2 = crawl(store_url, site)
+    summary2 = crawl_fast(store_url, site)
     t2 = now()
     fig["runs_survived"] = 2
     assert summary2.errors == 0, summary2.error_messages
@@ -230,11 +231,11 @@ def test_fault_on_a_new_installment(
         target = path_of("2025-4", "state2")
         plan.inject(fault, target)
         t0 = now()
-        crawl(store_url, site)
+        crawl_fast(store_url, site)
         t1 = now()
         fig["fault_requests"], fig["runs_survived"] = plan.hits.get(fault, 0), 1
         plan.clear()
-        crawl(store_url, site)
+        crawl_fast(store_url, site)
         t2 = now()
         fig["runs_survived"] = 2
         with open_store(store_url) as store:
@@ -281,7 +282,7 @@ def test_fault_on_a_moved_installment(
         site.set_state("state3")
         plan.inject(fault, path_of(EDITED, "state3"))
         t0 = now()
-        crawl(store_url, site)
+        crawl_fast(store_url, site)
         t1 = now()
         fig["fault_requests"], fig["runs_survived"] = plan.hits.get(fault, 0), 1
         plan.clear()
@@ -304,7 +305,7 @@ def test_fault_on_a_moved_installment(
                 report["suspects"]
             )
 
-        crawl(store_url, site)
+        crawl_fast(store_url, site)
         t2 = now()
         fig["runs_survived"] = 2
         with open_store(store_url) as store:
@@ -330,7 +331,7 @@ PG_CASES = [c for c in CASES if c.fault in ("http503", "drop", "truncated", "gbk
 def test_fault_on_postgres(case: Case, site: MirrorServer, plan: FaultPlan, pg_url: str) -> None:
     """The same fault cases with the store on PostgreSQL (baseline crawled fresh into it)."""
     site.set_state("state1")
-    base = crawl(pg_url, site)
+    base = crawl_fast(pg_url, site)
     assert base.errors == 0 and base.new_installments == 9, base
     site.clear_log()
     test_fault(case, site, plan, pg_url)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from chihparse_pages import COPYRIGHT, INTRO, P1, P2, P3, new_page, old_page
 
 from parsers import parse
 from parsers.normalize import norm_text
+from tests.parsers.chihparse_pages import COPYRIGHT, INTRO, P1, P2, P3, new_page, old_page
 
 ARTICLE = "长三角国家高新区协同创新按下“快进键”"
 

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from chihparse_pages import P1, old_page, series_body
 
 from chihwatch.cli import main
-from chihwatch.fixturecheck import body_score
+from chihwatch.cli.fixturecheck import body_score
 from parsers import parse
+from tests.parsers.chihparse_pages import P1, old_page, series_body
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import codecs
 
 import pytest
-from chihparse_pages import P1, P2, P3, P4, old_page, series_body
 
 from parsers import parse
 from parsers.decode import decode, normalise_charset, sniff_meta_charset
+from tests.parsers.chihparse_pages import P1, P2, P3, P4, old_page, series_body
 
 # 喆 is in GBK but not in GB2312: a strict GB2312 decoder fails on it, a browser (GBK) does not.
 GBK_ONLY = "喆"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from chihparse_pages import INTRO, P1, P2, P3, new_page, old_page, series_body
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chihwatch.errors import EmptyInput, NoArticle, NotHTML, ParseError
 from parsers import parse
+from tests.parsers.chihparse_pages import INTRO, P1, P2, P3, new_page, old_page, series_body
 
 PAGES = Path(__file__).resolve().parents[2] / "fixtures" / "pages"
 

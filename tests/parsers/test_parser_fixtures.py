@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from chihwatch.fixturecheck import F1_FLOOR, META_FIELDS, check_fixture, fixture_names
+from chihwatch.cli.fixturecheck import F1_FLOOR, META_FIELDS, check_fixture, fixture_names
 from parsers import parse
 
 PAGES = Path(__file__).resolve().parents[2] / "fixtures" / "pages"

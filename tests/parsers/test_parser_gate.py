@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from chihwatch.cli import main
-from chihwatch.fixturecheck import (
+from chihwatch.cli.fixturecheck import (
     baseline_path,
     check_all,
     fixture_names,
@@ -43,7 +43,7 @@ def _lower_pin_bar(pages: Path, name: str) -> None:
     """Make the parse score a little below its pin while still above the floors, as a parser
     change would: the expected intro gains a character the parser never gives (F1 < 1.0), and the
     pin (F1 1.0) is re-hashed as if it had been pinned for these very files."""
-    from chihwatch.fixturecheck import fixture_hash
+    from chihwatch.cli.fixturecheck import fixture_hash
 
     jpath = pages / f"{name}.json"
     expected = json.loads(jpath.read_text(encoding="utf-8"))

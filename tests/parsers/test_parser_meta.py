@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from chihparse_pages import new_page, old_page, series_body
 
 from parsers import parse
 from parsers.meta import clean_title, installment_number, parse_datetime, read_labelled, series_info
+from tests.parsers.chihparse_pages import new_page, old_page, series_body
 
 
 @pytest.mark.parametrize(

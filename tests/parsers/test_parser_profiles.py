@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chihparse_pages import old_page, series_body
 from lxml import etree
 
 from parsers import parse
 from parsers.profiles import PROFILES, Profile, match_profile
+from tests.parsers.chihparse_pages import old_page, series_body
 
 
 def _doc(html: str) -> etree._Element:

@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
-from chihparse_pages import INTRO, P1, P2, P3, P4, new_page, old_page, series_body
 
-from chihwatch.fixturecheck import body_score
+from chihwatch.cli.fixturecheck import body_score
 from parsers import UNKNOWN_ZONE_CONFIDENCE, parse
 from parsers.gazetteer import ZONES, canonical_zone
 from parsers.model import Article, Zone
 from parsers.zones import stray_openers
+from tests.parsers.chihparse_pages import INTRO, P1, P2, P3, P4, new_page, old_page, series_body
 
 PAGES = Path(__file__).resolve().parents[2] / "fixtures" / "pages"
 
@@ -315,7 +315,7 @@ def test_repeated_lead_paragraph_is_kept_once() -> None:
 
 
 def test_text_output_shows_the_heading_as_printed() -> None:
-    from chihwatch.commands.parse import article_text
+    from chihwatch.cli.parse import article_text
 
     body = series_body(_strong("天津滨海高新技术产业开发区"), _strong("兰州高新区"))
     text = article_text(parse(old_page(body).encode()).to_dict())

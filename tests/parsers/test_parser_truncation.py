@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from chihwatch.cli.fixturecheck import fixture_names
 from chihwatch.errors import ParseError
-from chihwatch.fixturecheck import fixture_names
 from parsers import TRUNCATED_CONFIDENCE, Article, parse
 
 ROOT = Path(__file__).resolve().parents[2]

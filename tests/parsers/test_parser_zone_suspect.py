@@ -7,13 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
-from chihparse_pages import INTRO, P1, P2, P3, P4, new_page, old_page, series_body
 
-from chihwatch.fixturecheck import fixture_names
+from chihwatch.cli.fixturecheck import fixture_names
 from parsers import SUSPECT_ZONES_CONFIDENCE, UNKNOWN_ZONE_CONFIDENCE, parse
 from parsers.gazetteer import canonical_zone, zones_named
 from parsers.model import Zone
 from parsers.zones import stray_openers
+from tests.parsers.chihparse_pages import INTRO, P1, P2, P3, P4, new_page, old_page, series_body
 
 PAGES = Path(__file__).resolve().parents[2] / "fixtures" / "pages"
 SERIES = [

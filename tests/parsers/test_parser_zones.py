@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from chihparse_pages import INTRO, P1, P2, P3, P4, new_page, old_page, series_body
 
 from parsers import parse
 from parsers.gazetteer import ZONES, canonical_zone
 from parsers.zones import segment
+from tests.parsers.chihparse_pages import INTRO, P1, P2, P3, P4, new_page, old_page, series_body
 
 HEADINGS = {
     "plain p": "<p>{}</p>",

@@ -18,7 +18,7 @@ import pytest
 import reports
 from chihwatch.deadline import abort_all
 from reports.deliver import DeliveryError
-from tests.reports.hostile import dripping_http, dripping_smtp, garbage_http
+from tests.support.hostile import dripping_http, dripping_smtp, garbage_http
 
 BEIJING = timezone(timedelta(hours=8))
 SINCE = datetime(2024, 2, 5, tzinfo=BEIJING)

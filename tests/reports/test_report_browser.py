@@ -126,9 +126,8 @@ def test_browser_test_catches_a_live_payload(browser: Any, tmp_path: Path) -> No
 
 def test_real_store_report_in_chromium(browser: Any, sqlite_url: str) -> None:
     """The report of a store filled from fixture pages, including a page with hostile text."""
-    from report_store_helpers import SINCE, UNTIL, fill
-
     import storage
+    from tests.reports.report_store_helpers import SINCE, UNTIL, fill
 
     store = storage.open_store(sqlite_url)
     try:

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_report_browser import ARTIFACTS, _open
 
 import reports
+from tests.reports.test_report_browser import ARTIFACTS, _open
 
 pytestmark = pytest.mark.browser
 
@@ -21,9 +21,8 @@ pytestmark = pytest.mark.browser
 def _report_html(sqlite_url: str) -> str:
     """The week of report_store_helpers.fill (④ edited by the site) plus a second store's week in
     which 2024④ is new and compared with 2023③ (洛阳高新区: two rewritten sentences, one not)."""
-    from report_store_helpers import PAGES, SINCE, UNTIL, expected, fill
-
     import storage
+    from tests.reports.report_store_helpers import PAGES, SINCE, UNTIL, expected, fill
 
     store = storage.open_store(sqlite_url)
     try:
@@ -116,10 +115,9 @@ def test_struck_digit_beside_a_new_one_would_fail_this_check(browser: Any, tmp_p
 
 def test_diff_page_on_a_phone(browser: Any, sqlite_url: str) -> None:  # noqa: F811
     """`chihwatch diff --format html` of ④ (edited by the site): the report's look, phone-wide."""
-    from report_store_helpers import fill
-
     import storage
     from reports.diff_page import render_diff_page
+    from tests.reports.report_store_helpers import fill
 
     store = storage.open_store(sqlite_url)
     try:

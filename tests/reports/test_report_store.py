@@ -11,11 +11,11 @@ from typing import Any
 import lxml.etree as etree
 import lxml.html
 import pytest
-from report_store_helpers import BEFORE, NEW, SINCE, UNTIL, expected, fill
 
 import reports
 import storage
 from chihwatch.cli import main
+from tests.reports.report_store_helpers import BEFORE, NEW, SINCE, UNTIL, expected, fill
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

@@ -7,16 +7,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from daemonproc import DaemonProc
 
-HERE = Path(__file__).resolve().parent
+from tests.scheduler.daemonproc import DaemonProc
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def daemon_env(tmp_path: Path) -> dict[str, str]:
     """Environment for daemon processes: the test's isolated home, fake crawl seam available."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in [str(HERE), env.get("PYTHONPATH", "")] if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in [str(ROOT), env.get("PYTHONPATH", "")] if p)
     env["FAKECRAWL_PIDS"] = str(tmp_path / "crawl-children.txt")
     env.pop("CHIHWATCH_DAEMON_CRAWL_IMPL", None)
     return env

@@ -1,6 +1,6 @@
 """A stand-in for crawler.run.crawl_in_subprocess whose child process the tests control.
 
-Loaded by the daemon through CHIHWATCH_DAEMON_CRAWL_IMPL=fakecrawl:crawl_in_subprocess. The child
+Loaded by the daemon through CHIHWATCH_DAEMON_CRAWL_IMPL=tests.scheduler.fakecrawl:crawl_in_subprocess. The child
 sleeps FAKECRAWL_SLEEP seconds; its pid is appended to FAKECRAWL_PIDS so a test can kill it.
 """
 

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from daemonproc import DaemonProc
 
 from scheduler.daemon import CRAWL_IMPL_ENV
 from scheduler.state import make_engine
-from tests.reports.hostile import dripping_http, dripping_smtp, garbage_http
+from tests.scheduler.daemonproc import DaemonProc
+from tests.support.hostile import dripping_http, dripping_smtp, garbage_http
 
 Start = Callable[[list[str], dict[str, str]], DaemonProc]
 MIRROR = "http://127.0.0.1:9/"  # the fake crawl never fetches it
@@ -31,7 +31,7 @@ HOOK = '[[report.targets]]\ntype = "webhook"\nurl_env = "CW_TEST_HOOK"\ndeadline
 
 def _env(base: dict[str, str], hook: str, **extra: str) -> dict[str, str]:
     env = dict(base)
-    env[CRAWL_IMPL_ENV] = "fakecrawl:crawl_in_subprocess"
+    env[CRAWL_IMPL_ENV] = "tests.scheduler.fakecrawl:crawl_in_subprocess"
     env["FAKECRAWL_SLEEP"] = "0"
     env["CW_TEST_HOOK"] = hook
     env.update(extra)

@@ -12,12 +12,12 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from daemonproc import DaemonProc
 
-from chihwatch.mirror import MirrorServer
+from chihwatch.demo.mirror import MirrorServer
 from crawler.settings import POLITE_OFF
 from scheduler.daemon import child_pids
 from storage import open_store
+from tests.scheduler.daemonproc import DaemonProc
 
 ROOT = Path(__file__).resolve().parents[2]
 Start = Callable[[list[str], dict[str, str]], DaemonProc]

@@ -13,9 +13,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from daemonproc import DaemonProc
-
 from scheduler.daemon import CRAWL_IMPL_ENV
+from tests.scheduler.daemonproc import DaemonProc
 
 Start = Callable[[list[str], dict[str, str]], DaemonProc]
 CHIHWATCH = Path(sys.executable).with_name("chihwatch")
@@ -23,7 +22,7 @@ CHIHWATCH = Path(sys.executable).with_name("chihwatch")
 
 def _env(base: dict[str, str], sleep: float) -> dict[str, str]:
     env = dict(base)
-    env[CRAWL_IMPL_ENV] = "fakecrawl:crawl_in_subprocess"
+    env[CRAWL_IMPL_ENV] = "tests.scheduler.fakecrawl:crawl_in_subprocess"
     env["FAKECRAWL_SLEEP"] = str(sleep)
     env.pop("CHIHWATCH_TZ", None)
     return env

@@ -19,11 +19,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import sqlalchemy as sa
-from daemonproc import DaemonProc
 
 from scheduler import lock
 from scheduler.daemon import CRAWL_IMPL_ENV
 from scheduler.state import RunLog, make_engine, stored_jobs
+from tests.scheduler.daemonproc import DaemonProc
 
 Start = Callable[[list[str], dict[str, str]], DaemonProc]
 # The fake crawl never fetches; a loopback start URL exempts the 1-minute minimum interval that
@@ -33,7 +33,7 @@ MIRROR = "http://127.0.0.1:9/"
 
 def _env(base: dict[str, str], sleep: float) -> dict[str, str]:
     env = dict(base)
-    env[CRAWL_IMPL_ENV] = "fakecrawl:crawl_in_subprocess"
+    env[CRAWL_IMPL_ENV] = "tests.scheduler.fakecrawl:crawl_in_subprocess"
     env["FAKECRAWL_SLEEP"] = str(sleep)
     return env
 

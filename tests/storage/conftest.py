@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from storage_helpers import json_parse
 
 from storage import Store, open_store
+from tests.storage.storage_helpers import json_parse
 
 
 @pytest.fixture

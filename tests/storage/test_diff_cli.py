@@ -9,9 +9,9 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from storage_helpers import KUNMING, article, json_parse, page
 
 from storage import open_store
+from tests.storage.storage_helpers import KUNMING, article, json_parse, page
 
 URL = "http://www.chinahightech.com/html/hotnews/yaowen/2024/0206/5699999.html"
 URL_2023 = "http://www.chinahightech.com/html/hotnews/yaowen/2023/0203/5672106.html"

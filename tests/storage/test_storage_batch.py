@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
-from storage_helpers import KUNMING, WEIHAI, article, count, page
 
 from storage import Store
 from storage.batch_ingest import NotModified
 from storage.models import Fetch, Installment, Page
+from tests.storage.storage_helpers import KUNMING, WEIHAI, article, count, page
 
 T0 = datetime(2024, 2, 6, 1, 0, tzinfo=UTC)
 URL = "http://www.chinahightech.com/html/hotnews/yaowen/2024/0206/{}.html"
@@ -83,9 +83,8 @@ def test_validators_are_conditional_headers_of_every_page(store: Store) -> None:
 
 
 def test_a_batch_of_304s_writes_what_one_by_one_writes(db_url: str, tmp_path) -> None:
-    from storage_helpers import json_parse
-
     from storage import open_store
+    from tests.storage.storage_helpers import json_parse
 
     at = T0 + timedelta(days=1)
     older = T0 - timedelta(days=1)  # an answer older than the page's last fetch moves nothing
@@ -170,9 +169,8 @@ def test_reparse_of_unchanged_pages_writes_nothing_and_keeps_last_seen(store: St
 
 
 def test_reparse_that_changes_a_revision_still_keeps_last_seen(db_url: str) -> None:
-    from storage_helpers import json_parse
-
     from storage import open_store
+    from tests.storage.storage_helpers import json_parse
 
     def cut(html: bytes, url: str | None = None, headers=None):  # a parser that drops a paragraph
         art = json_parse(html, url, headers)

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from storage_helpers import KUNMING, article, json_parse, page
 
 from chihwatch.cli import main
 from storage import open_store
+from tests.storage.storage_helpers import KUNMING, article, json_parse, page
 
 URL = "http://www.chinahightech.com/html/hotnews/yaowen/2024/0206/5699999.html"
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from storage_helpers import KUNMING, WEIHAI, article, count, page
 
 from storage import Store
 from storage.models import Event, Revision
+from tests.storage.storage_helpers import KUNMING, WEIHAI, article, count, page
 
 OLD = "http://www.chinahightech.com/html/hotnews/yaowen/2024/0206/5699999.html"
 NEW = "http://www.chinahightech.com/yaowen/2024-02/06/content_201845.html"

@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from storage_helpers import KUNMING, WEIHAI, article, count, page
 
 import reports
 from storage import Store
 from storage.models import Event, Fetch, Page, Revision
+from tests.storage.storage_helpers import KUNMING, WEIHAI, article, count, page
 
 URL = "http://www.chinahightech.com/html/hotnews/yaowen/2024/0206/5699999.html"
 T0 = datetime(2024, 2, 6, 1, 0, tzinfo=UTC)

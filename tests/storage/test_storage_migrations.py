@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
-from storage_helpers import json_parse
 
 from storage import open_store
 from storage.db import head_revision, make_engine, upgrade
 from storage.models import Installment
+from tests.storage.storage_helpers import json_parse
 
 
 def test_scheduler_tables_come_from_the_migrations(db_url: str) -> None:

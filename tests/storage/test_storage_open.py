@@ -177,8 +177,7 @@ def test_status_on_a_damaged_database_exits_5(tmp_path: Path) -> None:
 
 def test_daemon_refuses_an_old_schema(tmp_path: Path) -> None:
     """The daemon never migrates by itself: exit 5 (systemd does not restart-loop on it)."""
-    sys.path.insert(0, str(ROOT / "tests" / "upgrade"))
-    from upgradekit import load_sqlite
+    from tests.support.upgradekit import load_sqlite
 
     db = tmp_path / "old.db"
     load_sqlite("0002", db)
@@ -210,10 +209,8 @@ def test_reads_do_not_import_alembic_when_the_schema_is_current(tmp_path: Path) 
 
 def test_db_upgrade_refuses_beside_a_running_daemon(tmp_path: Path) -> None:
     """An (older) daemon writing during the upgrade would race it: stop it first, exit 8."""
-    sys.path.insert(0, str(ROOT / "tests" / "upgrade"))
-    from upgradekit import load_sqlite
-
     from scheduler.lock import acquire
+    from tests.support.upgradekit import load_sqlite
 
     db = tmp_path / "old.db"
     load_sqlite("0002", db)
@@ -231,7 +228,7 @@ def test_db_upgrade_refuses_beside_a_running_daemon(tmp_path: Path) -> None:
 
 def test_first_crawl_creates_the_default_database_and_says_so(tmp_path: Path) -> None:
     """The default database (data dir) is created by the first crawl, as before, now said once."""
-    from chihwatch.mirror import MirrorServer
+    from chihwatch.demo.mirror import MirrorServer
     from chihwatch.paths import default_db_url
 
     server = MirrorServer(ROOT / "fixtures" / "site").start()

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from storage_helpers import count
 
 from chihwatch.cli import main
 from storage import open_store
 from storage.models import Blob, Fetch, Revision
+from tests.storage.storage_helpers import count
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ROOT / "fixtures" / "pages"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from storage_helpers import KUNMING, WEIHAI, article, page
 
 from storage import Store
+from tests.storage.storage_helpers import KUNMING, WEIHAI, article, page
 
 BASE = "http://www.chinahightech.com/html/hotnews/yaowen/"
 LANZHOU = ["1月31日,兰州高新区召开2023年工作会议。", "规模以上工业产值增长10%。"]

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
-from storage_helpers import KUNMING, WEIHAI, article, count, json_parse, page
 
 from chihwatch.errors import DatabaseError, NotFound
 from parsers.model import Article, Zone
 from storage import Store, open_store
 from storage.models import Blob, Event, Fetch, Installment, Page, Revision, Section
+from tests.storage.storage_helpers import KUNMING, WEIHAI, article, count, json_parse, page
 
 URL = "http://www.chinahightech.com/html/hotnews/yaowen/2024/0206/5699999.html"
 T0 = datetime(2024, 2, 6, 1, 0, tzinfo=UTC)

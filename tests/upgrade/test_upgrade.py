@@ -19,7 +19,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from upgradekit import (
+
+from storage.db import head_revision, known_revisions
+from tests.support.upgradekit import (
     FIXTURES,
     fixture_columns,
     fixture_revisions,
@@ -27,8 +29,6 @@ from upgradekit import (
     load_sqlite,
     snapshot,
 )
-
-from storage.db import head_revision, known_revisions
 
 CHIHWATCH = shutil.which("chihwatch", path=str(Path(sys.executable).parent)) or "chihwatch"
 REVS = fixture_revisions()

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import socket
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from web_helpers import fill  # noqa: E402
-
-from storage import open_store  # noqa: E402
+from storage import open_store
+from tests.web.web_helpers import fill
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from web_helpers import LATER, PAGES, expected
 
 from chihwatch.errors import DatabaseError, SchemaTooNew
 from storage import open_store
+from tests.web.web_helpers import LATER, PAGES, expected
 from web.readonly import open_readonly
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,9 +124,8 @@ def test_cli_demo_without_demo_store(tmp_path: Path) -> None:
 
 def test_cli_serves_demo_store_on_loopback_and_stops(tmp_path: Path) -> None:
     """`serve --demo` opens ./chihwatch-demo-report/chihwatch.db, binds 127.0.0.1, stops on SIGINT."""
-    from web_helpers import fill
-
     from chihwatch.paths import DEMO_DB, DEMO_DIR
+    from tests.web.web_helpers import fill
 
     (tmp_path / DEMO_DIR).mkdir()
     st = open_store(f"sqlite:///{tmp_path / DEMO_DIR / DEMO_DB}")
@@ -153,7 +152,7 @@ def test_cli_serves_demo_store_on_loopback_and_stops(tmp_path: Path) -> None:
 def test_cli_port_in_use_and_non_loopback_warning(filled_url: str) -> None:
     import socket
 
-    from chihwatch.commands.serve import host_warning
+    from chihwatch.cli.serve import host_warning
 
     for local in ("127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"):
         assert host_warning(local) is None, local

@@ -13,7 +13,8 @@ import re
 from typing import Any
 
 from lxml import etree
-from web_helpers import HOSTILE, PAGES, expected
+
+from tests.web.web_helpers import HOSTILE, PAGES, expected
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

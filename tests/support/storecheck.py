@@ -1,77 +1,13 @@
-"""Shared helpers of the fault tests: crawl the mirror, read the store, check its invariants."""
+"""Read a store's tables directly and check its invariants (SQL, not the Store API: the tests
+check the Store). Used by the fault tests and the crash tests."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import create_engine, text
-
-from chihwatch.mirror import MirrorServer
-
-ROOT = Path(__file__).resolve().parents[2]
-SITE = ROOT / "fixtures" / "site"
-
-# Politeness off, short timeouts and retries: a fault costs a second, not a minute.
-FAST: dict[str, Any] = {
-    "DOWNLOAD_DELAY": 0,
-    "RANDOMIZE_DOWNLOAD_DELAY": False,
-    "AUTOTHROTTLE_ENABLED": False,
-    "CONCURRENT_REQUESTS": 16,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
-    "CHIHWATCH_RETRY_BACKOFF": 0.05,
-    "CHIHWATCH_PROGRESS_EVERY": 0,
-    "DOWNLOAD_TIMEOUT": 2,
-    "RETRY_TIMES": 1,
-}
-CRAWL_TIMEOUT = 90.0
-
-# Where each installment is in each state of the mirror, what state2 edits (built by fixtures/site/build.py).
-LAYOUT: dict[str, Any] = json.loads((SITE / "layout.json").read_text("utf-8"))
-
-
-def path_of(key: str, state: str = "state1") -> str:
-    """The mirror path of installment `key` ("2024-2") in `state`."""
-    return LAYOUT["states"][state]["installments"][key]
-
-
-def start_urls(server: MirrorServer) -> list[str]:
-    return [server.url + p for p in LAYOUT["start_paths"]]
-
-
-def crawl(
-    db_url: str,
-    server: MirrorServer,
-    *,
-    settings: dict[str, Any] | None = None,
-    timeout: float = CRAWL_TIMEOUT,
-) -> Any:
-    """One real crawl of the mirror in a child process (crawler.run.crawl_in_subprocess)."""
-    from crawler.run import crawl_in_subprocess
-
-    return crawl_in_subprocess(
-        db_url, start_urls(server), timeout=timeout, settings={**FAST, **(settings or {})}
-    )
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def copy_sqlite(src_url: str, dst: Path) -> str:
-    """Copy a SQLite store (checkpointed first, so the copy is one file)."""
-    src = Path(src_url.removeprefix("sqlite:///"))
-    con = sqlite3.connect(src)
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.close()
-    shutil.copyfile(src, dst)
-    return f"sqlite:///{dst}"
 
 
 @dataclass(frozen=True)
@@ -216,20 +152,3 @@ def consistency_problems(db_url: str) -> list[str]:
     finally:
         engine.dispose()
     return problems
-
-
-def record_figures(**counts: int) -> None:
-    """Add to the figures of this run (bench/faults.py sets CHIHWATCH_FAULT_FIGURES to collect them)."""
-    path = os.environ.get("CHIHWATCH_FAULT_FIGURES")
-    if not path:
-        return
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(counts) + "\n")
-
-
-def requested_paths(server: MirrorServer, since: int = 0) -> list[str]:
-    return [r.path for r in server.log_since(since)]
-
-
-def hosts_contacted(server: MirrorServer, since: int = 0) -> set[str]:
-    return {r.host for r in server.log_since(since)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chihwatch.figurecheck import (
+from chihwatch.cli.figurecheck import (
     CLASSES,
     FIGURE_FLOOR,
     FigureScore,

@@ -1,4 +1,4 @@
-"""The `chihwatch` command line: a lazy click group; each command lives in chihwatch/commands/.
+"""The `chihwatch` command line: a lazy click group; each command lives in a module beside this one.
 
 Commands are imported only when used, so `chihwatch parse` never pays for Scrapy or SQLAlchemy.
 Every ChihwatchError becomes one line on stderr and its documented exit code (chihwatch/errors.py).
@@ -23,23 +23,23 @@ __all__ = ["main", "cli"]
 
 # name -> "module:attribute"; a command module adds itself here, nowhere else.
 COMMANDS: dict[str, str] = {
-    "parse": "chihwatch.commands.parse:parse_cmd",
-    "fixtures": "chihwatch.commands.fixtures:fixtures_group",
-    "ingest": "chihwatch.commands.store:ingest_cmd",
-    "reparse": "chihwatch.commands.store:reparse_cmd",
-    "list": "chihwatch.commands.store:list_cmd",
-    "show": "chihwatch.commands.store:show_cmd",
-    "diff": "chihwatch.commands.store:diff_cmd",
-    "db": "chihwatch.commands.store:db_group",
-    "crawl": "chihwatch.commands.crawl:crawl_cmd",
-    "serve-mirror": "chihwatch.commands.crawl:serve_mirror_cmd",
-    "report": "chihwatch.commands.report:report_cmd",
-    "notify": "chihwatch.commands.notify:notify_cmd",
-    "targets": "chihwatch.commands.targets:targets_cmd",
-    "daemon": "chihwatch.commands.daemon:daemon_cmd",
-    "status": "chihwatch.commands.daemon:status_cmd",
-    "demo": "chihwatch.commands.demo:demo_cmd",
-    "serve": "chihwatch.commands.serve:serve_cmd",
+    "parse": "chihwatch.cli.parse:parse_cmd",
+    "fixtures": "chihwatch.cli.fixtures:fixtures_group",
+    "ingest": "chihwatch.cli.store:ingest_cmd",
+    "reparse": "chihwatch.cli.store:reparse_cmd",
+    "list": "chihwatch.cli.store:list_cmd",
+    "show": "chihwatch.cli.store:show_cmd",
+    "diff": "chihwatch.cli.store:diff_cmd",
+    "db": "chihwatch.cli.store:db_group",
+    "crawl": "chihwatch.cli.crawl:crawl_cmd",
+    "serve-mirror": "chihwatch.cli.crawl:serve_mirror_cmd",
+    "report": "chihwatch.cli.report:report_cmd",
+    "notify": "chihwatch.cli.notify:notify_cmd",
+    "targets": "chihwatch.cli.targets:targets_cmd",
+    "daemon": "chihwatch.cli.daemon:daemon_cmd",
+    "status": "chihwatch.cli.daemon:status_cmd",
+    "demo": "chihwatch.cli.demo:demo_cmd",
+    "serve": "chihwatch.cli.serve:serve_cmd",
 }
 
 EXIT_INTERNAL = 70

@@ -37,13 +37,13 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from chihwatch.bundled import mirror_site
+from chihwatch.demo.bundled import mirror_site
 
 __all__ = ["MirrorServer", "LoggedRequest", "Fault", "PORT_TOKEN", "BUNDLED_SITE"]
 
 log = logging.getLogger(__name__)
 
-# fixtures/site/ of a checkout, or its copy shipped as package data (chihwatch/bundled.py).
+# fixtures/site/ of a checkout, or its copy shipped as package data (chihwatch/demo/bundled.py).
 BUNDLED_SITE = mirror_site()
 PORT_TOKEN = b"__MIRROR_PORT__"
 MANIFEST = "_manifest.json"
@@ -281,95 +281,98 @@ def not_modified(res: _Resource, headers: dict[str, str]) -> bool:
     return False
 
 
-def _make_handler(server: MirrorServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # Headers and body go out in separate writes: without this, Nagle + delayed ACK add ~40 ms.
-        disable_nagle_algorithm = True
-        server_version = "chihwatch-mirror/1"
+class MirrorHandler(BaseHTTPRequestHandler):
+    """Answers one request from `mirror` (set on the subclass _make_handler makes per server):
+    a fault when one matches the path, else the state's file, redirect or 404, with validators."""
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            log.debug("mirror: " + format, *args)
+    mirror: MirrorServer
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without this, Nagle + delayed ACK add ~40 ms.
+    disable_nagle_algorithm = True
+    server_version = "chihwatch-mirror/1"
 
-        def do_HEAD(self) -> None:
-            self._serve(head=True)
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        log.debug("mirror: " + format, *args)
 
-        def do_GET(self) -> None:
-            self._serve(head=False)
+    def do_HEAD(self) -> None:
+        self._serve(head=True)
 
-        def _serve(self, head: bool) -> None:
-            self._state = server.state
-            self._logged = False
-            path = unquote(urlsplit(self.path).path) or "/"
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            fault = server.fault_for(path)
-            if fault is not None:
-                status, nbytes = fault(self, server)
-            else:
-                status, nbytes = self._serve_file(self._state, path, headers, head)
-            self.record(status, nbytes)
+    def do_GET(self) -> None:
+        self._serve(head=False)
 
-        def record(self, status: int, nbytes: int) -> None:
-            """Log this request (once); called before the response is flushed so a client that has
-            read its response always finds it in the log. Faults may call it themselves."""
-            if self._logged:
-                return
-            self._logged = True
-            server._record(
-                LoggedRequest(
-                    method=self.command,
-                    path=self.path,
-                    host=self.headers.get("Host", ""),
-                    headers=dict(self.headers.items()),
-                    status=status,
-                    bytes=nbytes,
-                    state=self._state,
-                    header_bytes=sum(len(b) for b in getattr(self, "_headers_buffer", ())) + 2,
-                )
+    def _serve(self, head: bool) -> None:
+        self._state = self.mirror.state
+        self._logged = False
+        path = unquote(urlsplit(self.path).path) or "/"
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        fault = self.mirror.fault_for(path)
+        if fault is not None:
+            status, nbytes = fault(self, self.mirror)
+        else:
+            status, nbytes = self._serve_file(self._state, path, headers, head)
+        self.record(status, nbytes)
+
+    def record(self, status: int, nbytes: int) -> None:
+        """Log this request (once); called before the response is flushed so a client that has
+        read its response always finds it in the log. Faults may call it themselves."""
+        if self._logged:
+            return
+        self._logged = True
+        self.mirror._record(
+            LoggedRequest(
+                method=self.command,
+                path=self.path,
+                host=self.headers.get("Host", ""),
+                headers=dict(self.headers.items()),
+                status=status,
+                bytes=nbytes,
+                state=self._state,
+                header_bytes=sum(len(b) for b in getattr(self, "_headers_buffer", ())) + 2,
             )
+        )
 
-        def _serve_file(
-            self, state: str, path: str, headers: dict[str, str], head: bool
-        ) -> tuple[int, int]:
-            redirect = server.redirect_for(state, path)
-            if redirect is not None:
-                status, location = redirect
-                return self._send(
-                    status, b"", "text/html; charset=utf-8", head, {"Location": location}
-                )
-            res = server.resource(state, path)
-            if res is None:
-                body = b"<!DOCTYPE html><html><head><title>404</title></head><body><h1>404 Not Found</h1></body></html>"
-                return self._send(404, body, "text/html; charset=utf-8", head)
-            validators = {
-                "ETag": res.etag,
-                "Last-Modified": email.utils.format_datetime(res.last_modified, usegmt=True),
-                "Cache-Control": "max-age=0",
-            }
-            if not_modified(res, headers):
-                return self._send(304, b"", None, head, validators)
-            return self._send(200, res.body, res.content_type, head, validators)
+    def _serve_file(
+        self, state: str, path: str, headers: dict[str, str], head: bool
+    ) -> tuple[int, int]:
+        redirect = self.mirror.redirect_for(state, path)
+        if redirect is not None:
+            status, location = redirect
+            return self._send(status, b"", "text/html; charset=utf-8", head, {"Location": location})
+        res = self.mirror.resource(state, path)
+        if res is None:
+            body = b"<!DOCTYPE html><html><head><title>404</title></head><body><h1>404 Not Found</h1></body></html>"
+            return self._send(404, body, "text/html; charset=utf-8", head)
+        validators = {
+            "ETag": res.etag,
+            "Last-Modified": email.utils.format_datetime(res.last_modified, usegmt=True),
+            "Cache-Control": "max-age=0",
+        }
+        if not_modified(res, headers):
+            return self._send(304, b"", None, head, validators)
+        return self._send(200, res.body, res.content_type, head, validators)
 
-        def _send(
-            self,
-            status: int,
-            body: bytes,
-            ctype: str | None,
-            head: bool,
-            extra: dict[str, str] | None = None,
-        ) -> tuple[int, int]:
-            self.send_response(status)
-            if ctype:
-                self.send_header("Content-Type", ctype)
-            for name, value in (extra or {}).items():
-                self.send_header(name, value)
-            if status != 304:
-                self.send_header("Content-Length", str(len(body)))
-            sent = len(body) if not head and status != 304 else 0
-            self.record(status, sent)
-            self.end_headers()
-            if sent:
-                self.wfile.write(body)
-            return status, sent
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        ctype: str | None,
+        head: bool,
+        extra: dict[str, str] | None = None,
+    ) -> tuple[int, int]:
+        self.send_response(status)
+        if ctype:
+            self.send_header("Content-Type", ctype)
+        for name, value in (extra or {}).items():
+            self.send_header(name, value)
+        if status != 304:
+            self.send_header("Content-Length", str(len(body)))
+        sent = len(body) if not head and status != 304 else 0
+        self.record(status, sent)
+        self.end_headers()
+        if sent:
+            self.wfile.write(body)
+        return status, sent
 
-    return Handler
+
+def _make_handler(server: MirrorServer) -> type[BaseHTTPRequestHandler]:
+    return type("Handler", (MirrorHandler,), {"mirror": server})

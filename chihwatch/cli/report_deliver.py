@@ -17,7 +17,7 @@ def deliver_now(
     Prints one line per target; exit 3 (DeliveryError) if any failed, 9 if there is none."""
     import reports
     import storage
-    from chihwatch.commands.notify import load_targets, print_outcomes
+    from chihwatch.cli.notify import load_targets, print_outcomes
     from reports.deliver import DeliveryError, Outcome
 
     cfg, targets = load_targets(config_path)

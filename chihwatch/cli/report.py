@@ -116,7 +116,7 @@ def report_cmd(
         raise click.UsageError("--since must be before --until")
     db_url = (ctx.obj or {}).get("db_url")
     if deliver or config_path:
-        from chihwatch.commands.report_deliver import deliver_now
+        from chihwatch.cli.report_deliver import deliver_now
 
         if deliver and output:
             raise click.UsageError(

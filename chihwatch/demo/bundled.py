@@ -2,7 +2,7 @@
 
 In a checkout (or an editable install) they are fixtures/site/ and fixtures/pages/, the developers'
 workflow and the one source of truth. An installed wheel carries copies made at build time
-(setup.py) as package data in `chihwatch/_data/`, found through importlib.resources. The package
+(setup.py) as package data in `chihwatch/demo/_data/`, found through importlib.resources. The package
 data wins when present, so an installed chihwatch never reads a stray folder beside site-packages.
 """
 
@@ -13,12 +13,12 @@ from pathlib import Path
 
 __all__ = ["mirror_site", "saved_pages", "checkout_pages", "CHECKOUT_FIXTURES"]
 
-CHECKOUT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+CHECKOUT_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 def _packaged(name: str) -> Path | None:
     try:
-        node = resources.files("chihwatch").joinpath("_data", name)
+        node = resources.files("chihwatch.demo").joinpath("_data", name)
     except (ModuleNotFoundError, FileNotFoundError):
         return None
     # An installed wheel is a folder on disk; a zipped install would need as_file() per file,

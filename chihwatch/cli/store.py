@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from chihwatch.argcheck import url_option_callback
+from chihwatch.cli.argcheck import url_option_callback
 from chihwatch.errors import ChihwatchError, InputError, ParseError
 
 __all__ = ["ingest_cmd", "reparse_cmd", "list_cmd", "show_cmd", "diff_cmd", "db_group"]

@@ -1,13 +1,12 @@
-"""`chihwatch demo`: the whole pipeline offline, against the bundled mirror site on 127.0.0.1.
+"""The demo's scenario: the bundled mirror's states played over SIMULATED WEEKS.
 
 Serves the mirror (fixtures/site/ in a checkout, its packaged copy when installed) on a free local
-port and plays its states over SIMULATED WEEKS: every crawl records its fetch times shifted into
-the past (the crawler's CHIHWATCH_CLOCK_OFFSET), and a weekly report is written at the end of each
-simulated week, so the last report shows a real week of the product: a new installment, an edit
-with its figure change, installments moved by a redesign, a removed page (404) and a page that
-arrived truncated (a suspect, kept apart). Everything is kept in ./chihwatch-demo/ (DEMO_DIR in
-chihwatch/paths.py): the database `chihwatch.db` and `reports/`. The demo ends by saying how to
-look at it (`list`, `show`, `diff`, `serve --demo`).
+port and plays its states: every crawl records its fetch times shifted into the past (the
+crawler's CHIHWATCH_CLOCK_OFFSET), and a weekly report is written at the end of each simulated
+week, so the last report shows a real week of the product: a new installment, an edit with its
+figure change, installments moved by a redesign, a removed page (404) and a page that arrived
+truncated (a suspect, kept apart). It ends by saying how to look at it (`list`, `show`, `diff`,
+`serve --demo`). `chihwatch demo` (chihwatch/cli/demo.py) runs it.
 """
 
 from __future__ import annotations
@@ -17,15 +16,13 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
-from chihwatch.errors import InputError
-
-__all__ = ["demo_cmd", "TIMELINE", "Step"]
+__all__ = ["TIMELINE", "Step", "play", "final", "shown_path"]
 
 
 @dataclass(frozen=True)
@@ -68,117 +65,11 @@ def _short(text: str | None, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-@click.command("demo")
-@click.option(
-    "--dir",
-    "demo_folder",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Demo folder for the database and the reports (default: ./chihwatch-demo).",
-)
-@click.option(
-    "--report-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Where to write the weekly reports (default: reports/ in the demo folder).",
-)
-@click.option("--verbose-crawl", is_flag=True, help="Show every page the crawler fetches.")
-@click.pass_context
-def demo_cmd(
-    ctx: click.Context, demo_folder: Path | None, report_dir: Path | None, verbose_crawl: bool
-) -> None:
-    """Play the bundled mirror of the site over three simulated weeks and write the weekly reports.
-
-    Keeps its database and reports in ./chihwatch-demo/ (replacing a previous demo there); an
-    explicit --db must name an empty database.
-    """
-    from chihwatch.mirror import BUNDLED_SITE, MirrorServer
-    from chihwatch.paths import DEMO_DB_NAME, DEMO_DIR, DEMO_REPORTS, demo_dir
-    from storage import open_store
-
-    root = BUNDLED_SITE
-    if not root.is_dir():
-        raise InputError(f"mirror site not found at {root} (the installed package is incomplete)")
-    folder = demo_folder.resolve() if demo_folder else demo_dir()
-    explicit_db = _explicit_db(ctx)
-    echo: Callable[..., None] = click.echo
-    if explicit_db is None:
-        replaced = _clear_previous(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        db_url = f"sqlite:///{folder / DEMO_DB_NAME}"
-    else:
-        replaced = False
-        folder.mkdir(parents=True, exist_ok=True)
-        db_url = explicit_db
-    reports_at = (report_dir or folder / DEMO_REPORTS).resolve()
-    now = datetime.now(UTC).replace(microsecond=0)
-    store = open_store(db_url)
-    try:
-        if explicit_db is not None and store.list_installments():
-            raise click.UsageError(
-                "the demo plays simulated weeks into its database: give --db an empty database, "
-                f"or leave --db out to use {DEMO_DIR}/{DEMO_DB_NAME}"
-            )
-        shown = _shown_path(folder)
-        echo(
-            f"chihwatch demo: three simulated weeks of the site, kept in {shown}"
-            + (" (the previous demo there was replaced)" if replaced else "")
-        )
-        with MirrorServer(root) as server:
-            echo(f"mirror of the site at {server.url}/, database {_safe(db_url)}\n")
-            written = _play(echo, store, server, db_url, folder, reports_at, now, verbose_crawl)
-        _final(echo, store, written, db_url, explicit_db is None)
-    finally:
-        store.close()
-
-
-def _explicit_db(ctx: click.Context) -> str | None:
-    """`chihwatch --db URL demo` or `demo --db URL`, never $CHIHWATCH_DB (the demo's own folder
-    must not turn into a user's real database because of an environment variable)."""
-    root = ctx.find_root()
-    db = (root.obj or {}).get("db_url")
-    if db is None:
-        return None
-    source = root.get_parameter_source("db_url")
-    after = ctx.get_parameter_source("db_after")
-    if after is click.core.ParameterSource.COMMANDLINE:
-        return db
-    return db if source is click.core.ParameterSource.COMMANDLINE else None
-
-
-def _clear_previous(folder: Path) -> bool:
-    """Remove a previous demo's database and reports from the demo folder (nothing else)."""
-    from chihwatch.paths import DEMO_DB_NAME, DEMO_REPORTS
-
-    gone = False
-    for name in (DEMO_DB_NAME, *(f"{DEMO_DB_NAME}{s}" for s in ("-wal", "-shm", ".migrate-lock"))):
-        path = folder / name
-        if path.is_file():
-            path.unlink()
-            gone = True
-    reports = folder / DEMO_REPORTS
-    if reports.is_dir():
-        for path in reports.iterdir():
-            if path.is_file() and (
-                path.name.startswith("chihwatch-report-") or path.name == "feed.atom"
-            ):
-                path.unlink()
-                gone = True
-    shutil.rmtree(folder / ".httpcache", ignore_errors=True)
-    return gone
-
-
-def _shown_path(path: Path) -> str:
+def shown_path(path: Path) -> str:
     try:
         return f"./{path.relative_to(Path.cwd())}/"
     except ValueError:
         return f"{path}/"
-
-
-def _safe(db_url: str) -> str:
-    from storage.db import safe_url
-
-    return safe_url(db_url)
 
 
 def _when(moment: datetime) -> str:
@@ -187,7 +78,7 @@ def _when(moment: datetime) -> str:
     return human(moment, minutes=True)
 
 
-def _play(
+def play(
     echo: Callable[..., None],
     store: Any,
     server: Any,
@@ -198,12 +89,6 @@ def _play(
     verbose_crawl: bool,
 ) -> list[tuple[datetime, datetime, list[str]]]:
     """Run the timeline; returns each written report's period and files."""
-    from crawler.run import crawl_in_subprocess
-    from crawler.settings import POLITE_OFF
-    from storage.crawl_health import record_crawl
-    from storage.db import make_engine
-
-    starts = [f"{server.url}/html/hotnews/yaowen/", f"{server.url}/yaowen/node_479.html"]
     written: list[tuple[datetime, datetime, list[str]]] = []
     before = {_ref(i): i for i in store.list_installments()}
     crawls = [s for s in TIMELINE if s.kind == "crawl"]
@@ -218,7 +103,7 @@ def _play(
             label = "baseline of the catalogue" if len(written) == 1 else "weekly report"
             echo(
                 click.style(f"  ── end of week {week}: {label} ", bold=True)
-                + f"{_when(since)} – {_when(moment)}: {_shown_path(Path(html).parent)}"
+                + f"{_when(since)} – {_when(moment)}: {shown_path(Path(html).parent)}"
                 f"{Path(html).name}\n"
             )
             week += 1
@@ -234,29 +119,7 @@ def _play(
             + f" · {step.state}: {step.what}"
         )
         progress = (lambda line: echo(f"    {line}")) if verbose_crawl else (lambda _line: None)
-        # Local mirror: no politeness delays; robots.txt, scope and conditional requests as live.
-        settings = {
-            **POLITE_OFF,
-            "HTTPCACHE_DIR": str(folder / ".httpcache"),
-            "CHIHWATCH_CLOCK_OFFSET": -step.days_ago * 86400,
-        }
-        t0 = time.monotonic()
-        summary = crawl_in_subprocess(
-            db_url, starts, timeout=300, settings=settings, progress=progress
-        )
-        engine = make_engine(db_url)
-        try:
-            figures = summary.to_dict()
-            figures.pop("changes", None)
-            record_crawl(
-                engine,
-                started=moment,
-                finished=moment + timedelta(seconds=time.monotonic() - t0),
-                status="ok",
-                figures=figures,
-            )
-        finally:
-            engine.dispose()
+        summary = _crawl(step, moment, server, db_url, folder, progress)
         echo(
             f"  crawled: {summary.fetched} pages fetched, {summary.not_modified} not modified "
             f"(304), {summary.requests} requests, {summary.seconds:.1f}s"
@@ -267,6 +130,45 @@ def _play(
         echo("")
     shutil.rmtree(folder / ".httpcache", ignore_errors=True)
     return written
+
+
+def _crawl(
+    step: Step,
+    moment: datetime,
+    server: Any,
+    db_url: str,
+    folder: Path,
+    progress: Callable[[str], None],
+) -> Any:
+    """One crawl of the mirror as if at `moment`, logged as a crawl run (the report's counts)."""
+    from crawler.run import crawl_in_subprocess
+    from crawler.settings import POLITE_OFF
+    from storage.crawl_health import record_crawl
+    from storage.db import make_engine
+
+    starts = [f"{server.url}/html/hotnews/yaowen/", f"{server.url}/yaowen/node_479.html"]
+    # Local mirror: no politeness delays; robots.txt, scope and conditional requests as live.
+    settings = {
+        **POLITE_OFF,
+        "HTTPCACHE_DIR": str(folder / ".httpcache"),
+        "CHIHWATCH_CLOCK_OFFSET": -step.days_ago * 86400,
+    }
+    t0 = time.monotonic()
+    summary = crawl_in_subprocess(db_url, starts, timeout=300, settings=settings, progress=progress)
+    engine = make_engine(db_url)
+    try:
+        figures = summary.to_dict()
+        figures.pop("changes", None)
+        record_crawl(
+            engine,
+            started=moment,
+            finished=moment + timedelta(seconds=time.monotonic() - t0),
+            status="ok",
+            figures=figures,
+        )
+    finally:
+        engine.dispose()
+    return summary
 
 
 def _mirror_path(server: Any, state: str, ref: str) -> str:
@@ -393,7 +295,7 @@ def _write_report(
     )
 
 
-def _final(
+def final(
     echo: Callable[..., None],
     store: Any,
     written: list[tuple[datetime, datetime, list[str]]],
@@ -428,12 +330,12 @@ def _final(
     echo("  chihwatch serve --demo          (the web app, on the same demo database)")
 
 
-def _cli_db(db_url: str, own_folder: bool) -> str:
-    """The --db value to type (absolute: a relative sqlite:/// path depends on the folder)."""
-    return db_url
-
-
 def _day(moment: datetime) -> str:
     from chihwatch.timefmt import to_zone
 
     return to_zone(moment).strftime("%Y-%m-%d")
+
+
+def _cli_db(db_url: str, own_folder: bool) -> str:
+    """The --db value to type (absolute: a relative sqlite:/// path depends on the folder)."""
+    return db_url

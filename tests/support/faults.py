@@ -1,9 +1,9 @@
 """A fault-injecting mode for the mirror server: the ways a live news site fails, on 127.0.0.1.
 
-Each fault is a callable for `MirrorServer.faults` (see chihwatch.mirror.Fault): it answers one
+Each fault is a callable for `MirrorServer.faults` (see chihwatch.demo.mirror.Fault): it answers one
 request in place of the normal file handler. `FaultPlan` installs faults on a running server for
 chosen paths (optionally only for the first N requests), and `CATALOGUE` names every fault the
-issue-7 tests inject, so the tests, bench/faults.py and `python -m chihwatch.faults` share them:
+issue-7 tests inject, so the tests, bench/faults.py and `python -m tests.support.faults` share them:
 
     500 / 503, stall (timeout), trickle (very slow), drop (connection closed mid-body),
     truncated HTML, empty 200, wrong charset, missing charset, GBK bytes declared UTF-8,
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import unquote, urlsplit
 
-from chihwatch.mirror import BUNDLED_SITE, Fault, MirrorServer
+from chihwatch.demo.mirror import BUNDLED_SITE, Fault, MirrorServer
 
 __all__ = [
     "CATALOGUE",
@@ -653,8 +653,8 @@ class Canary:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m chihwatch.faults --fault NAME=PATH ...`: serve the mirror with faults, by hand."""
-    ap = argparse.ArgumentParser(prog="python -m chihwatch.faults", description=main.__doc__)
+    """`python -m tests.support.faults --fault NAME=PATH ...`: serve the mirror with faults, by hand."""
+    ap = argparse.ArgumentParser(prog="python -m tests.support.faults", description=main.__doc__)
     ap.add_argument("--root", default=str(BUNDLED_SITE))
     ap.add_argument("--state", default=None)
     ap.add_argument("--port", type=int, default=0)

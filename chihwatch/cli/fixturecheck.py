@@ -100,7 +100,7 @@ def fixtures_dir() -> Path:
     override = os.environ.get("CHIHWATCH_FIXTURES")
     if override:
         return Path(override)
-    from chihwatch.bundled import saved_pages
+    from chihwatch.demo.bundled import saved_pages
 
     return saved_pages()
 

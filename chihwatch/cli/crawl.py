@@ -193,7 +193,7 @@ def _record_run(
 )
 def serve_mirror_cmd(state: str, port: int, root: Path | None) -> None:
     """Serve the bundled mirror of the site on 127.0.0.1 until Ctrl-C (for trying `crawl`)."""
-    from chihwatch.mirror import BUNDLED_SITE, MirrorServer
+    from chihwatch.demo.mirror import BUNDLED_SITE, MirrorServer
 
     root = root or BUNDLED_SITE
     if not root.is_dir():

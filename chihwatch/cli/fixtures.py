@@ -9,9 +9,7 @@ from typing import Any
 
 import click
 
-from chihwatch.commands.parse import timeout_option
-from chihwatch.errors import CheckFailed, ChihwatchError, InputError, OutputError
-from chihwatch.fixturecheck import (
+from chihwatch.cli.fixturecheck import (
     F1_FLOOR,
     FixtureResult,
     baseline_path,
@@ -23,6 +21,8 @@ from chihwatch.fixturecheck import (
     load_expected,
     pin_scores,
 )
+from chihwatch.cli.parse import timeout_option
+from chihwatch.errors import CheckFailed, ChihwatchError, InputError, OutputError
 
 __all__ = ["fixtures_group", "summarise_changes"]
 
@@ -43,7 +43,7 @@ def _writable_dir() -> Path:
     """Where save/update write by default: $CHIHWATCH_FIXTURES or the checkout's fixtures/pages."""
     import os
 
-    from chihwatch.bundled import checkout_pages
+    from chihwatch.demo.bundled import checkout_pages
 
     if os.environ.get("CHIHWATCH_FIXTURES"):
         return fixtures_dir()
@@ -79,7 +79,7 @@ def check_cmd(names: tuple[str, ...], directory: Path | None, as_json: bool, pin
     if not results:
         raise InputError(f"no fixtures (NAME.html + NAME.json) in {directory}")
     # The figure gold (fixtures/figures_gold.json) is scored with the whole set, not with NAME...
-    from chihwatch.figurecheck_cli import figure_section
+    from chihwatch.cli.figurecheck_cli import figure_section
 
     figures = None if names else figure_section(directory)
     if as_json:
@@ -90,7 +90,7 @@ def check_cmd(names: tuple[str, ...], directory: Path | None, as_json: bool, pin
     else:
         _print_table(results)
         if figures is not None:
-            from chihwatch.figurecheck_cli import print_figures
+            from chihwatch.cli.figurecheck_cli import print_figures
 
             print_figures(figures)
     failed = [r for r in results if not r.ok]
@@ -242,7 +242,7 @@ def _write(path: Path, content: bytes | str) -> None:
 @timeout_option
 def save_cmd(url: str, name: str, directory: Path | None, force: bool, timeout: float) -> None:
     """Fetch URL into NAME.html and write a DRAFT NAME.json from the current parse, to review by eye."""
-    from chihwatch.commands.parse import fetch_page
+    from chihwatch.cli.parse import fetch_page
 
     _check_name(name)
     if not url.startswith(("http://", "https://")):

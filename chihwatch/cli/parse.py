@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from chihwatch import __version__
-from chihwatch.argcheck import url_option_callback
+from chihwatch.cli.argcheck import url_option_callback
 from chihwatch.errors import InputError
 
 __all__ = [
@@ -31,8 +31,8 @@ FETCH_TIMEOUT = 30.0
 
 
 def fetch_page(url: str, *, timeout: float = FETCH_TIMEOUT) -> Any:
-    """GET url within `timeout` seconds overall: a chihwatch.httpfetch.Fetched; InputError else."""
-    from chihwatch.httpfetch import fetch
+    """GET url within `timeout` seconds overall: a chihwatch.cli.httpfetch.Fetched; InputError else."""
+    from chihwatch.cli.httpfetch import fetch
 
     return fetch(url, deadline=timeout, user_agent=USER_AGENT, max_bytes=MAX_BYTES)
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chihwatch.cli.fixturecheck import load_expected
 from chihwatch.errors import InputError
-from chihwatch.fixturecheck import load_expected
 
 __all__ = [
     "FIGURE_FLOOR",
