@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import gzip
 import zlib
+from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from storage.models import Blob
 
 __all__ = ["compress", "decompress", "put"]
+
+_BLOBS = cast(Table, Blob.__table__)
+# Values bound at execution: compiled once (issue 16).
+_EXISTS = select(_BLOBS.c.sha256).where(_BLOBS.c.sha256 == bindparam("sha"))
+_INSERT = insert(_BLOBS)
 
 
 def compress(data: bytes) -> bytes:
@@ -32,9 +38,10 @@ def put(s: Session, sha: str, body: bytes) -> bool:
 
     An existence check that does not load the stored bytes, and a Core insert.
     """
-    if s.scalar(select(Blob.sha256).where(Blob.sha256 == sha)) is not None:
+    conn = s.connection()
+    if conn.execute(_EXISTS, {"sha": sha}).first() is not None:
         return False
-    s.execute(
-        insert(Blob).values(sha256=sha, size=len(body), compression="zlib", data=compress(body))
+    conn.execute(
+        _INSERT, {"sha256": sha, "size": len(body), "compression": "zlib", "data": compress(body)}
     )
     return True

@@ -13,9 +13,9 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from chihwatch.errors import ParseError
@@ -32,6 +32,20 @@ __all__ = ["DEFAULT_SERIES", "Outcome", "apply_article", "installment_of", "try_
 log = logging.getLogger(__name__)
 
 DEFAULT_SERIES = "国家高新区密集部署"
+
+# The new-installment path as Core statements on the tables, values bound at execution: compiled
+# once and cached (values inlined in the statement, or the ORM's bulk path, were compiled per page
+# and cost more than the inserts themselves; issue 16).
+_INSTALLMENTS = cast(Table, Installment.__table__)
+_REVISIONS = cast(Table, Revision.__table__)
+_INSERT_INSTALLMENT = insert(_INSTALLMENTS).returning(_INSTALLMENTS.c.id)
+_INSERT_REVISION = insert(_REVISIONS).returning(_REVISIONS.c.id)
+_INSERT_SECTION = insert(cast(Table, Section.__table__))
+_SET_LATEST = (
+    update(_INSTALLMENTS)
+    .where(_INSTALLMENTS.c.id == bindparam("inst_id"))
+    .values(latest_revision_id=bindparam("rev_id"))
+)
 
 
 @dataclass(frozen=True)
@@ -199,12 +213,16 @@ def _hold_suspect(
     if inst is None:
         # Never lose a new installment, never let its broken copy become its history: it is
         # kept as a provisional revision that the first healthy copy replaces.
-        inst = _new_installment(s, key[0], article, page, at, confirmed=False)
-        _add_revision(store, s, inst, None, content, at, cause, fetch_id, provisional=True)
+        inst_id = _insert_installment(
+            store, s, page, content, key, at, cause, fetch_id, provisional=True
+        )
+        inst_title = article.title
         reason = f"new installment, its first copy looks broken: {reason}"
-    _suspect_event(s, page, inst.id, inst.title, article, reason, at, fetch_id)
+    else:
+        inst_id, inst_title = inst.id, inst.title
+    _suspect_event(s, page, inst_id, inst_title, article, reason, at, fetch_id)
     if page.installment_id is None:
-        page.installment_id = inst.id
+        page.installment_id = inst_id
     return Outcome(installment=key, suspect=reason)
 
 
@@ -241,15 +259,18 @@ def _apply_healthy(
         _mark_good(page, sha, content.body_hash)
         return Outcome(installment=key)
 
-    new_inst = inst is None
     if inst is None:
-        inst = _new_installment(s, key[0], article, page, at, confirmed=True)
-    else:
-        inst.url = page.url  # a moved page: the installment follows it
-        if seen:
-            inst.last_seen = max(inst.last_seen, at)
-        inst.title = article.title or inst.title
-        inst.published = article.published or inst.published
+        # The common case of a full crawl: written with Core inserts, no ORM objects (issue 16).
+        page.installment_id = _insert_installment(
+            store, s, page, content, key, at, cause, fetch_id, provisional=False
+        )
+        _mark_good(page, sha, content.body_hash)
+        return Outcome(installment=key, installment_new=True, revision_new=True)
+    inst.url = page.url  # a moved page: the installment follows it
+    if seen:
+        inst.last_seen = max(inst.last_seen, at)
+    inst.title = article.title or inst.title
+    inst.published = article.published or inst.published
     page.installment_id = inst.id
     _mark_good(page, sha, content.body_hash)
 
@@ -262,7 +283,7 @@ def _apply_healthy(
         s.flush()
         return Outcome(installment=key, installment_new=True, revision_new=True)
     if latest is not None and latest.body_hash == content.body_hash:
-        return Outcome(installment=key, installment_new=new_inst)
+        return Outcome(installment=key)
     if latest is not None and old_flat == content.flat:
         # Same text, other zone boundaries (more zones; fewer is a suspect above): the parse of
         # the same words got better, the site edited nothing. Re-segment in place.
@@ -270,8 +291,10 @@ def _apply_healthy(
         _fill_revision(store, latest, content, latest.created_at, latest.cause, latest.fetch_id)
         s.flush()
         return Outcome(installment=key)
-    _add_revision(store, s, inst, latest, content, at, cause, fetch_id)
-    return Outcome(installment=key, installment_new=new_inst, revision_new=True)
+    inst.latest_revision_id = _insert_revision(
+        store, s, inst.id, (latest.seq + 1) if latest else 1, content, at, cause, fetch_id
+    )
+    return Outcome(installment=key, revision_new=True)
 
 
 def _confirm_suspect(
@@ -328,24 +351,101 @@ def _mark_good(page: Page, sha: str | None, body_hash: str) -> None:
     page.good_body_hash = body_hash
 
 
-def _new_installment(
-    s: Session, series: str, article: Article, page: Page, at: datetime, *, confirmed: bool
-) -> Installment:
-    assert article.year is not None and article.installment is not None
-    inst = Installment(
-        series=series,
-        year=article.year,
-        number=article.installment,
-        title=article.title,
-        url=page.url,
-        published=article.published,
-        first_seen=at,
-        last_seen=at,
-        confirmed_at=at if confirmed else None,
+def _insert_installment(
+    store: Store,
+    s: Session,
+    page: Page,
+    content: Content,
+    key: tuple[str, int, int],
+    at: datetime,
+    cause: str,
+    fetch_id: int | None,
+    *,
+    provisional: bool,
+) -> int:
+    """A new installment with its revision 1 (provisional: from a suspect first copy, so not
+    confirmed yet); its id."""
+    article = content.article
+    conn = s.connection()
+    inst_id: int = conn.execute(
+        _INSERT_INSTALLMENT,
+        {
+            "series": key[0],
+            "year": key[1],
+            "number": key[2],
+            "title": article.title,
+            "url": page.url,
+            "published": article.published,
+            "first_seen": at,
+            "last_seen": at,
+            "confirmed_at": None if provisional else at,
+        },
+    ).scalar_one()
+    rev_id = _insert_revision(
+        store, s, inst_id, 1, content, at, cause, fetch_id, provisional=provisional
     )
-    s.add(inst)
-    s.flush()
-    return inst
+    conn.execute(_SET_LATEST, {"inst_id": inst_id, "rev_id": rev_id})
+    return inst_id
+
+
+def _revision_values(
+    store: Store, content: Content, at: datetime, cause: str, fetch_id: int | None
+) -> dict[str, Any]:
+    """A revision's columns from a parse (all but its installment, seq and provisional)."""
+    article = content.article
+    return {
+        "created_at": at,
+        "cause": cause,
+        "fetch_id": fetch_id,
+        "parser_version": store.parser_version,
+        "body_hash": content.body_hash,
+        "body_chars": content.body_chars,
+        "title": article.title,
+        "published": article.published,
+        "source": article.source,
+        "author": article.author,
+        "editor": article.editor,
+        "template": article.template,
+        "confidence": article.confidence,
+        "intro": "\n".join(content.intro),
+    }
+
+
+def _section_values(content: Content) -> list[dict[str, Any]]:
+    return [
+        {"position": i, "zone": name, "heading": heading, "text": "\n".join(paras)}
+        for i, (name, heading, paras) in enumerate(content.zones)
+    ]
+
+
+def _insert_revision(
+    store: Store,
+    s: Session,
+    inst_id: int,
+    seq: int,
+    content: Content,
+    at: datetime,
+    cause: str,
+    fetch_id: int | None,
+    *,
+    provisional: bool = False,
+) -> int:
+    """A new revision and its sections, with Core inserts (never read back as ORM objects in
+    this transaction); its id."""
+    conn = s.connection()
+    rev_id: int = conn.execute(
+        _INSERT_REVISION,
+        {
+            "installment_id": inst_id,
+            "seq": seq,
+            "provisional": provisional,
+            **_revision_values(store, content, at, cause, fetch_id),
+        },
+    ).scalar_one()
+    sections = _section_values(content)
+    if sections:  # one executemany: one compiled statement, whatever the number of zones
+        conn.execute(_INSERT_SECTION, [{"revision_id": rev_id, **v} for v in sections])
+    return rev_id
 
 
 def _fill_revision(
@@ -356,46 +456,7 @@ def _fill_revision(
     cause: str,
     fetch_id: int | None,
 ) -> None:
-    article = content.article
-    rev.created_at = at
-    rev.cause = cause
-    rev.fetch_id = fetch_id
-    rev.parser_version = store.parser_version
-    rev.body_hash = content.body_hash
-    rev.body_chars = content.body_chars
-    rev.title = article.title
-    rev.published = article.published
-    rev.source = article.source
-    rev.author = article.author
-    rev.editor = article.editor
-    rev.template = article.template
-    rev.confidence = article.confidence
-    rev.intro = "\n".join(content.intro)
-    rev.sections = [
-        Section(position=i, zone=name, heading=heading, text="\n".join(paras))
-        for i, (name, heading, paras) in enumerate(content.zones)
-    ]
-
-
-def _add_revision(
-    store: Store,
-    s: Session,
-    inst: Installment,
-    latest: Revision | None,
-    content: Content,
-    at: datetime,
-    cause: str,
-    fetch_id: int | None,
-    *,
-    provisional: bool = False,
-) -> Revision:
-    rev = Revision(
-        installment_id=inst.id,
-        seq=(latest.seq + 1) if latest else 1,
-        provisional=provisional,
-    )
-    _fill_revision(store, rev, content, at, cause, fetch_id)
-    s.add(rev)
-    s.flush()
-    inst.latest_revision_id = rev.id
-    return rev
+    """An existing revision rewritten in place (provisional replaced, or re-segmented)."""
+    for name, value in _revision_values(store, content, at, cause, fetch_id).items():
+        setattr(rev, name, value)
+    rev.sections = [Section(**v) for v in _section_values(content)]
