@@ -41,6 +41,11 @@ _REVISIONS = cast(Table, Revision.__table__)
 _INSERT_INSTALLMENT = insert(_INSTALLMENTS).returning(_INSTALLMENTS.c.id)
 _INSERT_REVISION = insert(_REVISIONS).returning(_REVISIONS.c.id)
 _INSERT_SECTION = insert(cast(Table, Section.__table__))
+_INSTALLMENT_ID = select(_INSTALLMENTS.c.id).where(
+    _INSTALLMENTS.c.series == bindparam("series"),
+    _INSTALLMENTS.c.year == bindparam("year"),
+    _INSTALLMENTS.c.number == bindparam("number"),
+)
 _SET_LATEST = (
     update(_INSTALLMENTS)
     .where(_INSTALLMENTS.c.id == bindparam("inst_id"))
@@ -126,13 +131,11 @@ def apply_article(
         return _not_an_installment(s, page, article, at, fetch_id, request_url)
     series = article.series or DEFAULT_SERIES
     key = (series, article.year, article.installment)
-    inst = s.scalar(
-        select(Installment).where(
-            Installment.series == series,
-            Installment.year == article.year,
-            Installment.number == article.installment,
-        )
-    )
+    # The id by a cached Core statement (no ORM load, no autoflush): a full crawl's pages are
+    # mostly new installments, which need no ORM object at all (issue 16).
+    found = {"series": series, "year": key[1], "number": key[2]}
+    inst_id = s.connection().execute(_INSTALLMENT_ID, found).scalar()
+    inst = s.get(Installment, inst_id) if inst_id is not None else None
     latest = s.get(Revision, inst.latest_revision_id) if inst and inst.latest_revision_id else None
     content = content_of(article)
     provisional = latest is not None and latest.provisional

@@ -1,7 +1,7 @@
 """What the store does with odd responses: over-long header values, and suspect copies that last.
 
-Kept apart from storage/store.py (which calls these) so the rules are readable in one place;
-docs/storage.md states them for users.
+Kept apart from storage/ingest.py and storage/derive.py (which call these) so the rules are
+readable in one place; docs/storage.md states them for users.
 
 1. **Header values that do not fit their column** (PostgreSQL enforces VARCHAR lengths, SQLite
    does not): a validator (ETag, Last-Modified) that is too long is not kept at all — a cut ETag is
