@@ -8,7 +8,9 @@ Measures, in one run and as ratios against anchors measured in the same run (med
   the full crawl asked for (robots.txt, list pages, articles) and so downloads the same bytes:
   pages per second and CPU seconds (user + system of the child process, imports included);
 - an unchanged re-crawl of the same mirror: its time, CPU and bytes as shares of the full crawl's
-  (targets: bytes <= 2 %, time <= 10 %, no new revisions);
+  (targets: bytes <= 2 %, time <= 10 %, no new revisions), and against the bare spider sending
+  the re-crawl's own requests with the conditional headers it sent (so the server answers 304
+  again): the floor of any re-crawl that asks for every URL again;
 - `Store.reparse()` over the stored pages against parse alone on the same stored bytes (pages/s).
 
 Bytes are counted by the server: status lines, headers and bodies of every response.
@@ -78,20 +80,25 @@ BARE_CHILD = "--bare-child"
 
 
 def _bare_child(url_file: str, out_file: str) -> int:
-    """Run in a child process: fetch every URL of url_file with Scrapy, nothing else."""
+    """Run in a child process: send every request of url_file ([url, headers] pairs) with
+    Scrapy, nothing else."""
     import scrapy
     from scrapy.crawler import CrawlerProcess
 
-    urls = Path(url_file).read_text().split()
+    requests = json.loads(Path(url_file).read_text())
     pages = [0]
 
     class Bare(scrapy.Spider):
         name = "bare"
 
         async def start(self):  # type: ignore[override]
-            for u in urls:
+            for u, headers in requests:
                 yield scrapy.Request(
-                    u, callback=self.parse, dont_filter=True, meta={"handle_httpstatus_all": True}
+                    u,
+                    headers=headers,
+                    callback=self.parse,
+                    dont_filter=True,
+                    meta={"handle_httpstatus_all": True},
                 )
 
         def parse(self, response: Any) -> None:
@@ -119,10 +126,27 @@ def _bare_child(url_file: str, out_file: str) -> int:
     return 0
 
 
-def _bare(urls: list[str], tmp: Path, server: MirrorServer) -> tuple[float, float, int, int]:
-    """(crawl seconds, CPU seconds, bytes, responses) of the bare spider over `urls`."""
-    url_file, out_file = tmp / "bare-urls.txt", tmp / "bare-out.json"
-    url_file.write_text("\n".join(urls))
+# The validators a re-crawl sends: replayed as they were sent, so the server answers 304 again.
+CONDITIONAL = ("If-None-Match", "If-Modified-Since")
+
+
+def _requests(server: MirrorServer, first: int, count: int) -> list[tuple[str, dict[str, str]]]:
+    """The requests the server got (from index `first`): URL and conditional headers."""
+    out = []
+    for e in server.request_log[first : first + count]:
+        sent = {k.lower(): v for k, v in e.headers.items()}
+        out.append(
+            (server.url + e.path, {h: sent[h.lower()] for h in CONDITIONAL if h.lower() in sent})
+        )
+    return out
+
+
+def _bare(
+    requests: list[tuple[str, dict[str, str]]], tmp: Path, server: MirrorServer
+) -> tuple[float, float, int, int]:
+    """(crawl seconds, CPU seconds, bytes, responses) of the bare spider sending `requests`."""
+    url_file, out_file = tmp / "bare-urls.json", tmp / "bare-out.json"
+    url_file.write_text(json.dumps(requests))
     first = len(server.request_log)
     cpu = _child_cpu()
     subprocess.run(
@@ -196,12 +220,16 @@ def _rep(args: argparse.Namespace, tmp: Path, site: Path, rep: int) -> dict[str,
     settings = {**POLITE_OFF, "CHIHWATCH_MAX_LIST_PAGES": lists + 5}
     with MirrorServer(site, state="state1") as server:
         full, full_wall, full_cpu, full_bytes, full_reqs = _crawl(db_url, server, settings)
-        urls = [server.url + e.path for e in server.request_log[:full_reqs]]
+        urls = [(u, {}) for u, _h in _requests(server, 0, full_reqs)]
         again, again_wall, again_cpu, again_bytes, again_reqs = _crawl(db_url, server, settings)
         statuses: dict[int, int] = {}
         for e in server.request_log[full_reqs:]:
             statuses[e.status] = statuses.get(e.status, 0) + 1
+        conditional = _requests(server, full_reqs, again_reqs)
         bare_s, bare_cpu, bare_bytes, bare_pages = _bare(urls, tmp, server)
+        first = len(server.request_log)
+        bare304_s, bare304_cpu, _b, bare304_pages = _bare(conditional, tmp, server)
+        bare304_statuses = sorted({e.status for e in server.log_since(first)})
     reparse_s, parse_s, stored, counts = _reparse(db_url)
     return {
         "full": full,
@@ -219,6 +247,10 @@ def _rep(args: argparse.Namespace, tmp: Path, site: Path, rep: int) -> dict[str,
         "bare_cpu": bare_cpu,
         "bare_bytes": bare_bytes,
         "bare_pages": bare_pages,
+        "bare304_s": bare304_s,
+        "bare304_cpu": bare304_cpu,
+        "bare304_pages": bare304_pages,
+        "bare304_statuses": bare304_statuses,
         "reparse_s": reparse_s,
         "parse_s": parse_s,
         "stored": stored,
@@ -325,6 +357,19 @@ def main(argv: list[str] | None = None) -> int:
             f"{med(lambda r: r['again_cpu']):.1f}s",
             f"{again_cpu:.2f}x the bare spider's full download",
         ),
+        (
+            "bare spider, the re-crawl's conditional requests: time",
+            f"{med(lambda r: r['bare304_s']):.2f}s",
+            "anchor: the same URLs and If-None-Match/If-Modified-Since, answered "
+            + "/".join(str(s) for s in last["bare304_statuses"])
+            + f"; {100 * med(lambda r: r['bare304_s'] / r['full'].seconds):.1f}% of the full crawl",
+        ),
+        (
+            "re-crawl against that anchor",
+            f"{med(lambda r: r['again'].seconds / r['bare304_s']):.2f}x its time",
+            f"{med(lambda r: r['again_cpu'] / r['bare304_cpu']):.2f}x its CPU "
+            f"({med(lambda r: r['bare304_cpu']):.1f}s)",
+        ),
         ("re-crawl: new revisions", f"{again.new_revisions + again.new_installments}", "target 0"),
         ("re-crawl: peak memory (child RSS)", f"{again.peak_rss_kb / 1024:.0f} MiB", ""),
         (
@@ -351,6 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         and r["again"].new_installments == 0
         and r["full"].fetched > 0
         and r["bare_pages"] == r["full_reqs"]
+        and r["bare304_pages"] == r["again_reqs"]
         for r in runs
     )
     return 0 if ok else 1

@@ -26,7 +26,7 @@ from storage import ingest_policy
 from storage.models import Fetch, Page
 
 if TYPE_CHECKING:
-    from storage.store import IngestResult
+    from storage.ingest import IngestResult
 
 __all__ = ["NotModified", "load_validators", "record_not_modified", "validator_headers"]
 
@@ -127,7 +127,7 @@ def record_not_modified(
 
 
 def results(recorded: Sequence[tuple[NotModified, int]]) -> list[IngestResult]:
-    from storage.store import IngestResult
+    from storage.ingest import IngestResult
 
     return [
         IngestResult(

@@ -1,7 +1,7 @@
 """What the store does with odd responses: over-long header values, and suspect copies that last.
 
-Kept apart from storage/store.py (which calls these) so the rules are readable in one place;
-docs/storage.md states them for users.
+Kept apart from storage/ingest.py and storage/derive.py (which call these) so the rules are
+readable in one place; docs/storage.md states them for users.
 
 1. **Header values that do not fit their column** (PostgreSQL enforces VARCHAR lengths, SQLite
    does not): a validator (ETag, Last-Modified) that is too long is not kept at all — a cut ETag is
@@ -16,6 +16,10 @@ docs/storage.md states them for users.
    re-indent does not restart the count; a fetch of the last good copy (or a 304 for it) does.
    A copy the parser itself doubts (confidence below the floor) or cannot parse is never
    confirmed: that is a parser problem to fix, not a change of the site.
+3. **When a copy is suspect** (issue 7, `suspect_reason`): the parser says the page is truncated
+   or doubts its parse; or, against the latest good revision, the body shrank below
+   `SUSPECT_BODY_RATIO`, all zones or zone headings were lost, or the text stops inside a
+   paragraph (an editor deletes whole paragraphs; a response that stops mid-sentence is cut off).
 """
 
 from __future__ import annotations
@@ -24,10 +28,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import Fetch, Page
+from parsers.confidence import SUSPECT_CONFIDENCE as PARSER_SUSPECT_CONFIDENCE
+from storage.content import Content
+from storage.models import Fetch, Page, Revision, Section
 
 __all__ = [
     "ETAG_MAX",
@@ -42,6 +48,9 @@ __all__ = [
     "confirmable",
     "may_confirm",
     "suspect_run",
+    "SUSPECT_BODY_RATIO",
+    "SUSPECT_CONFIDENCE",
+    "suspect_reason",
 ]
 
 # Column lengths of storage/models.py (Page.etag, Page.last_modified, Fetch.content_type).
@@ -54,6 +63,10 @@ CONFIRM_SPAN = timedelta(hours=24)
 # How far back a run of suspect fetches is looked for (a page fetched every 6 h: 25 days).
 RUN_LOOKBACK = 100
 CONFIRMED_EVENT = "confirmed"  # Event.kind of a suspect copy that became a revision
+# Issue 7: a parse that keeps less than half of the previous body is far likelier a template
+# change or a truncated response than an editor deleting half an article.
+SUSPECT_BODY_RATIO = 0.5
+SUSPECT_CONFIDENCE = PARSER_SUSPECT_CONFIDENCE  # the parser's caps sit below it
 
 
 def validator(value: str | None, limit: int) -> str | None:
@@ -144,3 +157,37 @@ def suspect_run(
             break
         n, since = n + 1, fetched_at
     return Confirmation(n, since, at) if _long_enough(n, since, at) else None
+
+
+def suspect_reason(
+    content: Content, latest: Revision | None, old_flat: list[str] | None, s: Session
+) -> str | None:
+    """Why this parse must not become a revision against `latest` (the latest good revision,
+    `old_flat` its words), or None."""
+    article, zones, body_chars = content.article, content.zones, content.body_chars
+    # The parser's own signal (its warning names the markup it missed; the reason stays plain
+    # text because reports render it).
+    if article.truncated:
+        return f"page truncated: cut off before its end (confidence {article.confidence:.2f})"
+    if article.confidence < SUSPECT_CONFIDENCE:
+        return f"low parse confidence {article.confidence:.2f}"
+    if latest is None or old_flat is None:
+        return None
+    if latest.body_chars and body_chars < SUSPECT_BODY_RATIO * latest.body_chars:
+        return f"body shrank to {body_chars} of {latest.body_chars} characters"
+    had = s.scalar(select(func.count(Section.id)).where(Section.revision_id == latest.id)) or 0
+    if not zones and had:
+        return f"all {had} zones lost"
+    flat = content.flat
+    if flat == old_flat and len(zones) < had:
+        return f"zone headings lost: the same text in {len(zones)} of {had} zones"
+    k = len(flat)
+    if (
+        0 < k <= len(old_flat)
+        and flat[:-1] == old_flat[: k - 1]
+        and flat[-1] != old_flat[k - 1]
+        and old_flat[k - 1].startswith(flat[-1])
+    ):
+        # An editor deletes whole paragraphs; a response that stops mid-sentence is cut off.
+        return f"text cut off mid-paragraph after {k} of {len(old_flat)} paragraphs"
+    return None

@@ -5,74 +5,52 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import gzip
-import hashlib
-import json
 import logging
-import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
 import sqlalchemy.exc as sa_exc
-from sqlalchemy import Engine, func, insert, or_, select, text, tuple_
+from sqlalchemy import Engine, func, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
 import parsers
-from chihwatch.errors import ChihwatchError, NotFound, ParseError
+from chihwatch.errors import ChihwatchError, NotFound
 from parsers.gazetteer import canonical_zone
 from parsers.model import Article
 from parsers.normalize import norm_text
-from storage import batch_ingest, ingest_policy, reparse_read
+from storage import batch_ingest, derive, ingest, ingest_policy, reparse_read
+from storage.blobs import compress, decompress
 from storage.compare import compare_sections
+from storage.content import content_hash, content_of
 from storage.crawl_health import crawl_health
 from storage.db import current_revision, safe_url, translate_error
+from storage.derive import DEFAULT_SERIES
 from storage.diff import Change, diff_zones
 from storage.figure_changes import compare_figures, plan_comparison, source_of, week_changes
 from storage.figures import figure_rows, section_figures
+from storage.ingest import IngestResult
+from storage.ingest_policy import SUSPECT_BODY_RATIO, SUSPECT_CONFIDENCE
 from storage.models import Blob, Event, Fetch, Installment, Page, Revision, Section
 from storage.previous_sections import previous_sections
 from storage.refs import parse_ref, resolve_title
 from storage.report_moves import moves
 
-__all__ = ["Store", "IngestResult", "DEFAULT_SERIES", "SUSPECT_BODY_RATIO", "SUSPECT_CONFIDENCE"]
+__all__ = [
+    "Store",
+    "IngestResult",
+    "DEFAULT_SERIES",
+    "SUSPECT_BODY_RATIO",
+    "SUSPECT_CONFIDENCE",
+    "compress",
+    "decompress",
+]
 
 log = logging.getLogger(__name__)
-
-DEFAULT_SERIES = parsers.SERIES_NAME  # parsers/site.py: chih.cn's facts in one place
-# Issue 7: a parse that keeps less than half of the previous body is far likelier a template
-# change or a truncated response than an editor deleting half an article.
-SUSPECT_BODY_RATIO = 0.5
-SUSPECT_CONFIDENCE = parsers.SUSPECT_CONFIDENCE  # the parser's caps sit below it
 
 P = ParamSpec("P")
 R = TypeVar("R")
 ParseFn = Callable[[bytes, str | None, Mapping[str, str] | None], Article]
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    """What one record_response call did."""
-
-    url: str
-    fetch_id: int
-    status: int
-    blob_new: bool
-    installment: tuple[str, int, int] | None
-    installment_new: bool
-    revision_new: bool
-    suspect: str | None
-    error: str | None
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    installment: tuple[str, int, int] | None = None
-    installment_new: bool = False
-    revision_new: bool = False
-    suspect: str | None = None
-    held_back: bool = False  # a suspect copy seen again, still suspect: its validators not kept
 
 
 def _db_errors(fn: Callable[P, R]) -> Callable[P, R]:
@@ -111,20 +89,6 @@ def _iso(dt: datetime | None) -> str | None:
 
 def _split(s: str) -> list[str]:
     return s.split("\n") if s else []
-
-
-def compress(data: bytes) -> bytes:
-    """Blob compression: zlib, the level where it stops paying (6)."""
-    return zlib.compress(data, 6)
-
-
-def decompress(data: bytes, compression: str) -> bytes:
-    """Inverse of compress, also for gzip blobs."""
-    if compression == "gzip":
-        return gzip.decompress(data)
-    if compression == "zlib":
-        return zlib.decompress(data)
-    return data
 
 
 class Store:
@@ -186,239 +150,37 @@ class Store:
         request_url: str | None = None,
         link_installment: tuple[int, int | None] | None = None,
     ) -> IngestResult:
-        """Store one HTTP response (one transaction); see docs/CONTRACTS.md.
+        """Store one HTTP response (one transaction; storage/ingest.py); see docs/CONTRACTS.md.
 
         `link_installment` is (year, number) read from the link that led to the URL, if any: an
         error page carries no installment of its own, so it names which one failed.
         """
-        at = _utc(fetched_at)
-        hdrs = {k.lower(): v for k, v in (headers or {}).items()}
-        is_body = status == 200 and body is not None and error is None
-        sha = hashlib.sha256(body).hexdigest() if is_body and body is not None else None
+        return ingest.record_response(
+            self,
+            url,
+            status=status,
+            headers=headers,
+            body=body,
+            fetched_at=_utc(fetched_at),
+            error=error,
+            request_url=request_url,
+            link_installment=link_installment,
+        )
 
-        article: Article | None = None
-        parse_error: str | None = None
-        if sha is not None and body is not None:
-            with self._read() as s:
-                row = s.execute(
-                    select(Page.id, Page.last_blob_sha, Page.good_blob_sha).where(Page.url == url)
-                ).first()
-                # The suspect copy served once more: parse it again only if this fetch may make
-                # it the site's text (storage/ingest_policy.py).
-                again = (
-                    row is not None
-                    and sha == row.last_blob_sha != row.good_blob_sha
-                    and ingest_policy.may_confirm(s, row.id, row.good_blob_sha, at)
-                )
-            # Bytes parsed before, as the last delivery or the last good one: nothing to learn,
-            # only a fetch row to add (a broken delivery in between does not make them news).
-            if row is None or sha not in (row.last_blob_sha, row.good_blob_sha) or again:
-                article, parse_error = self._try_parse(body, url, hdrs)
-
-        def write() -> IngestResult:
-            with self._write() as s:
-                page = s.scalar(select(Page).where(Page.url == url))
-                if page is None:
-                    page = Page(url=url, first_seen=at)
-                    s.add(page)
-                    s.flush()
-                blob_new = False
-                if sha is not None and body is not None:
-                    blob_new = self._put_blob(s, sha, body)
-                # Core insert: the fetch row is never read back in this transaction, and the
-                # ORM unit of work cost more than the insert itself (issue 16).
-                fetch_id: int = s.scalar(  # type: ignore[assignment]  # RETURNING id: never None
-                    insert(Fetch)
-                    .values(
-                        page_id=page.id,
-                        fetched_at=at,
-                        status=status,
-                        blob_sha=sha,
-                        content_type=ingest_policy.content_type(hdrs.get("content-type")),
-                        request_url=request_url if request_url and request_url != url else None,
-                        error=error,
-                    )
-                    .returning(Fetch.id)
-                )
-                if page.last_fetched is None or at >= page.last_fetched:
-                    page.last_fetched = at
-                    page.status = status
-                outcome = _Outcome()
-                if sha is not None:
-                    page.last_blob_sha = sha
-                    if article is not None:
-                        outcome = self._apply_article(
-                            s,
-                            page,
-                            article,
-                            at,
-                            "site",
-                            fetch_id,
-                            sha=sha,
-                            request_url=request_url,
-                            repeat=again,
-                        )
-                    elif parse_error is not None:
-                        outcome = self._record_parse_error(
-                            s, page, parse_error, at, fetch_id, request_url, link_installment
-                        )
-                    elif page.installment_id is not None:
-                        inst = s.get(Installment, page.installment_id)
-                        if inst is not None:
-                            inst.last_seen = max(inst.last_seen, at)
-                            outcome = _Outcome(installment=(inst.series, inst.year, inst.number))
-                    parsed_ok = (
-                        article is not None and outcome.suspect is None and not outcome.held_back
-                    )
-                    if parsed_ok or (article is None and sha == page.good_blob_sha):
-                        # Validators describe the body we hold as good: after a suspect copy the
-                        # next request must not be answered 304 "you have it" and keep it so.
-                        page.etag = ingest_policy.validator(
-                            hdrs.get("etag"), ingest_policy.ETAG_MAX
-                        )
-                        page.last_modified = ingest_policy.validator(
-                            hdrs.get("last-modified"), ingest_policy.LAST_MODIFIED_MAX
-                        )
-                elif error is None and status >= 400:
-                    inst_id = self._installment_of(s, page, request_url, link_installment)
-                    if inst_id is not None:
-                        inst = s.get(Installment, inst_id)
-                        s.add(
-                            Event(
-                                kind="availability",
-                                at=at,
-                                page_id=page.id,
-                                fetch_id=fetch_id,
-                                installment_id=inst_id,
-                                status=status,
-                                reason=f"HTTP {status}",
-                                title=inst.title if inst else None,
-                            )
-                        )
-                return IngestResult(
-                    url=url,
-                    fetch_id=fetch_id,
-                    status=status,
-                    blob_new=blob_new,
-                    installment=outcome.installment,
-                    installment_new=outcome.installment_new,
-                    revision_new=outcome.revision_new,
-                    suspect=outcome.suspect,
-                    error=error or parse_error,
-                )
-
-        try:
-            return write()
-        except sa_exc.IntegrityError:
-            # Another process inserted the same page or blob between our read and our insert
-            # (PostgreSQL; SQLite writers are serialised): the retry finds the row and uses it.
-            log.info("retrying the write of %s after a concurrent insert", url)
-            return write()
-
-    @staticmethod
-    def _installment_of(
-        s: Session,
-        page: Page,
-        request_url: str | None,
-        link_installment: tuple[int, int | None] | None = None,
-    ) -> int | None:
-        """The installment a response without content of its own is news about.
-
-        Its page's; else the requested page's (a known installment moved by a redirect fails at a
-        target URL we never saw carry it); else the known installment the link to it named (the
-        moved page reached straight from a list page).
-        """
-        if page.installment_id is not None:
-            return page.installment_id
-        if request_url and request_url != page.url:
-            iid = s.scalar(select(Page.installment_id).where(Page.url == request_url))
-            if iid is not None:
-                return iid
-        if link_installment and link_installment[1] is not None:
-            year, number = link_installment
-            return s.scalar(
-                select(Installment.id)
-                .where(Installment.year == year, Installment.number == number)
-                .order_by(Installment.id)
-                .limit(1)
-            )
-        return None
+    # Reparse maps its parses with the ingest path's own steps (storage/ingest.py).
 
     def _try_parse(
         self, body: bytes, url: str, headers: Mapping[str, str]
     ) -> tuple[Article | None, str | None]:
-        try:
-            return self._parse(body, url, headers), None
-        except ParseError as exc:
-            return None, f"{type(exc).__name__}: {' '.join(str(exc).split())}"
-        except Exception as exc:  # a parser bug must not lose the fetched page
-            log.error(
-                "parser crashed on %s: %r", url, exc, exc_info=log.isEnabledFor(logging.DEBUG)
-            )
-            return None, f"parser crashed: {type(exc).__name__}: {exc}"
-
-    @staticmethod
-    def _put_blob(s: Session, sha: str, body: bytes) -> bool:
-        # An existence check that does not load the stored bytes, and a Core insert.
-        if s.scalar(select(Blob.sha256).where(Blob.sha256 == sha)) is not None:
-            return False
-        s.execute(
-            insert(Blob).values(sha256=sha, size=len(body), compression="zlib", data=compress(body))
-        )
-        return True
-
-    def _record_parse_error(
-        self,
-        s: Session,
-        page: Page,
-        message: str,
-        at: datetime,
-        fetch_id: int | None,
-        request_url: str | None = None,
-        link_installment: tuple[int, int | None] | None = None,
-    ) -> _Outcome:
-        """Keep the raw blob; a known installment's page that stops parsing is a suspect."""
-        inst_id = self._installment_of(s, page, request_url, link_installment)
-        inst = s.get(Installment, inst_id) if inst_id else None
-        kind = "suspect" if inst is not None else "parse_error"
-        reason = f"parse failed: {message}" if inst is not None else message
-        s.add(
-            Event(
-                kind=kind,
-                at=at,
-                page_id=page.id,
-                fetch_id=fetch_id,
-                installment_id=inst.id if inst else None,
-                reason=reason,
-                title=inst.title if inst else None,
-            )
-        )
-        if inst is None:
-            return _Outcome()
-        return _Outcome(installment=(inst.series, inst.year, inst.number), suspect=reason)
+        return derive.try_parse(self, body, url, headers)
 
     def _content(self, article: Article) -> tuple[list[str], list[tuple[str, str, list[str]]]]:
-        intro = [p for p in (self._norm(x) for x in article.intro) if p]
-        zones = [
-            (
-                self._zone(z.name),
-                z.heading or ("" if self._zone(z.name) == z.name else z.name),
-                [p for p in (self._norm(x) for x in z.paragraphs) if p],
-            )
-            for z in article.zones
-        ]
-        return intro, zones
+        c = content_of(article)
+        return c.intro, c.zones
 
     @staticmethod
     def _hash(intro: list[str], zones: list[tuple[str, str, list[str]]]) -> tuple[str, int]:
-        # Headings are left out: 天津滨海高新区 -> 天津高新区 in a heading is the same zone.
-        canon = json.dumps(
-            {"intro": intro, "zones": [[n, ps] for n, _h, ps in zones]},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
-        chars = sum(len(p) for p in intro) + sum(len(p) for _n, _h, ps in zones for p in ps)
-        return hashlib.sha256(canon.encode("utf-8")).hexdigest(), chars
+        return content_hash(intro, zones)
 
     def _apply_article(
         self,
@@ -428,341 +190,9 @@ class Store:
         at: datetime,
         cause: str,
         fetch_id: int | None,
-        *,
-        sha: str | None = None,
-        request_url: str | None = None,
-        repeat: bool = False,
-        seen: bool = True,
-    ) -> _Outcome:
-        """Map a parsed page onto its installment: a revision, nothing, or a suspect event.
-
-        `repeat`: the page's last (suspect) bytes again, parsed only to see whether they are
-        confirmed now; if not, nothing is recorded beyond the fetch (as for any known bytes).
-        `seen`: the page was on the site at `at` (False for reparse: `installments.last_seen`
-        means seen on the site, not parsed again).
-        """
-        if article.installment is None or article.year is None:
-            inst_id = self._installment_of(s, page, request_url)
-            if inst_id is not None:
-                inst = s.get(Installment, inst_id)
-                lost = "page no longer parses as a series installment"
-                s.add(
-                    Event(
-                        kind="suspect",
-                        at=at,
-                        page_id=page.id,
-                        fetch_id=fetch_id,
-                        installment_id=inst_id,
-                        reason=lost,
-                        confidence=article.confidence,
-                        title=article.title or (inst.title if inst else None),
-                    )
-                )
-                return _Outcome(suspect=lost)
-            return _Outcome()
-        series = article.series or DEFAULT_SERIES
-        key = (series, article.year, article.installment)
-        inst = s.scalar(
-            select(Installment).where(
-                Installment.series == series,
-                Installment.year == article.year,
-                Installment.number == article.installment,
-            )
-        )
-        latest = (
-            s.get(Revision, inst.latest_revision_id) if inst and inst.latest_revision_id else None
-        )
-        intro, zones = self._content(article)
-        body_hash, body_chars = self._hash(intro, zones)
-        provisional = latest is not None and latest.provisional
-        # A provisional revision came from a suspect copy: no yardstick for the next one.
-        good = None if provisional else latest
-
-        old_flat = self._flat_of(s, good) if good is not None else None
-        reason = self._suspect_reason(article, intro, zones, body_chars, good, old_flat, s)
-        if reason is not None and inst is not None and good is not None:
-            reason = self._confirm_suspect(s, page, inst, reason, body_hash, at, fetch_id)
-        if reason is not None and repeat and inst is not None:
-            if seen:
-                inst.last_seen = max(inst.last_seen, at)
-            return _Outcome(installment=key, held_back=True)
-        if reason is not None:
-            if inst is None:
-                # Never lose a new installment, never let its broken copy become its history:
-                # it is kept as a provisional revision that the first healthy copy replaces.
-                inst = self._new_installment(s, series, article, page, at, confirmed=False)
-                self._add_revision(
-                    s,
-                    inst,
-                    None,
-                    article,
-                    intro,
-                    zones,
-                    body_hash,
-                    body_chars,
-                    at,
-                    cause,
-                    fetch_id,
-                    provisional=True,
-                )
-                reason = f"new installment, its first copy looks broken: {reason}"
-            s.add(
-                Event(
-                    kind="suspect",
-                    at=at,
-                    page_id=page.id,
-                    fetch_id=fetch_id,
-                    installment_id=inst.id,
-                    reason=reason,
-                    confidence=article.confidence,
-                    title=article.title or inst.title,
-                )
-            )
-            if page.installment_id is None:
-                page.installment_id = inst.id
-            return _Outcome(installment=key, suspect=reason)
-
-        # This URL shows what it showed at its last good delivery: nothing changed *here*. If the
-        # latest revision differs, another URL of the installment changed since, and this stale
-        # copy must not undo that (nor flip back after a broken delivery in between).
-        if (
-            inst is not None
-            and not provisional
-            and page.installment_id == inst.id
-            and page.good_body_hash == body_hash
-        ):
-            if seen:
-                inst.last_seen = max(inst.last_seen, at)
-            self._mark_good(page, sha, body_hash)
-            return _Outcome(installment=key)
-
-        new_inst = inst is None
-        if inst is None:
-            inst = self._new_installment(s, series, article, page, at, confirmed=True)
-        else:
-            inst.url = page.url  # a moved page: the installment follows it
-            if seen:
-                inst.last_seen = max(inst.last_seen, at)
-            inst.title = article.title or inst.title
-            inst.published = article.published or inst.published
-        page.installment_id = inst.id
-        self._mark_good(page, sha, body_hash)
-
-        if latest is not None and provisional:
-            # The first healthy copy: it *is* the installment's content, not an edit of the
-            # broken one, so it replaces the provisional revision and the installment is new now.
-            self._fill_revision(
-                latest, article, intro, zones, body_hash, body_chars, at, cause, fetch_id
-            )
-            latest.provisional = False
-            inst.confirmed_at = at
-            s.flush()
-            return _Outcome(installment=key, installment_new=True, revision_new=True)
-        if latest is not None and latest.body_hash == body_hash:
-            return _Outcome(installment=key, installment_new=new_inst)
-        if latest is not None and old_flat == self._flat(intro, zones):
-            # Same text, other zone boundaries (more zones; fewer is a suspect above): the parse
-            # of the same words got better, the site edited nothing. Re-segment in place.
-            log.info("%s: same text in other zones, revision %d re-segmented", page.url, latest.seq)
-            created, rev_cause = latest.created_at, latest.cause
-            self._fill_revision(
-                latest,
-                article,
-                intro,
-                zones,
-                body_hash,
-                body_chars,
-                created,
-                rev_cause,
-                latest.fetch_id,
-            )
-            s.flush()
-            return _Outcome(installment=key)
-        self._add_revision(
-            s, inst, latest, article, intro, zones, body_hash, body_chars, at, cause, fetch_id
-        )
-        return _Outcome(installment=key, installment_new=new_inst, revision_new=True)
-
-    def _confirm_suspect(
-        self,
-        s: Session,
-        page: Page,
-        inst: Installment,
-        reason: str,
-        body_hash: str,
-        at: datetime,
-        fetch_id: int | None,
-    ) -> str | None:
-        """The suspect reason, or None when the site has served this text long enough that it
-        is the page's content (storage/ingest_policy.py): then a `confirmed` event is recorded
-        and the caller makes the revision."""
-        if not ingest_policy.confirmable(reason):
-            return reason
-        run = ingest_policy.suspect_run(
-            s, page, body_hash, at, lambda sha, ctype: self._blob_body_hash(s, page.url, sha, ctype)
-        )
-        if run is None:
-            return reason
-        note = run.note(reason)
-        log.info("%s: %s", page.url, note)
-        s.add(
-            Event(
-                kind=ingest_policy.CONFIRMED_EVENT,
-                at=at,
-                page_id=page.id,
-                fetch_id=fetch_id,
-                installment_id=inst.id,
-                reason=note,
-                title=inst.title,
-            )
-        )
-        return None
-
-    def _blob_body_hash(self, s: Session, url: str, sha: str, ctype: str | None) -> str | None:
-        """The normalised-text hash of a stored body (None if it is gone or does not parse)."""
-        blob = s.get(Blob, sha)
-        if blob is None:
-            return None
-        raw = decompress(bytes(blob.data), blob.compression)
-        article, _err = self._try_parse(raw, url, {"content-type": ctype} if ctype else {})
-        if article is None:
-            return None
-        return self._hash(*self._content(article))[0]
-
-    @staticmethod
-    def _mark_good(page: Page, sha: str | None, body_hash: str) -> None:
-        if sha is not None:
-            page.good_blob_sha = sha
-        page.good_body_hash = body_hash
-
-    @staticmethod
-    def _new_installment(
-        s: Session, series: str, article: Article, page: Page, at: datetime, *, confirmed: bool
-    ) -> Installment:
-        assert article.year is not None and article.installment is not None
-        inst = Installment(
-            series=series,
-            year=article.year,
-            number=article.installment,
-            title=article.title,
-            url=page.url,
-            published=article.published,
-            first_seen=at,
-            last_seen=at,
-            confirmed_at=at if confirmed else None,
-        )
-        s.add(inst)
-        s.flush()
-        return inst
-
-    def _fill_revision(
-        self,
-        rev: Revision,
-        article: Article,
-        intro: list[str],
-        zones: list[tuple[str, str, list[str]]],
-        body_hash: str,
-        body_chars: int,
-        at: datetime,
-        cause: str,
-        fetch_id: int | None,
-    ) -> None:
-        rev.created_at = at
-        rev.cause = cause
-        rev.fetch_id = fetch_id
-        rev.parser_version = self.parser_version
-        rev.body_hash = body_hash
-        rev.body_chars = body_chars
-        rev.title = article.title
-        rev.published = article.published
-        rev.source = article.source
-        rev.author = article.author
-        rev.editor = article.editor
-        rev.template = article.template
-        rev.confidence = article.confidence
-        rev.intro = "\n".join(intro)
-        rev.sections = [
-            Section(position=i, zone=name, heading=heading, text="\n".join(paras))
-            for i, (name, heading, paras) in enumerate(zones)
-        ]
-
-    def _add_revision(
-        self,
-        s: Session,
-        inst: Installment,
-        latest: Revision | None,
-        article: Article,
-        intro: list[str],
-        zones: list[tuple[str, str, list[str]]],
-        body_hash: str,
-        body_chars: int,
-        at: datetime,
-        cause: str,
-        fetch_id: int | None,
-        *,
-        provisional: bool = False,
-    ) -> Revision:
-        rev = Revision(
-            installment_id=inst.id,
-            seq=(latest.seq + 1) if latest else 1,
-            provisional=provisional,
-        )
-        self._fill_revision(rev, article, intro, zones, body_hash, body_chars, at, cause, fetch_id)
-        s.add(rev)
-        s.flush()
-        inst.latest_revision_id = rev.id
-        return rev
-
-    @staticmethod
-    def _flat(intro: Sequence[str], zones: Sequence[tuple[str, str, list[str]]]) -> list[str]:
-        """The words of a page in order, whatever zones they were cut into."""
-        return [*intro, *(p for _n, _h, ps in zones for p in ps)]
-
-    @staticmethod
-    def _flat_of(s: Session, rev: Revision) -> list[str]:
-        out = _split(rev.intro)
-        for text_ in s.scalars(
-            select(Section.text).where(Section.revision_id == rev.id).order_by(Section.position)
-        ):
-            out += _split(text_)
-        return out
-
-    def _suspect_reason(
-        self,
-        article: Article,
-        intro: list[str],
-        zones: list[tuple[str, str, list[str]]],
-        body_chars: int,
-        latest: Revision | None,
-        old_flat: list[str] | None,
-        s: Session,
-    ) -> str | None:
-        # The parser's own signal (its warning names the markup it missed; the reason stays plain
-        # text because reports render it).
-        if article.truncated:
-            return f"page truncated: cut off before its end (confidence {article.confidence:.2f})"
-        if article.confidence < SUSPECT_CONFIDENCE:
-            return f"low parse confidence {article.confidence:.2f}"
-        if latest is None or old_flat is None:
-            return None
-        if latest.body_chars and body_chars < SUSPECT_BODY_RATIO * latest.body_chars:
-            return f"body shrank to {body_chars} of {latest.body_chars} characters"
-        had = s.scalar(select(func.count(Section.id)).where(Section.revision_id == latest.id)) or 0
-        if not zones and had:
-            return f"all {had} zones lost"
-        flat = self._flat(intro, zones)
-        if flat == old_flat and len(zones) < had:
-            return f"zone headings lost: the same text in {len(zones)} of {had} zones"
-        k = len(flat)
-        if (
-            0 < k <= len(old_flat)
-            and flat[:-1] == old_flat[: k - 1]
-            and flat[-1] != old_flat[k - 1]
-            and old_flat[k - 1].startswith(flat[-1])
-        ):
-            # An editor deletes whole paragraphs; a response that stops mid-sentence is cut off.
-            return f"text cut off mid-paragraph after {k} of {len(old_flat)} paragraphs"
-        return None
+        **kw: Any,
+    ) -> derive.Outcome:
+        return derive.apply_article(self, s, page, article, at, cause, fetch_id, **kw)
 
     @_db_errors
     def reparse(self) -> dict[str, int]:
@@ -847,22 +277,8 @@ class Store:
         What each writes is what `record_response(status=304)` writes; a 304 for a page the store
         does not hold goes through `record_response` (it creates the page).
         """
-        items = [dataclasses.replace(it, fetched_at=_utc(it.fetched_at)) for it in items]
-        with self._write() as s:
-            recorded, unknown = batch_ingest.record_not_modified(s, items)
-        done = {
-            id(it): r for (it, _f), r in zip(recorded, batch_ingest.results(recorded), strict=True)
-        }
-        for it in unknown:
-            done[id(it)] = self.record_response(
-                it.url,
-                status=304,
-                headers=it.headers,
-                body=None,
-                fetched_at=it.fetched_at,
-                request_url=it.request_url,
-            )
-        return [done[id(it)] for it in items]
+        naive = [dataclasses.replace(it, fetched_at=_utc(it.fetched_at)) for it in items]
+        return ingest.record_not_modified(self, naive)
 
     # -- reading for the crawler ------------------------------------------------------------------
 
