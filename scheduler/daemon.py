@@ -23,6 +23,7 @@ from scheduler import lock as lockmod
 from scheduler.config import DaemonConfig, Schedule
 from scheduler.retry import MAX_ATTEMPTS, Pending, pending_deliveries
 from scheduler.state import JOBS_TABLE, RunLog, make_engine
+from storage.db import safe_url
 
 __all__ = ["Daemon", "crawl_job", "report_job", "retry_job", "child_pids"]
 
@@ -107,7 +108,7 @@ class Daemon:
             log.info(
                 "daemon %s started on %s",
                 self._lock.holder.describe(),
-                lockmod.safe_url(self.db_url),
+                safe_url(self.db_url),
             )
             self._open()
             _current = self
@@ -227,7 +228,7 @@ class Daemon:
             log.error(
                 "SIGHUP: config not reloaded: it names another database (%s); restart the "
                 "daemon to change databases",
-                lockmod.safe_url(resolve_db_url(new.db_url)),
+                safe_url(resolve_db_url(new.db_url)),
             )
             return
         self.config = new
@@ -307,7 +308,7 @@ class Daemon:
         # with it. Take it again, or stop if another daemon got in meanwhile.
         log.warning(
             "lost the daemon lock connection to %s; taking the lock again",
-            lockmod.safe_url(self.db_url),
+            safe_url(self.db_url),
         )
         self._lock.release()
         self._lock = None
