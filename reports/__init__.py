@@ -117,7 +117,7 @@ def _atom_entries(ctx: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "title": f"新增：{item.get('title') or label}",
                 "updated": _rfc3339(item.get("published"), until),
                 "published": _rfc3339(item.get("published"), until),
-                "link": model.safe_url(item.get("url")),
+                "link": model.http_link(item.get("url")),
                 "zones": list(item.get("zones") or []),
                 "summary": summary,
                 # str(): the HTML fragment must be escaped once more inside <content type="html">.
@@ -136,7 +136,7 @@ def _atom_entries(ctx: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "title": f"修改（{cause}）：{rev.get('title') or label}",
                 "updated": _rfc3339(rev.get("created_at"), until),
                 "published": None,
-                "link": model.safe_url(rev.get("url")),
+                "link": model.http_link(rev.get("url")),
                 "zones": zones,
                 "summary": f"{label} {len(rev.get('changes') or [])} 处变化"
                 + (f"：{'、'.join(zones)}" if zones else ""),
@@ -152,7 +152,7 @@ def _atom_entries(ctx: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "title": f"迁移：{mv.get('title') or label} 换了网址",
                 "updated": _rfc3339(mv.get("at"), until),
                 "published": None,
-                "link": model.safe_url(mv.get("to")),
+                "link": model.http_link(mv.get("to")),
                 "zones": [],
                 "summary": f"{label} 迁移到新网址（历史保留，不是内容变化）：{mv.get('from')} → "
                 f"{mv.get('to')}",

@@ -23,7 +23,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from chihwatch.deadline import Deadline
+from chihwatch.durations import parse_duration
 from chihwatch.errors import ChihwatchError, ConfigError, OutputError
+from chihwatch.urls import MASK, redact_url
 from reports.model import BEIJING
 
 __all__ = [
@@ -45,8 +47,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_MASK = "***"
-
 # Every delivery as a whole (connect, TLS, login, upload, answer) ends within this many seconds,
 # however slowly the server drips its answer; `deadline = "5m"` in a target changes it.
 DEFAULT_DEADLINE = 120.0
@@ -67,13 +67,13 @@ class Secret:
         return self._value
 
     def __repr__(self) -> str:
-        return f"Secret({_MASK!r})"
+        return f"Secret({MASK!r})"
 
     def __str__(self) -> str:
-        return _MASK
+        return MASK
 
     def __format__(self, spec: str) -> str:
-        return _MASK
+        return MASK
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Secret) and other._value == self._value
@@ -162,20 +162,6 @@ def _apprise_target() -> type:
 Target = Any  # DirectoryTarget | SmtpTarget | WebhookTarget | reports.notify.AppriseTarget
 
 
-def redact_url(url: str) -> str:
-    """scheme://host[:port]/… — enough to tell targets apart, nothing secret."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return _MASK
-    host = parts.hostname or ""
-    if port:
-        host = f"{host}:{port}"
-    tail = "/…" if (parts.path.strip("/") or parts.query) else "/"
-    return f"{parts.scheme}://{host}{tail}"
-
-
 def _secret(cfg: Mapping[str, Any], key: str, *, required: bool = False) -> Secret | None:
     """`key` from the config itself, or from the environment variable named by `key_env`."""
     env_name = cfg.get(f"{key}_env")
@@ -242,8 +228,6 @@ def header_safe(value: str, what: str) -> str:
 
 def seconds(cfg: Mapping[str, Any], key: str, default: float) -> float:
     """A positive, finite duration of at most an hour (`30`, `"90s"`, `"2m"`)."""
-    from scheduler.config import parse_duration
-
     value = cfg.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ConfigError(f"{key}: expected seconds or a duration like 90s, got {value!r}")
@@ -409,7 +393,7 @@ def scrub(text: str, *secrets: Secret | None) -> str:
     """Remove secret values from an error message before it is raised or logged."""
     for secret in secrets:
         if secret and secret.reveal():
-            text = text.replace(secret.reveal(), _MASK)
+            text = text.replace(secret.reveal(), MASK)
     return text
 
 

@@ -20,12 +20,12 @@ from typing import Any
 
 from chihwatch.deadline import DeadlineExpired, run_within
 from chihwatch.errors import ConfigError, OutputError
+from chihwatch.urls import redact_url
 from reports.deliver import (
     DEFAULT_DEADLINE,
     Secret,
     _secret,
     header_safe,
-    redact_url,
     report_basename,
     report_title,
     scrub,
