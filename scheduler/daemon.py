@@ -19,13 +19,16 @@ from typing import Any
 
 from chihwatch.errors import ChihwatchError, ConfigError
 from chihwatch.paths import resolve_db_url
+from chihwatch.urls import redact_url
+from crawler.counts import SHOWN
+from crawler.run import stop_children
 from scheduler import lock as lockmod
 from scheduler.config import DaemonConfig, Schedule
 from scheduler.retry import MAX_ATTEMPTS, Pending, pending_deliveries
 from scheduler.state import JOBS_TABLE, RunLog, make_engine
 from storage.db import safe_url
 
-__all__ = ["Daemon", "crawl_job", "report_job", "retry_job", "child_pids"]
+__all__ = ["Daemon", "crawl_job", "report_job", "retry_job"]
 
 log = logging.getLogger(__name__)
 
@@ -339,7 +342,7 @@ class Daemon:
         ) and time.monotonic() < deadline:
             abort_all("stopping")
             if self._crawl_running.is_set():
-                stop_children()
+                stop_children(CHILD_GRACE)
             time.sleep(0.1)
         if self._scheduler is not None:
             try:
@@ -411,19 +414,8 @@ class Daemon:
             figures=figures,
             error="; ".join(figures.get("error_messages") or [])[:2000] or None,
         )
-        log.info(
-            "crawl #%d %s in %.1fs: fetched=%s not_modified=%s new_installments=%s "
-            "new_revisions=%s suspects=%s errors=%s",
-            run_id,
-            status,
-            secs,
-            figures.get("fetched"),
-            figures.get("not_modified"),
-            figures.get("new_installments"),
-            figures.get("new_revisions"),
-            figures.get("suspects"),
-            figures.get("errors"),
-        )
+        counts = " ".join(f"{name}={figures.get(name)}" for name in SHOWN)
+        log.info("crawl #%d %s in %.1fs: %s", run_id, status, secs, counts)
 
     def run_report(self, pending: Pending | None = None) -> None:
         """Publish the report of the last period (or re-send an owed one) to its targets."""
@@ -477,7 +469,7 @@ class Daemon:
         except Exception as exc:
             if isinstance(exc, DeliveryError):
                 failed = [keyed[o.index][0] for o in exc.outcomes if not o.ok]
-                figures["delivered"] = [_redact(str(w)) for w in exc.delivered]
+                figures["delivered"] = [redact_url(str(w)) for w in exc.delivered]
             else:  # the store or the rendering: nothing went anywhere
                 failed = [k for k, _ in keyed]
             figures["pending"] = failed
@@ -497,7 +489,7 @@ class Daemon:
             return
         finally:
             self._report_running.clear()
-        where = [_redact(str(w)) for w in where]
+        where = [redact_url(str(w)) for w in where]
         figures.update(pending=[], delivered=where)
         self.runs.finish(run_id, "ok", figures=figures)
         log.info(
@@ -604,71 +596,6 @@ def _crawl_impl() -> Callable[..., Any]:
     from crawler.run import crawl_in_subprocess
 
     return crawl_in_subprocess
-
-
-def child_pids(pid: int | None = None) -> list[int]:
-    """Process ids whose parent is `pid` (default: this process), read from /proc."""
-    pid = os.getpid() if pid is None else pid
-    out = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        # Field 4 (ppid) follows the command name in parentheses, which may itself hold spaces.
-        fields = stat[stat.rfind(b")") + 2 :].split()
-        if len(fields) > 1 and int(fields[1]) == pid:
-            out.append(int(entry))
-    return out
-
-
-def stop_children(grace: float = CHILD_GRACE) -> list[int]:
-    """SIGTERM this process's children (the crawl child), SIGKILL those still there after `grace`."""
-    pids = child_pids()
-    for pid in pids:
-        _kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    alive = list(pids)
-    while alive and time.monotonic() < deadline:
-        time.sleep(0.05)
-        alive = [p for p in alive if _exists(p)]
-    for pid in alive:
-        log.warning("crawl child %d ignored SIGTERM for %.0fs; killing it", pid, grace)
-        _kill(pid, signal.SIGKILL)
-    return pids
-
-
-def _kill(pid: int, sig: int) -> None:
-    try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
-
-
-def _exists(pid: int) -> bool:
-    # A zombie (exited, not yet reaped by its parent thread) counts as gone.
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return False
-    return stat[stat.rfind(b")") + 2 :][:1] != b"Z"
-
-
-def _redact(where: str) -> str:
-    # Webhook URLs often carry a token in their query or userinfo; logs and status never show it.
-    from urllib.parse import urlsplit, urlunsplit
-
-    if "://" not in where:
-        return where
-    parts = urlsplit(where)
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def _one_line(exc: BaseException) -> str:

@@ -261,15 +261,9 @@ def format_status(data: dict[str, Any]) -> str:
 def _figures(run: dict[str, Any]) -> str:
     f = run.get("figures") or {}
     if run["job"] == "crawl" and f:
-        keys = (
-            "fetched",
-            "not_modified",
-            "new_installments",
-            "new_revisions",
-            "suspects",
-            "errors",
-        )
-        return " (" + " ".join(f"{k}={f.get(k)}" for k in keys if k in f) + ")"
+        from crawler.counts import SHOWN
+
+        return " (" + " ".join(f"{k}={f.get(k)}" for k in SHOWN if k in f) + ")"
     if run["job"] == "report" and f.get("delivered"):
         return " -> " + ", ".join(f["delivered"])
     return ""

@@ -12,11 +12,10 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from daemonproc import DaemonProc
+from daemonproc import DaemonProc, child_pids
 
 from chihwatch.mirror import MirrorServer
 from crawler.settings import POLITE_OFF
-from scheduler.daemon import child_pids
 from storage import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
