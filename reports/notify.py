@@ -21,16 +21,8 @@ from typing import Any
 from chihwatch.deadline import DeadlineExpired, run_within
 from chihwatch.errors import ConfigError, OutputError
 from chihwatch.urls import redact_url
-from reports.deliver import (
-    DEFAULT_DEADLINE,
-    Secret,
-    _secret,
-    header_safe,
-    report_basename,
-    report_title,
-    scrub,
-    seconds,
-)
+from reports.deliver import report_basename, report_title
+from reports.targets import DEFAULT_DEADLINE, Secret, _secret, header_safe, scrub, seconds
 
 __all__ = ["AppriseTarget", "summary_text", "figure_changes"]
 
