@@ -7,13 +7,16 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import jinja2
 
 from chihwatch.errors import ConfigError
 from reports import model
 from reports.svg import series_chart
+
+if TYPE_CHECKING:
+    from reports.targets import Target
 
 __all__ = ["FORMATS", "EXTENSIONS", "render", "publish"]
 
@@ -204,13 +207,19 @@ def render(data: Mapping[str, Any], fmt: str, *, self_url: str | None = None) ->
     return model.strip_xml_invalid(text)
 
 
+class ReportSource(Protocol):
+    """What publish reads the report from (storage.store.Store)."""
+
+    def report_data(self, since: datetime, until: datetime) -> dict[str, Any]: ...
+
+
 def publish(
-    store: Any,
+    store: ReportSource,
     since: datetime,
     until: datetime,
     *,
     formats: Iterable[str] = ("html", "md", "json", "atom"),
-    targets: Sequence[Any],
+    targets: Sequence[Target | Mapping[str, Any]],
     log: bool = True,
 ) -> list[str]:
     """Render the report for [since, until) and deliver it to each target; returns where it went.

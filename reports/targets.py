@@ -126,7 +126,7 @@ class WebhookTarget:
         return f"webhook {redact_url(self.url.reveal())}"
 
 
-def apprise_type() -> type:
+def apprise_type() -> type[AppriseTarget]:
     """reports.notify.AppriseTarget, imported late: reports.notify imports this module."""
     from reports.notify import AppriseTarget
 

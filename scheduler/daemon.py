@@ -13,9 +13,9 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chihwatch.errors import ChihwatchError, ConfigError
 from chihwatch.paths import resolve_db_url
@@ -24,9 +24,15 @@ from crawler.counts import SHOWN
 from crawler.run import stop_children
 from scheduler import lock as lockmod
 from scheduler.config import DaemonConfig, Schedule
-from scheduler.retry import MAX_ATTEMPTS, Pending, pending_deliveries
+from scheduler.retry import MAX_ATTEMPTS, Pending, abandon, owed_targets, pending_deliveries
 from scheduler.state import JOBS_TABLE, RunLog, make_engine
 from storage.db import safe_url
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from storage.store import Store
 
 __all__ = ["Daemon", "crawl_job", "report_job", "retry_job"]
 
@@ -93,9 +99,9 @@ class Daemon:
         self._sched_lock = threading.Lock()
         self._stopping = False
         self._lock: lockmod.DaemonLock | None = None
-        self._store: Any = None
-        self._scheduler: Any = None
-        self._engine: Any = None
+        self._store: Store | None = None
+        self._scheduler: BackgroundScheduler | None = None
+        self._engine: sa.Engine | None = None
         self.runs: RunLog | None = None
         self._crawl_running = threading.Event()
         self.exit_code = 0
@@ -421,8 +427,6 @@ class Daemon:
         """Publish the report of the last period (or re-send an owed one) to its targets."""
         if self._stopping or self.runs is None:
             return
-        from reports.deliver import DeliveryError, target_key
-
         cfg = self.config
         t0 = time.monotonic()
         if pending is None:
@@ -430,22 +434,10 @@ class Daemon:
             since = until - timedelta(seconds=cfg.report_period)
         else:
             since, until = pending.since, pending.until
-        keyed = [
-            (target_key(t) if isinstance(t, Mapping) else f"target-{i}", t)
-            for i, t in enumerate(cfg.report_targets)
-        ]
-        if pending is not None:
-            keyed = [(k, t) for k, t in keyed if k in pending.keys]
-            gone = len(pending.keys) - len(keyed)
-            if gone:
-                log.warning(
-                    "report #%d: %d of its target(s) are no longer configured; not retried",
-                    pending.run_id,
-                    gone,
-                )
-            if not keyed:
-                self._abandon(pending, "its targets are no longer configured")
-                return
+        keyed = owed_targets(cfg.report_targets, pending)
+        if pending is not None and not keyed:
+            abandon(self.runs, pending, "its targets are no longer configured")
+            return
         figures: dict[str, Any] = {
             "since": since.isoformat(timespec="seconds"),
             "until": until.isoformat(timespec="seconds"),
@@ -467,25 +459,7 @@ class Daemon:
                 targets=[t for _, t in keyed],
             )
         except Exception as exc:
-            if isinstance(exc, DeliveryError):
-                failed = [keyed[o.index][0] for o in exc.outcomes if not o.ok]
-                figures["delivered"] = [redact_url(str(w)) for w in exc.delivered]
-            else:  # the store or the rendering: nothing went anywhere
-                failed = [k for k, _ in keyed]
-            figures["pending"] = failed
-            status = "interrupted" if self._stopping else "failed"
-            kind = "" if isinstance(exc, ChihwatchError) else f"{type(exc).__name__}: "
-            self.runs.finish(run_id, status, figures=figures, error=kind + _one_line(exc))
-            log.error(
-                "report #%d %s: %s%s (%d target(s) will be retried)",
-                run_id,
-                status,
-                kind,
-                _one_line(exc),
-                len(failed),
-            )
-            if not self._stopping:
-                self._schedule_retry()
+            self._report_failed(run_id, exc, keyed, figures)
             return
         finally:
             self._report_running.clear()
@@ -502,6 +476,33 @@ class Daemon:
             f" (retry of report #{pending.run_id})" if pending else "",
         )
 
+    def _report_failed(
+        self, run_id: int, exc: Exception, keyed: list[tuple[str, Any]], figures: dict[str, Any]
+    ) -> None:
+        """Record a report run that did not reach every target; the ones it missed are owed."""
+        from reports.deliver import DeliveryError
+
+        assert self.runs is not None
+        if isinstance(exc, DeliveryError):
+            failed = [keyed[o.index][0] for o in exc.outcomes if not o.ok]
+            figures["delivered"] = [redact_url(str(w)) for w in exc.delivered]
+        else:  # the store or the rendering: nothing went anywhere
+            failed = [k for k, _ in keyed]
+        figures["pending"] = failed
+        status = "interrupted" if self._stopping else "failed"
+        kind = "" if isinstance(exc, ChihwatchError) else f"{type(exc).__name__}: "
+        self.runs.finish(run_id, status, figures=figures, error=kind + _one_line(exc))
+        log.error(
+            "report #%d %s: %s%s (%d target(s) will be retried)",
+            run_id,
+            status,
+            kind,
+            _one_line(exc),
+            len(failed),
+        )
+        if not self._stopping:
+            self._schedule_retry()
+
     # -- retries of owed deliveries -------------------------------------------------------
 
     def run_retries(self) -> None:
@@ -513,7 +514,7 @@ class Daemon:
             if self._stopping:
                 return
             if p.exhausted:
-                self._abandon(p, f"gave up after {p.attempts} attempts")
+                abandon(self.runs, p, f"gave up after {p.attempts} attempts")
             elif p.due <= now:
                 log.info(
                     "report #%d (%s .. %s, %s): retrying %d target(s), attempt %d of %d",
@@ -557,32 +558,6 @@ class Daemon:
             len(owed),
             "y" if len(owed) == 1 else "ies",
             _fmt(when),
-        )
-
-    def _abandon(self, pending: Pending, why: str) -> None:
-        assert self.runs is not None
-        run_id = self.runs.start(
-            "report",
-            {
-                "since": pending.since.isoformat(timespec="seconds"),
-                "until": pending.until.isoformat(timespec="seconds"),
-                "retry_of": pending.run_id,
-                "pending": [],
-            },
-        )
-        self.runs.finish(
-            run_id,
-            "abandoned",
-            figures={"retry_of": pending.run_id, "pending": [], "abandoned": list(pending.keys)},
-            error=f"report #{pending.run_id} not delivered to {len(pending.keys)} target(s): {why}",
-        )
-        log.error(
-            "report #%d (%s .. %s) not delivered to %d target(s): %s",
-            pending.run_id,
-            pending.since.isoformat(timespec="minutes"),
-            pending.until.isoformat(timespec="minutes"),
-            len(pending.keys),
-            why,
         )
 
 
