@@ -473,39 +473,8 @@ def migrate(engine: Engine, *, backup: bool = True, only_empty: bool = False) ->
                         conn.execute(
                             text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK}
                         )
-                    rev, tables = _probe(
-                        conn
-                    )  # again, under the lock: another process may have won
-                    report.before = rev
-                    if rev == head:
+                    if not _migrate_locked(conn, report, only_empty=only_empty):
                         return report
-                    if rev is not None and only_empty:
-                        raise _too_old(url, rev)
-                    if rev is None and [t for t in tables if t != "scheduler_jobs"]:
-                        raise _not_ours(url, tables)
-                    report.counts_before = _counts(conn, tables)
-                    log.info("migrating %s from %s to %s", safe_url(url), rev, head)
-                    _run_alembic(conn)
-                    if sqlite:
-                        bad = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-                        if bad:
-                            raise DatabaseError(
-                                f"upgrade of {safe_url(url)} from {rev} stopped: {len(bad)} rows "
-                                f"would break foreign keys (first in table {bad[0][0]}); "
-                                "rolled back, the database is unchanged"
-                            )
-                    report.counts_after = _counts(conn, tables)
-                    lost = {
-                        t: (n, report.counts_after.get(t))
-                        for t, n in report.counts_before.items()
-                        if report.counts_after.get(t) != n
-                    }
-                    if lost:
-                        raise DatabaseError(
-                            f"upgrade of {safe_url(url)} from {rev} stopped: row counts changed "
-                            f"({', '.join(f'{t} {a}->{b}' for t, (a, b) in lost.items())}); "
-                            "rolled back, the database is unchanged"
-                        )
             finally:
                 if sqlite:
                     driver.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]
@@ -517,6 +486,47 @@ def migrate(engine: Engine, *, backup: bool = True, only_empty: bool = False) ->
         raise DatabaseError(f"cannot use database {safe_url(url)}: {exc}") from exc
     report.created = report.before is None
     return report
+
+
+def _migrate_locked(conn: Connection, report: Upgrade, *, only_empty: bool) -> bool:
+    """The migrations inside migrate's transaction, checked before it commits.
+
+    Probes again first, under the lock: another process may have won. False if there was nothing
+    left to do; a DatabaseError (rolling everything back) if a row would be lost or orphaned.
+    """
+    url = conn.engine.url
+    rev, tables = _probe(conn)
+    report.before = rev
+    if rev == report.after:
+        return False
+    if rev is not None and only_empty:
+        raise _too_old(url, rev)
+    if rev is None and [t for t in tables if t != "scheduler_jobs"]:
+        raise _not_ours(url, tables)
+    report.counts_before = _counts(conn, tables)
+    log.info("migrating %s from %s to %s", safe_url(url), rev, report.after)
+    _run_alembic(conn)
+    if conn.dialect.name == "sqlite":
+        bad = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if bad:
+            raise DatabaseError(
+                f"upgrade of {safe_url(url)} from {rev} stopped: {len(bad)} rows "
+                f"would break foreign keys (first in table {bad[0][0]}); "
+                "rolled back, the database is unchanged"
+            )
+    report.counts_after = _counts(conn, tables)
+    lost = {
+        t: (n, report.counts_after.get(t))
+        for t, n in report.counts_before.items()
+        if report.counts_after.get(t) != n
+    }
+    if lost:
+        raise DatabaseError(
+            f"upgrade of {safe_url(url)} from {rev} stopped: row counts changed "
+            f"({', '.join(f'{t} {a}->{b}' for t, (a, b) in lost.items())}); "
+            "rolled back, the database is unchanged"
+        )
+    return True
 
 
 def _run_alembic(conn: Connection) -> None:
