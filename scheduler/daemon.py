@@ -208,6 +208,7 @@ class Daemon:
 
     def _ensure_jobs(self) -> None:
         sched = self._scheduler
+        assert sched is not None  # started (paused) before the jobs are compared
         self._ensure_job("crawl", crawl_job, self.config.crawl, first_run_now=True)
         if self.config.report_enabled and not self.config.report_targets:
             # A report job that delivers nowhere would be a silent success every week.
@@ -259,6 +260,7 @@ class Daemon:
         self, job_id: str, func: Callable[[], None], schedule: Schedule, *, first_run_now: bool
     ) -> None:
         sched = self._scheduler
+        assert sched is not None
         name = schedule.describe()
         job = sched.get_job(job_id)
         if job is not None and job.name == name:
@@ -427,6 +429,7 @@ class Daemon:
         """Publish the report of the last period (or re-send an owed one) to its targets."""
         if self._stopping or self.runs is None:
             return
+        assert self._store is not None  # opened before the run log
         cfg = self.config
         t0 = time.monotonic()
         if pending is None:
@@ -447,12 +450,13 @@ class Daemon:
         if pending is not None:
             figures["retry_of"] = pending.run_id
         run_id = self.runs.start("report", figures)
+        store = self._store
         self._report_running.set()
         try:
             import reports
 
             where = reports.publish(
-                self._store,
+                store,
                 since,
                 until,
                 formats=list(cfg.report_formats),
@@ -536,14 +540,15 @@ class Daemon:
             self._schedule_retry_locked()
 
     def _schedule_retry_locked(self) -> None:
-        assert self.runs is not None
+        assert self.runs is not None and self._scheduler is not None
+        sched = self._scheduler
         owed = pending_deliveries(self.runs)
         if not owed:
-            if self._scheduler.get_job("retry", jobstore="memory"):
-                self._scheduler.remove_job("retry", jobstore="memory")
+            if sched.get_job("retry", jobstore="memory"):
+                sched.remove_job("retry", jobstore="memory")
             return
         when = max(min(p.due for p in owed), datetime.now(UTC))
-        self._scheduler.add_job(
+        sched.add_job(
             retry_job,
             "date",
             run_date=when,
