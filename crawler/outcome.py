@@ -22,7 +22,7 @@ Causes are checked in that order; the message names the first and counts the oth
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chihwatch.errors import (
     ChihwatchError,
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from scrapy.crawler import Crawler
+
+    from crawler.counts import CrawlSummary
 
 __all__ = ["Problems", "problems_for", "judge"]
 
@@ -83,7 +85,7 @@ def problems_for(crawler: Crawler) -> Problems:
 
 
 def judge(
-    summary: Any,
+    summary: CrawlSummary,
     problems: Problems,
     *,
     list_starts: int,
@@ -123,6 +125,32 @@ def judge(
                 f"be used ({problems.cache_failures} time(s)): {problems.cache_first}"
             )
         )
+    causes += _unreachable(problems, responses, network_errors, hosts, first_error)
+    # Consequences of a cause above are not causes of their own.
+    explained = bool(problems.start_error or problems.robots_unreachable or summary.requests == 0)
+    if not explained:
+        causes += _nothing_read(summary, problems, list_starts, responses, first_error, starts)
+    if not causes:
+        return
+    first = causes[0]
+    more = len(causes) - 1
+    if more:
+        raise type(first)(
+            f"{first}; and {more} more problem(s): "
+            + "; ".join(str(c).removeprefix("crawl failed: ") for c in causes[1:])
+        )
+    raise first
+
+
+def _unreachable(
+    problems: Problems,
+    responses: int,
+    network_errors: int,
+    hosts: Sequence[str],
+    first_error: str | None,
+) -> list[ChihwatchError]:
+    """The site, or its robots.txt, did not answer."""
+    causes: list[ChihwatchError] = []
     for netloc, cause in sorted(problems.robots_unreachable.items()):
         if not cause.startswith("HTTP ") and responses == 0:
             # No answer at all, robots.txt being the first request: the site is unreachable.
@@ -141,32 +169,31 @@ def judge(
     if responses == 0 and network_errors and not problems.robots_unreachable:
         first = (first_error or "no response").split(": ", 1)[-1]
         causes.append(NetworkError(f"could not reach {', '.join(hosts) or 'the site'}: {first}"))
-    # Consequences of a cause above are not causes of their own.
-    explained = bool(problems.start_error or problems.robots_unreachable or summary.requests == 0)
+    return causes
+
+
+def _nothing_read(
+    summary: CrawlSummary,
+    problems: Problems,
+    list_starts: int,
+    responses: int,
+    first_error: str | None,
+    starts: Sequence[str],
+) -> list[ChihwatchError]:
+    """No list page read (or, for article start URLs, robots.txt forbade them all)."""
     forbidden = [
         u for u in starts if u in set(problems.robots_forbidden)
     ] or problems.robots_forbidden
-    if list_starts and summary.list_pages == 0 and not explained:
+    shown = ", ".join(forbidden[:3])
+    if list_starts and summary.list_pages == 0:
         if forbidden:
-            shown = ", ".join(forbidden[:3])
-            causes.append(
+            return [
                 CrawlFailed(
                     f"crawl failed: robots.txt forbids the start pages ({shown}): 0 list pages read"
                 )
-            )
-        else:
-            why = f": {first_error}" if first_error else ""
-            causes.append(CrawlFailed(f"crawl failed: 0 list pages read{why}"))
-    elif not list_starts and not explained and forbidden and not responses:
-        shown = ", ".join(forbidden[:3])
-        causes.append(CrawlFailed(f"crawl failed: robots.txt forbids the start pages ({shown})"))
-    if not causes:
-        return
-    first = causes[0]
-    more = len(causes) - 1
-    if more:
-        raise type(first)(
-            f"{first}; and {more} more problem(s): "
-            + "; ".join(str(c).removeprefix("crawl failed: ") for c in causes[1:])
-        )
-    raise first
+            ]
+        why = f": {first_error}" if first_error else ""
+        return [CrawlFailed(f"crawl failed: 0 list pages read{why}")]
+    if not list_starts and forbidden and not responses:
+        return [CrawlFailed(f"crawl failed: robots.txt forbids the start pages ({shown})")]
+    return []

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from crawler.counts import count, counted, note_change, note_error
 from crawler.items import ListPageItem, PageItem
 from crawler.outcome import problems_for
 from crawler.storeaccess import close_store, store_for
@@ -22,50 +22,27 @@ if TYPE_CHECKING:
 
     from scrapy.crawler import Crawler
 
-__all__ = ["StorePipeline", "Tally"]
+__all__ = ["StorePipeline"]
 
 log = logging.getLogger(__name__)
 progress = logging.getLogger("crawler.progress")
 
-MAX_MESSAGES = 50
-
-
-@dataclass
-class Tally:
-    """Running counts of one crawl (becomes the CrawlSummary)."""
-
-    fetched: int = 0  # article responses with a body (200)
-    not_modified: int = 0  # article 304s
-    new_installments: int = 0
-    new_revisions: int = 0
-    suspects: int = 0
-    errors: int = 0
-    error_messages: list[str] = field(default_factory=list)
-    list_pages: int = 0
-    list_not_modified: int = 0
-    responses: int = 0  # any HTTP answer at all (to tell "site unreachable" from "site broken")
-    network_errors: int = 0
-    installments: list[dict[str, Any]] = field(default_factory=list)  # what changed, for the CLI
-    started: float = field(default_factory=time.monotonic)
-
-    def error(self, message: str) -> None:
-        self.errors += 1
-        if len(self.error_messages) < MAX_MESSAGES:
-            self.error_messages.append(message)
-
 
 class StorePipeline:
-    """Records each PageItem with Store.record_response; a failure is counted and the crawl goes on."""
+    """Records each PageItem with Store.record_response; a failure is counted and the crawl goes on.
+
+    The counts go to Scrapy's stats collector (crawler/counts.py), where crawler.run reads them.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.tally = Tally()
+        assert crawler.stats is not None  # created with the crawler, before any pipeline
+        self.stats = crawler.stats
         self.every = crawler.settings.getint("CHIHWATCH_PROGRESS_EVERY", 1)
         self.batch = max(1, crawler.settings.getint("CHIHWATCH_NOT_MODIFIED_BATCH", 200))
         self.wait = crawler.settings.getfloat("CHIHWATCH_NOT_MODIFIED_WAIT", 2.0)
         self.pending: list[PageItem] = []  # 304s not recorded yet
         self.pending_since = 0.0
-        crawler.chihwatch_tally = self.tally  # type: ignore[attr-defined]  # read by crawler.run
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -90,17 +67,16 @@ class StorePipeline:
         return item
 
     def _list_page(self, item: ListPageItem) -> None:
-        t = self.tally
         if item.status:
-            t.responses += 1
+            count(self.stats, "responses")
         if item.error:
             if not item.status:
-                t.network_errors += 1
-            t.error(f"list {item.url}: {item.error}")
+                count(self.stats, "network_errors")
+            note_error(self.stats, f"list {item.url}: {item.error}")
             progress.warning("list page failed: %s (%s)", item.url, item.error)
             return
-        t.list_pages += 1
-        t.list_not_modified += item.cached
+        count(self.stats, "list_pages")
+        count(self.stats, "list_not_modified", int(item.cached))
         progress.info(
             "list %s %s: %d series links",
             "304" if item.cached else str(item.status),
@@ -109,11 +85,10 @@ class StorePipeline:
         )
 
     def _page(self, item: PageItem) -> None:
-        t = self.tally
         if item.status:
-            t.responses += 1
+            count(self.stats, "responses")
         elif item.error:
-            t.network_errors += 1
+            count(self.stats, "network_errors")
         if item.status == 304 and not item.error:
             if not self.pending:
                 self.pending_since = time.monotonic()
@@ -154,7 +129,6 @@ class StorePipeline:
             self._account(item, result)
 
     def _record(self, item: PageItem) -> None:
-        t = self.tally
         try:
             result = store_for(self.crawler).record_response(
                 item.url,
@@ -168,27 +142,28 @@ class StorePipeline:
             )
         except Exception as exc:  # a page the store cannot take must not end the crawl ...
             log.exception("storing %s failed", item.url)
-            t.error(f"{item.url}: store: {type(exc).__name__}: {exc}")
+            note_error(self.stats, f"{item.url}: store: {type(exc).__name__}: {exc}")
             # ... but it fails it at the end (crawler/outcome.py): nothing is silently lost.
             problems_for(self.crawler).store_failed(f"storing {item.url}", exc)
             return
         self._account(item, result)
 
     def _account(self, item: PageItem, result: Any) -> None:
-        t = self.tally
+        stats = self.stats
         if item.status == 304:
-            t.not_modified += 1
+            count(stats, "not_modified")
         elif item.status == 200:
-            t.fetched += 1
-        t.new_installments += bool(result.installment_new)
-        t.new_revisions += bool(result.revision_new and not result.installment_new)
-        t.suspects += bool(result.suspect)
+            count(stats, "fetched")
+        count(stats, "new_installments", int(bool(result.installment_new)))
+        count(stats, "new_revisions", int(bool(result.revision_new and not result.installment_new)))
+        count(stats, "suspects", int(bool(result.suspect)))
         problem = item.error or result.error
         if problem or item.status >= 400 or item.status == 0:
-            t.error(f"{item.url}: {problem or f'HTTP {item.status}'}")
+            note_error(stats, f"{item.url}: {problem or f'HTTP {item.status}'}")
         if result.installment_new or result.revision_new or result.suspect:
             year, number = (result.installment or (None, None, None))[1:]
-            t.installments.append(
+            note_change(
+                stats,
                 {
                     "url": item.url,
                     "year": year,
@@ -199,14 +174,14 @@ class StorePipeline:
                     if result.suspect
                     else "revised",
                     "suspect": result.suspect,
-                }
+                },
             )
         self._progress(item, result)
 
     def _progress(self, item: PageItem, result: Any) -> None:
         if self.every <= 0:
             return
-        done = self.tally.fetched + self.tally.not_modified + self.tally.errors
+        done = sum(counted(self.stats, n) for n in ("fetched", "not_modified", "errors"))
         if done % self.every:
             return
         what = (

@@ -19,50 +19,34 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from chihwatch import errors
 from chihwatch.errors import ChihwatchError, NetworkError
 from chihwatch.paths import data_dir, resolve_db_url
+from crawler.counts import CrawlSummary, Stats, counted, summary_from_stats
 
-__all__ = ["CrawlSummary", "run_crawl", "crawl_in_subprocess", "crawl_settings", "user_agent"]
+if TYPE_CHECKING:
+    from crawler.outcome import Problems
+
+__all__ = [
+    "CrawlSummary",
+    "run_crawl",
+    "crawl_in_subprocess",
+    "crawl_settings",
+    "user_agent",
+    "start_child",
+    "stop_children",
+    "kill_groups",
+]
 
 log = logging.getLogger(__name__)
 child_log = logging.getLogger("crawler.child")
 
 # How crawl_in_subprocess hands the database URL (with its password) to the child.
 CHILD_DB_ENV = "CHIHWATCH_CRAWL_DB"
-
-
-@dataclass
-class CrawlSummary:
-    """What one crawl did (printed by `chihwatch crawl`, logged by the daemon)."""
-
-    fetched: int = 0  # article pages fetched with a body (200)
-    not_modified: int = 0  # article pages answered 304
-    new_installments: int = 0
-    new_revisions: int = 0  # revisions of installments already known
-    suspects: int = 0
-    errors: int = 0
-    error_messages: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    requests: int = 0  # HTTP requests sent, robots.txt and list pages included
-    list_pages: int = 0
-    list_not_modified: int = 0
-    bytes_received: int = 0
-    changes: list[dict[str, Any]] = field(default_factory=list)  # [{url, year, installment, event}]
-    peak_rss_kb: int = 0  # of the process that crawled
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> CrawlSummary:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 def _cache_dir(db_url: str) -> str:
@@ -126,6 +110,7 @@ def run_crawl(
 ) -> CrawlSummary:
     """One crawl cycle in this process (once per process: the reactor cannot restart)."""
     from scrapy.crawler import CrawlerProcess
+    from scrapy.statscollectors import MemoryStatsCollector
 
     from crawler.links import DEFAULT_START_URLS
     from crawler.outcome import problems_for
@@ -145,33 +130,16 @@ def run_crawl(
     # A bad setting makes Scrapy fail while starting (before any request): keep why.
     done.addErrback(lambda f: setattr(problems, "start_error", _failure_line(f)))
     process.start()
-    tally = getattr(crawler, "chihwatch_tally", None)
-    stats = crawler.stats.get_stats() if crawler.stats else {}
-    summary = CrawlSummary(
-        seconds=round(time.monotonic() - began, 3),
-        requests=int(stats.get("downloader/request_count", 0)),
-        bytes_received=int(stats.get("downloader/response_bytes", 0)),
-        peak_rss_kb=_peak_rss_kb(),
+    # Scrapy's stats (crawler/counts.py): created with the crawl, so None only if it never began.
+    stats = crawler.stats or MemoryStatsCollector(crawler)
+    summary = summary_from_stats(
+        stats, seconds=round(time.monotonic() - began, 3), peak_rss_kb=_peak_rss_kb()
     )
-    if tally is not None:
-        for name in (
-            "fetched",
-            "not_modified",
-            "new_installments",
-            "new_revisions",
-            "suspects",
-            "errors",
-            "list_pages",
-            "list_not_modified",
-        ):
-            setattr(summary, name, getattr(tally, name))
-        summary.error_messages = list(tally.error_messages)
-        summary.changes = list(tally.installments)
     spider = crawler.spider
     starts = list(s.getlist("CHIHWATCH_START_URLS") or DEFAULT_START_URLS)
     # The outcome comes from what was read and stored, never from "the reactor stopped".
     try:
-        _judge(summary, problems, tally, spider, starts)
+        _judge(summary, problems, stats, spider, starts)
     except ChihwatchError as exc:
         exc.summary = summary  # type: ignore[attr-defined]  # what the failed crawl did do
         raise
@@ -179,7 +147,7 @@ def run_crawl(
 
 
 def _judge(
-    summary: CrawlSummary, problems: Any, tally: Any, spider: Any, starts: list[str]
+    summary: CrawlSummary, problems: Problems, stats: Stats, spider: Any, starts: list[str]
 ) -> None:
     from crawler.links import is_article_url
     from crawler.outcome import judge
@@ -188,10 +156,10 @@ def _judge(
         summary,
         problems,
         list_starts=sum(not is_article_url(u) for u in starts),
-        responses=tally.responses if tally else 0,
-        network_errors=tally.network_errors if tally else 0,
+        responses=counted(stats, "responses"),
+        network_errors=counted(stats, "network_errors"),
         hosts=sorted({host for host, _ in spider.scope.hosts}) if spider else [],
-        first_error=tally.error_messages[0] if tally and tally.error_messages else None,
+        first_error=summary.error_messages[0] if summary.error_messages else None,
         starts=starts,
     )
 
@@ -229,13 +197,12 @@ def crawl_in_subprocess(
         root = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         began = time.monotonic()
-        proc = subprocess.Popen(
+        proc = start_child(
             cmd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             env=env,
-            start_new_session=True,
         )
         tail: deque[str] = deque(maxlen=20)
         reader = threading.Thread(target=_pump, args=(proc, tail, progress), daemon=True)
@@ -243,13 +210,13 @@ def crawl_in_subprocess(
         try:
             rc = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            _kill(proc)
+            kill_groups([proc])
             reader.join(timeout=5)
             raise NetworkError(
                 f"crawl timed out after {timeout:g}s; the crawl process was killed"
             ) from None
         except BaseException:
-            _kill(proc)  # interrupted (SIGINT, SIGTERM handler): the child goes with us
+            kill_groups([proc])  # interrupted (SIGINT, SIGTERM handler): the child goes with us
             raise
         reader.join(timeout=5)
         data = json.loads(out.read_text("utf-8")) if out.exists() and out.stat().st_size else None
@@ -281,17 +248,55 @@ def _pump(proc: subprocess.Popen, tail: deque[str], progress: Callable[[str], No
             child_log.info("%s", line)
 
 
-def _kill(proc: subprocess.Popen) -> None:
-    """SIGTERM the child's process group, SIGKILL it if it is still there after 5 s."""
-    for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-        if proc.poll() is not None:
+# -- the crawl children: each in its own process group, so stopping one stops all it started --
+
+_children: set[subprocess.Popen] = set()
+_children_lock = threading.Lock()
+
+
+def start_child(cmd: Sequence[str], **popen: Any) -> subprocess.Popen:
+    """Start a crawl child in a session (and process group) of its own, known to `stop_children`.
+
+    Its own session: a terminal's Ctrl-C reaches only us, and we stop the child; killing its group
+    takes whatever it started with it.
+    """
+    proc = subprocess.Popen(cmd, start_new_session=True, **popen)
+    with _children_lock:
+        # The children that were waited for are done with: forget them as new ones start.
+        _children.difference_update([p for p in _children if p.returncode is not None])
+        _children.add(proc)
+    return proc
+
+
+def stop_children(grace: float) -> list[int]:
+    """Stop every crawl child still running (a daemon stopping): their pids."""
+    with _children_lock:
+        procs = [p for p in _children if p.returncode is None]
+    kill_groups(procs, grace)
+    return [p.pid for p in procs]
+
+
+def kill_groups(procs: Sequence[subprocess.Popen], grace: float = 5.0) -> None:
+    """SIGTERM the children's process groups; SIGKILL those still there after `grace` seconds."""
+    alive = list(procs)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        alive = [p for p in alive if not _exited(p)]
+        for proc in alive:
+            if sig == signal.SIGKILL:
+                log.warning("crawl child %d ignored SIGTERM for %.0fs; killing it", proc.pid, grace)
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + grace
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.05)
+            alive = [p for p in alive if not _exited(p)]
+        if not alive:
             return
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+
+
+def _exited(proc: subprocess.Popen) -> bool:
+    # Another thread may be in proc.wait() (holding the waitpid lock, so poll() says nothing):
+    # the returncode it sets is the answer then.
+    return proc.poll() is not None or proc.returncode is not None

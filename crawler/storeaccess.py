@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
+    from storage.store import Store
+
 __all__ = ["store_for", "attach_store", "close_store", "validators_for"]
 
-_stores: WeakKeyDictionary[Crawler, Any] = WeakKeyDictionary()
+_stores: WeakKeyDictionary[Crawler, Store] = WeakKeyDictionary()
 _validators: WeakKeyDictionary[Crawler, dict[str, dict[str, str]]] = WeakKeyDictionary()
 _lock = threading.Lock()
 
 
-def store_for(crawler: Crawler) -> Any:
+def store_for(crawler: Crawler) -> Store:
     """The crawl's Store (opened on first use from the CHIHWATCH_DB_URL setting)."""
     with _lock:
         store = _stores.get(crawler)
@@ -43,7 +45,7 @@ def validators_for(crawler: Crawler) -> dict[str, dict[str, str]]:
         return found
 
 
-def attach_store(crawler: Crawler, store: Any) -> None:
+def attach_store(crawler: Crawler, store: Store) -> None:
     """Use an already opened Store for this crawl (crawler.run opens it first to fail early)."""
     with _lock:
         _stores[crawler] = store
@@ -54,6 +56,5 @@ def close_store(crawler: Crawler) -> None:
     with _lock:
         store = _stores.pop(crawler, None)
         _validators.pop(crawler, None)
-    close = getattr(store, "close", None)
-    if callable(close):
-        close()
+    if store is not None:
+        store.close()

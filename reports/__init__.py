@@ -7,13 +7,16 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import jinja2
 
 from chihwatch.errors import ConfigError
 from reports import model
 from reports.svg import series_chart
+
+if TYPE_CHECKING:
+    from reports.targets import Target
 
 __all__ = ["FORMATS", "EXTENSIONS", "render", "publish"]
 
@@ -117,7 +120,7 @@ def _atom_entries(ctx: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "title": f"新增：{item.get('title') or label}",
                 "updated": _rfc3339(item.get("published"), until),
                 "published": _rfc3339(item.get("published"), until),
-                "link": model.safe_url(item.get("url")),
+                "link": model.http_link(item.get("url")),
                 "zones": list(item.get("zones") or []),
                 "summary": summary,
                 # str(): the HTML fragment must be escaped once more inside <content type="html">.
@@ -136,7 +139,7 @@ def _atom_entries(ctx: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "title": f"修改（{cause}）：{rev.get('title') or label}",
                 "updated": _rfc3339(rev.get("created_at"), until),
                 "published": None,
-                "link": model.safe_url(rev.get("url")),
+                "link": model.http_link(rev.get("url")),
                 "zones": zones,
                 "summary": f"{label} {len(rev.get('changes') or [])} 处变化"
                 + (f"：{'、'.join(zones)}" if zones else ""),
@@ -152,7 +155,7 @@ def _atom_entries(ctx: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "title": f"迁移：{mv.get('title') or label} 换了网址",
                 "updated": _rfc3339(mv.get("at"), until),
                 "published": None,
-                "link": model.safe_url(mv.get("to")),
+                "link": model.http_link(mv.get("to")),
                 "zones": [],
                 "summary": f"{label} 迁移到新网址（历史保留，不是内容变化）：{mv.get('from')} → "
                 f"{mv.get('to')}",
@@ -204,13 +207,19 @@ def render(data: Mapping[str, Any], fmt: str, *, self_url: str | None = None) ->
     return model.strip_xml_invalid(text)
 
 
+class ReportSource(Protocol):
+    """What publish reads the report from (storage.store.Store)."""
+
+    def report_data(self, since: datetime, until: datetime) -> dict[str, Any]: ...
+
+
 def publish(
-    store: Any,
+    store: ReportSource,
     since: datetime,
     until: datetime,
     *,
     formats: Iterable[str] = ("html", "md", "json", "atom"),
-    targets: Sequence[Any],
+    targets: Sequence[Target | Mapping[str, Any]],
     log: bool = True,
 ) -> list[str]:
     """Render the report for [since, until) and deliver it to each target; returns where it went.

@@ -1,12 +1,11 @@
 """Report delivery: a directory, SMTP e-mail (HTML + plain text), a webhook (JSON POST).
 
-Secrets (SMTP password, webhook token or URL) come from the config or from environment variables
-it names; they are wrapped in `Secret`, whose repr/str is masked, and never logged.
+The targets and their checks are reports/targets.py (re-exported here, the package's face for
+delivery); Apprise is reports/notify.py. Secrets are never logged: errors pass through `scrub`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import json
 import logging
@@ -24,7 +23,21 @@ from urllib.parse import urlsplit
 
 from chihwatch.deadline import Deadline
 from chihwatch.errors import ChihwatchError, ConfigError, OutputError
+from chihwatch.urls import redact_url
 from reports.model import BEIJING
+from reports.targets import (
+    DEFAULT_DEADLINE,
+    DirectoryTarget,
+    Secret,
+    SmtpTarget,
+    Target,
+    WebhookTarget,
+    apprise_type,
+    scrub,
+    target_from_config,
+    target_key,
+    target_type,
+)
 
 __all__ = [
     "DEFAULT_DEADLINE",
@@ -45,44 +58,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_MASK = "***"
-
-# Every delivery as a whole (connect, TLS, login, upload, answer) ends within this many seconds,
-# however slowly the server drips its answer; `deadline = "5m"` in a target changes it.
-DEFAULT_DEADLINE = 120.0
-MAX_SECONDS = 3600.0
 # What a webhook's answer may be: the status line counts, the body is read only this far.
 _MAX_ANSWER = 64 * 1024
-
-
-class Secret:
-    """A string that never shows itself in repr/str/format; `.reveal()` gives the value."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return f"Secret({_MASK!r})"
-
-    def __str__(self) -> str:
-        return _MASK
-
-    def __format__(self, spec: str) -> str:
-        return _MASK
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
 
 
 class DeliveryError(OutputError):
@@ -101,283 +78,6 @@ class DeliveryError(OutputError):
             f"report delivery failed for {len(self.failures)} target(s): "
             + "; ".join(self.failures)
         )
-
-
-@dataclass(frozen=True)
-class DirectoryTarget:
-    """Write one file per format into a directory (created if missing).
-
-    With "atom" among the formats it also rewrites `feed.atom` beside the dated files: one stable
-    path to subscribe to, its `rel="self"` link `feed_url` (where the directory is published) or
-    else the file's own file:// URI.
-    """
-
-    path: Path
-    feed_url: str | None = None
-
-    def describe(self) -> str:
-        return f"directory {self.path}"
-
-
-@dataclass(frozen=True)
-class SmtpTarget:
-    """Send the report as one e-mail: HTML part plus a plain-text (Markdown) part."""
-
-    host: str
-    sender: str
-    recipients: tuple[str, ...]
-    port: int = 587
-    security: str = "starttls"  # "starttls" | "ssl" | "none"
-    username: str | None = None
-    password: Secret | None = None
-    timeout: float = 30.0  # per socket operation
-    subject_prefix: str = "[chihwatch]"
-    ca_file: str | None = None  # extra CA bundle for a server with a private certificate
-    deadline: float = DEFAULT_DEADLINE  # the whole delivery
-
-    def describe(self) -> str:
-        return f"smtp {self.host}:{self.port} to {', '.join(self.recipients)}"
-
-
-@dataclass(frozen=True)
-class WebhookTarget:
-    """POST the report dict as JSON to a URL (bearer token optional)."""
-
-    url: Secret  # webhook URLs often carry their secret in the path (Slack, WeCom, DingTalk)
-    token: Secret | None = None
-    headers: tuple[tuple[str, str], ...] = ()
-    timeout: float = 30.0
-    deadline: float = DEFAULT_DEADLINE
-
-    def describe(self) -> str:
-        return f"webhook {redact_url(self.url.reveal())}"
-
-
-def _apprise_target() -> type:
-    from reports.notify import AppriseTarget
-
-    return AppriseTarget
-
-
-Target = Any  # DirectoryTarget | SmtpTarget | WebhookTarget | reports.notify.AppriseTarget
-
-
-def redact_url(url: str) -> str:
-    """scheme://host[:port]/… — enough to tell targets apart, nothing secret."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return _MASK
-    host = parts.hostname or ""
-    if port:
-        host = f"{host}:{port}"
-    tail = "/…" if (parts.path.strip("/") or parts.query) else "/"
-    return f"{parts.scheme}://{host}{tail}"
-
-
-def _secret(cfg: Mapping[str, Any], key: str, *, required: bool = False) -> Secret | None:
-    """`key` from the config itself, or from the environment variable named by `key_env`."""
-    env_name = cfg.get(f"{key}_env")
-    if env_name:
-        if not isinstance(env_name, str):
-            raise ConfigError(f"{key}_env: expected the name of an environment variable")
-        value = os.environ.get(env_name)
-        if value is None:
-            raise ConfigError(f"environment variable {env_name} (for {key}) is not set")
-        return Secret(value)
-    if cfg.get(key) is not None:
-        if not isinstance(cfg[key], str):
-            raise ConfigError(f"{key}: expected a string")
-        return Secret(cfg[key])
-    if required:
-        raise ConfigError(f"delivery target needs {key} or {key}_env")
-    return None
-
-
-# Keys each target type accepts; anything else is a typo and an error at start-up.
-_KEYS: dict[str, set[str]] = {
-    "directory": {"type", "path", "feed_url"},
-    "smtp": {
-        "type",
-        "host",
-        "port",
-        "security",
-        "from",
-        "to",
-        "recipients",
-        "username",
-        "password",
-        "password_env",
-        "timeout",
-        "deadline",
-        "subject_prefix",
-        "ca_file",
-    },
-    "webhook": {"type", "url", "url_env", "token", "token_env", "headers", "timeout", "deadline"},
-    "apprise": {"type", "url", "url_env", "title_prefix", "attach", "link", "timeout", "deadline"},
-}
-_ALIASES = {"dir": "directory", "email": "smtp"}
-
-
-def target_type(cfg: Mapping[str, Any]) -> str:
-    """The canonical type name of a target table ("directory", "smtp", "webhook", "apprise")."""
-    kind = str(cfg.get("type") or "").lower()
-    return _ALIASES.get(kind, kind)
-
-
-def target_key(cfg: Mapping[str, Any]) -> str:
-    """A stable short id of a target's configuration (env variable names, never their values):
-    a failed delivery is retried to the target with the same key after a restart."""
-    blob = json.dumps(dict(cfg), sort_keys=True, ensure_ascii=False, default=str)
-    return f"{target_type(cfg) or 'target'}-{hashlib.sha256(blob.encode()).hexdigest()[:12]}"
-
-
-def header_safe(value: str, what: str) -> str:
-    """Refuse CR, LF and NUL in anything that becomes a mail or HTTP header (header injection)."""
-    if any(c in value for c in "\r\n\0"):
-        raise ConfigError(f"{what}: contains a line break or NUL, which would inject headers")
-    return value
-
-
-def seconds(cfg: Mapping[str, Any], key: str, default: float) -> float:
-    """A positive, finite duration of at most an hour (`30`, `"90s"`, `"2m"`)."""
-    from scheduler.config import parse_duration
-
-    value = cfg.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ConfigError(f"{key}: expected seconds or a duration like 90s, got {value!r}")
-    secs = parse_duration(value, what=key)
-    if secs > MAX_SECONDS:
-        raise ConfigError(f"{key}: at most 1h, got {value!r}")
-    return secs
-
-
-def _text(cfg: Mapping[str, Any], key: str) -> str:
-    value = cfg[key]
-    if not isinstance(value, str):
-        raise ConfigError(f"{key}: expected a string, got {value!r}")
-    return value
-
-
-def target_from_config(cfg: Mapping[str, Any]) -> Target:
-    """A target from one config table: `type = "directory" | "smtp" | "webhook" | "apprise"`.
-
-    Everything that can be checked without sending is checked here, so a daemon refuses a bad
-    target when it starts instead of failing at the first report a week later."""
-    if not isinstance(cfg, Mapping):
-        raise ConfigError("delivery target: expected a table with a type")
-    kind = target_type(cfg)
-    if kind not in _KEYS:
-        raise ConfigError(
-            f"unknown delivery target type {cfg.get('type')!r} (directory, smtp, webhook, apprise)"
-        )
-    unknown = sorted(set(cfg) - _KEYS[kind])
-    if unknown:
-        raise ConfigError(
-            f"unknown key {unknown[0]!r} in a {kind} target (known: {', '.join(sorted(_KEYS[kind]))})"
-        )
-    try:
-        if kind == "directory":
-            if not cfg.get("path"):
-                raise ConfigError("directory target needs path")
-            feed_url = cfg.get("feed_url")
-            return DirectoryTarget(
-                Path(_text(cfg, "path")).expanduser(), _text(cfg, "feed_url") if feed_url else None
-            )
-        if kind == "smtp":
-            return _smtp_from_config(cfg)
-        if kind == "webhook":
-            return _webhook_from_config(cfg)
-        return _apprise_target().from_config(cfg)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"bad {kind} delivery target: {exc}") from None
-
-
-def _smtp_from_config(cfg: Mapping[str, Any]) -> SmtpTarget:
-    to = cfg.get("to") or cfg.get("recipients")
-    recipients = (to,) if isinstance(to, str) else tuple(to or ())
-    if not cfg.get("host") or not cfg.get("from") or not recipients:
-        raise ConfigError("smtp target needs host, from and to")
-    if not all(isinstance(r, str) for r in recipients):
-        raise ConfigError("smtp to: expected addresses (strings)")
-    security = str(cfg.get("security", "starttls")).lower()
-    if security not in ("starttls", "ssl", "none"):
-        raise ConfigError(f"smtp security must be starttls, ssl or none, not {security!r}")
-    default_port = {"starttls": 587, "ssl": 465, "none": 25}[security]
-    port = cfg.get("port", default_port)
-    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-        raise ConfigError(f"smtp port: expected a TCP port 1-65535, got {port!r}")
-    username = _text(cfg, "username") if cfg.get("username") else None
-    prefix = _text(cfg, "subject_prefix") if "subject_prefix" in cfg else "[chihwatch]"
-    for value, what in (
-        (_text(cfg, "host"), "smtp host"),
-        (_text(cfg, "from"), "smtp from"),
-        (username or "", "smtp username"),
-        (prefix, "smtp subject_prefix"),
-        *((r, "smtp to") for r in recipients),
-    ):
-        header_safe(value, what)
-    ca_file = str(Path(_text(cfg, "ca_file")).expanduser()) if cfg.get("ca_file") else None
-    if ca_file and not os.access(ca_file, os.R_OK):
-        raise ConfigError(f"smtp ca_file: cannot read {ca_file}")
-    return SmtpTarget(
-        host=cfg["host"],
-        port=port,
-        sender=cfg["from"],
-        recipients=tuple(recipients),
-        security=security,
-        username=username,
-        password=_secret(cfg, "password"),
-        timeout=seconds(cfg, "timeout", 30.0),
-        subject_prefix=prefix,
-        ca_file=ca_file,
-        deadline=seconds(cfg, "deadline", DEFAULT_DEADLINE),
-    )
-
-
-def check_http_url(url: str, what: str) -> None:
-    """An http(s) URL with a host, a valid port and no control characters."""
-    if any(ord(c) < 33 or c == "\x7f" for c in url):
-        raise ConfigError(f"{what}: contains spaces or control characters")
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises ValueError on a bad port)
-    except ValueError:
-        raise ConfigError(f"{what}: not a valid URL") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{what} must be http(s) with a host")
-
-
-def _webhook_from_config(cfg: Mapping[str, Any]) -> WebhookTarget:
-    url = _secret(cfg, "url", required=True)
-    assert url is not None
-    if urlsplit(url.reveal()).scheme not in ("http", "https"):
-        raise ConfigError("webhook url must be http(s)")
-    check_http_url(url.reveal(), "webhook url")
-    headers = cfg.get("headers") or {}
-    if not isinstance(headers, Mapping):
-        raise ConfigError("webhook headers: expected a table of name = value")
-    checked = []
-    for k, v in dict(headers).items():
-        if not isinstance(v, str) or not k or any(c in k for c in ":() \t"):
-            raise ConfigError(f"webhook header {k!r}: expected a name and a string value")
-        header_safe(f"{k}{v}", f"webhook header {k}")
-        try:
-            f"{k}{v}".encode("latin-1")
-        except UnicodeEncodeError:
-            raise ConfigError(f"webhook header {k}: HTTP headers must be Latin-1") from None
-        checked.append((k, v))
-    token = _secret(cfg, "token")
-    if token is not None:
-        header_safe(token.reveal(), "webhook token")
-    return WebhookTarget(
-        url=url,
-        token=token,
-        headers=tuple(checked),
-        timeout=seconds(cfg, "timeout", 30.0),
-        deadline=seconds(cfg, "deadline", DEFAULT_DEADLINE),
-    )
 
 
 def _day(dt: datetime) -> datetime:
@@ -403,14 +103,6 @@ def report_title(data: Mapping[str, Any], since: datetime, until: datetime) -> s
 
 def _subject(data: Mapping[str, Any], since: datetime, until: datetime, prefix: str) -> str:
     return f"{prefix} {report_title(data, since, until)}".strip()
-
-
-def scrub(text: str, *secrets: Secret | None) -> str:
-    """Remove secret values from an error message before it is raised or logged."""
-    for secret in secrets:
-        if secret and secret.reveal():
-            text = text.replace(secret.reveal(), _MASK)
-    return text
 
 
 FEED_NAME = "feed.atom"
@@ -612,7 +304,7 @@ def deliver(
         return _to_smtp(target, data, since, until)
     if isinstance(target, WebhookTarget):
         return _to_webhook(target, data)
-    if isinstance(target, _apprise_target()):
+    if isinstance(target, apprise_type()):
         return target.send_report(data, fmts, since=since, until=until)
     raise ConfigError(f"not a delivery target: {type(target).__name__}")
 
@@ -635,7 +327,7 @@ def send_test(target: Target) -> list[str]:
     if isinstance(target, WebhookTarget):
         post_json(target, {"chihwatch": "test", "message": text, "sent_at": now.isoformat()})
         return [redact_url(target.url.reveal())]
-    if isinstance(target, _apprise_target()):
+    if isinstance(target, apprise_type()):
         return target.send_test()
     raise ConfigError(f"not a delivery target: {type(target).__name__}")
 

@@ -21,7 +21,7 @@ __all__ = [
     "group_by_zone",
     "installment_label",
     "md_escape",
-    "safe_url",
+    "http_link",
     "segments",
     "stable_id",
     "strip_xml_invalid",
@@ -109,7 +109,7 @@ def fmt_date(iso: str | None) -> str:
     return _beijing(dt).strftime("%Y-%m-%d") if dt else str(iso or "")
 
 
-def safe_url(url: str | None) -> str | None:
+def http_link(url: str | None) -> str | None:
     """The URL if it is http(s), else None: autoescaping does not stop `javascript:` links."""
     if not url:
         return None
@@ -181,7 +181,7 @@ def template_filters() -> dict[str, Any]:
     return {
         "fmt_time": fmt_time,
         "fmt_date": fmt_date,
-        "safe_url": safe_url,
+        "http_link": http_link,
         "segments": segments,
         "group_by_zone": group_by_zone,
         "target_value": target_value,

@@ -20,17 +20,9 @@ from typing import Any
 
 from chihwatch.deadline import DeadlineExpired, run_within
 from chihwatch.errors import ConfigError, OutputError
-from reports.deliver import (
-    DEFAULT_DEADLINE,
-    Secret,
-    _secret,
-    header_safe,
-    redact_url,
-    report_basename,
-    report_title,
-    scrub,
-    seconds,
-)
+from chihwatch.urls import redact_url
+from reports.deliver import report_basename, report_title
+from reports.targets import DEFAULT_DEADLINE, Secret, _secret, header_safe, scrub, seconds
 
 __all__ = ["AppriseTarget", "summary_text", "figure_changes"]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from chihwatch.durations import format_duration, parse_duration
 from chihwatch.errors import ConfigError
 
 __all__ = [
@@ -23,56 +23,11 @@ __all__ = [
     "config_from_dict",
 ]
 
-_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
-_PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
-
 REPORT_FORMATS = ("md", "html", "json", "atom")
 
-# No duration in a config makes sense beyond a year; far larger ones overflow APScheduler's
-# timedelta arithmetic (exit 70 before this check).
-MAX_DURATION = 366 * 86400.0
 # A crawl of the real site at most once a minute; a mirror on the loopback interface is exempt.
 MIN_CRAWL_INTERVAL = 60.0
 _LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
-
-
-def parse_duration(value: str | int | float, *, what: str = "duration") -> float:
-    """Seconds in `90s`, `30m`, `6h`, `1d`, `1h30m` or a bare number of seconds."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ConfigError(f"{what}: expected a duration like 90s, 30m or 6h, got {value!r}")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    else:
-        text = value.strip().lower().replace(" ", "")
-        try:
-            seconds = float(text)
-        except ValueError:
-            parts = _PART.findall(text)
-            if not parts or "".join(n + u for n, u in parts) != text:
-                raise ConfigError(
-                    f"{what}: expected a duration like 90s, 30m or 6h, got {value!r}"
-                ) from None
-            seconds = sum(float(n) * _UNITS[u] for n, u in parts)
-    if not math.isfinite(seconds):
-        raise ConfigError(f"{what}: must be a finite duration, got {value!r}")
-    if seconds <= 0:
-        raise ConfigError(f"{what}: must be positive, got {value!r}")
-    if seconds > MAX_DURATION:
-        raise ConfigError(f"{what}: at most 366d, got {value!r}")
-    return seconds
-
-
-def format_duration(seconds: float) -> str:
-    """The shortest `parse_duration` spelling of a number of seconds (`1800` -> `30m`)."""
-    if seconds != int(seconds):
-        return f"{seconds:g}s"
-    rest = int(seconds)
-    out = ""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if rest >= size:
-            out += f"{rest // size}{unit}"
-            rest %= size
-    return out or "0s"
 
 
 @dataclass(frozen=True)

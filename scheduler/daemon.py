@@ -13,18 +13,28 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chihwatch.errors import ChihwatchError, ConfigError
 from chihwatch.paths import resolve_db_url
+from chihwatch.urls import redact_url
+from crawler.counts import SHOWN
+from crawler.run import stop_children
 from scheduler import lock as lockmod
 from scheduler.config import DaemonConfig, Schedule
-from scheduler.retry import MAX_ATTEMPTS, Pending, pending_deliveries
+from scheduler.retry import MAX_ATTEMPTS, Pending, abandon, owed_targets, pending_deliveries
 from scheduler.state import JOBS_TABLE, RunLog, make_engine
+from storage.db import safe_url
 
-__all__ = ["Daemon", "crawl_job", "report_job", "retry_job", "child_pids"]
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from storage.store import Store
+
+__all__ = ["Daemon", "crawl_job", "report_job", "retry_job"]
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +99,9 @@ class Daemon:
         self._sched_lock = threading.Lock()
         self._stopping = False
         self._lock: lockmod.DaemonLock | None = None
-        self._store: Any = None
-        self._scheduler: Any = None
-        self._engine: Any = None
+        self._store: Store | None = None
+        self._scheduler: BackgroundScheduler | None = None
+        self._engine: sa.Engine | None = None
         self.runs: RunLog | None = None
         self._crawl_running = threading.Event()
         self.exit_code = 0
@@ -107,7 +117,7 @@ class Daemon:
             log.info(
                 "daemon %s started on %s",
                 self._lock.holder.describe(),
-                lockmod.safe_url(self.db_url),
+                safe_url(self.db_url),
             )
             self._open()
             _current = self
@@ -198,6 +208,7 @@ class Daemon:
 
     def _ensure_jobs(self) -> None:
         sched = self._scheduler
+        assert sched is not None  # started (paused) before the jobs are compared
         self._ensure_job("crawl", crawl_job, self.config.crawl, first_run_now=True)
         if self.config.report_enabled and not self.config.report_targets:
             # A report job that delivers nowhere would be a silent success every week.
@@ -227,7 +238,7 @@ class Daemon:
             log.error(
                 "SIGHUP: config not reloaded: it names another database (%s); restart the "
                 "daemon to change databases",
-                lockmod.safe_url(resolve_db_url(new.db_url)),
+                safe_url(resolve_db_url(new.db_url)),
             )
             return
         self.config = new
@@ -249,6 +260,7 @@ class Daemon:
         self, job_id: str, func: Callable[[], None], schedule: Schedule, *, first_run_now: bool
     ) -> None:
         sched = self._scheduler
+        assert sched is not None
         name = schedule.describe()
         job = sched.get_job(job_id)
         if job is not None and job.name == name:
@@ -307,7 +319,7 @@ class Daemon:
         # with it. Take it again, or stop if another daemon got in meanwhile.
         log.warning(
             "lost the daemon lock connection to %s; taking the lock again",
-            lockmod.safe_url(self.db_url),
+            safe_url(self.db_url),
         )
         self._lock.release()
         self._lock = None
@@ -338,7 +350,7 @@ class Daemon:
         ) and time.monotonic() < deadline:
             abort_all("stopping")
             if self._crawl_running.is_set():
-                stop_children()
+                stop_children(CHILD_GRACE)
             time.sleep(0.1)
         if self._scheduler is not None:
             try:
@@ -410,26 +422,14 @@ class Daemon:
             figures=figures,
             error="; ".join(figures.get("error_messages") or [])[:2000] or None,
         )
-        log.info(
-            "crawl #%d %s in %.1fs: fetched=%s not_modified=%s new_installments=%s "
-            "new_revisions=%s suspects=%s errors=%s",
-            run_id,
-            status,
-            secs,
-            figures.get("fetched"),
-            figures.get("not_modified"),
-            figures.get("new_installments"),
-            figures.get("new_revisions"),
-            figures.get("suspects"),
-            figures.get("errors"),
-        )
+        counts = " ".join(f"{name}={figures.get(name)}" for name in SHOWN)
+        log.info("crawl #%d %s in %.1fs: %s", run_id, status, secs, counts)
 
     def run_report(self, pending: Pending | None = None) -> None:
         """Publish the report of the last period (or re-send an owed one) to its targets."""
         if self._stopping or self.runs is None:
             return
-        from reports.deliver import DeliveryError, target_key
-
+        assert self._store is not None  # opened before the run log
         cfg = self.config
         t0 = time.monotonic()
         if pending is None:
@@ -437,22 +437,10 @@ class Daemon:
             since = until - timedelta(seconds=cfg.report_period)
         else:
             since, until = pending.since, pending.until
-        keyed = [
-            (target_key(t) if isinstance(t, Mapping) else f"target-{i}", t)
-            for i, t in enumerate(cfg.report_targets)
-        ]
-        if pending is not None:
-            keyed = [(k, t) for k, t in keyed if k in pending.keys]
-            gone = len(pending.keys) - len(keyed)
-            if gone:
-                log.warning(
-                    "report #%d: %d of its target(s) are no longer configured; not retried",
-                    pending.run_id,
-                    gone,
-                )
-            if not keyed:
-                self._abandon(pending, "its targets are no longer configured")
-                return
+        keyed = owed_targets(cfg.report_targets, pending)
+        if pending is not None and not keyed:
+            abandon(self.runs, pending, "its targets are no longer configured")
+            return
         figures: dict[str, Any] = {
             "since": since.isoformat(timespec="seconds"),
             "until": until.isoformat(timespec="seconds"),
@@ -462,41 +450,24 @@ class Daemon:
         if pending is not None:
             figures["retry_of"] = pending.run_id
         run_id = self.runs.start("report", figures)
+        store = self._store
         self._report_running.set()
         try:
             import reports
 
             where = reports.publish(
-                self._store,
+                store,
                 since,
                 until,
                 formats=list(cfg.report_formats),
                 targets=[t for _, t in keyed],
             )
         except Exception as exc:
-            if isinstance(exc, DeliveryError):
-                failed = [keyed[o.index][0] for o in exc.outcomes if not o.ok]
-                figures["delivered"] = [_redact(str(w)) for w in exc.delivered]
-            else:  # the store or the rendering: nothing went anywhere
-                failed = [k for k, _ in keyed]
-            figures["pending"] = failed
-            status = "interrupted" if self._stopping else "failed"
-            kind = "" if isinstance(exc, ChihwatchError) else f"{type(exc).__name__}: "
-            self.runs.finish(run_id, status, figures=figures, error=kind + _one_line(exc))
-            log.error(
-                "report #%d %s: %s%s (%d target(s) will be retried)",
-                run_id,
-                status,
-                kind,
-                _one_line(exc),
-                len(failed),
-            )
-            if not self._stopping:
-                self._schedule_retry()
+            self._report_failed(run_id, exc, keyed, figures)
             return
         finally:
             self._report_running.clear()
-        where = [_redact(str(w)) for w in where]
+        where = [redact_url(str(w)) for w in where]
         figures.update(pending=[], delivered=where)
         self.runs.finish(run_id, "ok", figures=figures)
         log.info(
@@ -509,6 +480,33 @@ class Daemon:
             f" (retry of report #{pending.run_id})" if pending else "",
         )
 
+    def _report_failed(
+        self, run_id: int, exc: Exception, keyed: list[tuple[str, Any]], figures: dict[str, Any]
+    ) -> None:
+        """Record a report run that did not reach every target; the ones it missed are owed."""
+        from reports.deliver import DeliveryError
+
+        assert self.runs is not None
+        if isinstance(exc, DeliveryError):
+            failed = [keyed[o.index][0] for o in exc.outcomes if not o.ok]
+            figures["delivered"] = [redact_url(str(w)) for w in exc.delivered]
+        else:  # the store or the rendering: nothing went anywhere
+            failed = [k for k, _ in keyed]
+        figures["pending"] = failed
+        status = "interrupted" if self._stopping else "failed"
+        kind = "" if isinstance(exc, ChihwatchError) else f"{type(exc).__name__}: "
+        self.runs.finish(run_id, status, figures=figures, error=kind + _one_line(exc))
+        log.error(
+            "report #%d %s: %s%s (%d target(s) will be retried)",
+            run_id,
+            status,
+            kind,
+            _one_line(exc),
+            len(failed),
+        )
+        if not self._stopping:
+            self._schedule_retry()
+
     # -- retries of owed deliveries -------------------------------------------------------
 
     def run_retries(self) -> None:
@@ -520,7 +518,7 @@ class Daemon:
             if self._stopping:
                 return
             if p.exhausted:
-                self._abandon(p, f"gave up after {p.attempts} attempts")
+                abandon(self.runs, p, f"gave up after {p.attempts} attempts")
             elif p.due <= now:
                 log.info(
                     "report #%d (%s .. %s, %s): retrying %d target(s), attempt %d of %d",
@@ -542,14 +540,15 @@ class Daemon:
             self._schedule_retry_locked()
 
     def _schedule_retry_locked(self) -> None:
-        assert self.runs is not None
+        assert self.runs is not None and self._scheduler is not None
+        sched = self._scheduler
         owed = pending_deliveries(self.runs)
         if not owed:
-            if self._scheduler.get_job("retry", jobstore="memory"):
-                self._scheduler.remove_job("retry", jobstore="memory")
+            if sched.get_job("retry", jobstore="memory"):
+                sched.remove_job("retry", jobstore="memory")
             return
         when = max(min(p.due for p in owed), datetime.now(UTC))
-        self._scheduler.add_job(
+        sched.add_job(
             retry_job,
             "date",
             run_date=when,
@@ -566,32 +565,6 @@ class Daemon:
             _fmt(when),
         )
 
-    def _abandon(self, pending: Pending, why: str) -> None:
-        assert self.runs is not None
-        run_id = self.runs.start(
-            "report",
-            {
-                "since": pending.since.isoformat(timespec="seconds"),
-                "until": pending.until.isoformat(timespec="seconds"),
-                "retry_of": pending.run_id,
-                "pending": [],
-            },
-        )
-        self.runs.finish(
-            run_id,
-            "abandoned",
-            figures={"retry_of": pending.run_id, "pending": [], "abandoned": list(pending.keys)},
-            error=f"report #{pending.run_id} not delivered to {len(pending.keys)} target(s): {why}",
-        )
-        log.error(
-            "report #%d (%s .. %s) not delivered to %d target(s): %s",
-            pending.run_id,
-            pending.since.isoformat(timespec="minutes"),
-            pending.until.isoformat(timespec="minutes"),
-            len(pending.keys),
-            why,
-        )
-
 
 def _crawl_impl() -> Callable[..., Any]:
     target = os.environ.get(CRAWL_IMPL_ENV)
@@ -603,71 +576,6 @@ def _crawl_impl() -> Callable[..., Any]:
     from crawler.run import crawl_in_subprocess
 
     return crawl_in_subprocess
-
-
-def child_pids(pid: int | None = None) -> list[int]:
-    """Process ids whose parent is `pid` (default: this process), read from /proc."""
-    pid = os.getpid() if pid is None else pid
-    out = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        # Field 4 (ppid) follows the command name in parentheses, which may itself hold spaces.
-        fields = stat[stat.rfind(b")") + 2 :].split()
-        if len(fields) > 1 and int(fields[1]) == pid:
-            out.append(int(entry))
-    return out
-
-
-def stop_children(grace: float = CHILD_GRACE) -> list[int]:
-    """SIGTERM this process's children (the crawl child), SIGKILL those still there after `grace`."""
-    pids = child_pids()
-    for pid in pids:
-        _kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    alive = list(pids)
-    while alive and time.monotonic() < deadline:
-        time.sleep(0.05)
-        alive = [p for p in alive if _exists(p)]
-    for pid in alive:
-        log.warning("crawl child %d ignored SIGTERM for %.0fs; killing it", pid, grace)
-        _kill(pid, signal.SIGKILL)
-    return pids
-
-
-def _kill(pid: int, sig: int) -> None:
-    try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
-
-
-def _exists(pid: int) -> bool:
-    # A zombie (exited, not yet reaped by its parent thread) counts as gone.
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return False
-    return stat[stat.rfind(b")") + 2 :][:1] != b"Z"
-
-
-def _redact(where: str) -> str:
-    # Webhook URLs often carry a token in their query or userinfo; logs and status never show it.
-    from urllib.parse import urlsplit, urlunsplit
-
-    if "://" not in where:
-        return where
-    parts = urlsplit(where)
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def _one_line(exc: BaseException) -> str:

@@ -23,8 +23,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from chihwatch.errors import AlreadyRunning, DatabaseError
+from storage.db import ensure_schema, make_engine, safe_url
 
-__all__ = ["Holder", "DaemonLock", "acquire", "current_holder", "lock_path_for", "safe_url"]
+__all__ = ["Holder", "DaemonLock", "acquire", "current_holder", "lock_path_for"]
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +51,6 @@ class Holder:
         """The holder record for this process."""
         now = datetime.now(UTC).replace(microsecond=0).isoformat()
         return cls(pid=os.getpid(), host=socket.gethostname(), started=now)
-
-
-def safe_url(db_url: str) -> str:
-    """The URL with any password masked, fit for logs and messages."""
-    try:
-        return make_url(db_url).render_as_string(hide_password=True)
-    except Exception:  # an unparsable URL holds no password we could find
-        return db_url
 
 
 def is_sqlite(db_url: str) -> bool:
@@ -196,11 +189,8 @@ def _sqlite_holder(db_url: str) -> Holder | None:
 
 
 def _pg_engine(db_url: str) -> sa.Engine:
-    return sa.create_engine(
-        db_url,
-        poolclass=sa.pool.NullPool,
-        connect_args={"application_name": "chihwatch daemon lock"},
-    )
+    # Unpooled: closing the lock's connection must end the session, and the lock with it.
+    return make_engine(db_url, pooled=False, application_name="chihwatch daemon lock")
 
 
 def _acquire_pg(db_url: str) -> DaemonLock:
@@ -219,8 +209,6 @@ def _acquire_pg(db_url: str) -> DaemonLock:
     me = Holder.me()
     try:
         # The holder table comes from the store's migrations (0002): a fresh database gets them now.
-        from storage.db import ensure_schema
-
         ensure_schema(engine, create=True)
     except Exception:
         conn.close()

@@ -13,13 +13,26 @@ the same on SQLite and PostgreSQL, needs no schema change, and that `chihwatch s
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from scheduler.state import RunLog
 
-__all__ = ["Pending", "backoff", "pending_deliveries", "MAX_ATTEMPTS", "MAX_AGE"]
+__all__ = [
+    "Pending",
+    "backoff",
+    "pending_deliveries",
+    "owed_targets",
+    "abandon",
+    "MAX_ATTEMPTS",
+    "MAX_AGE",
+]
+
+log = logging.getLogger("scheduler.daemon")  # the daemon's lines, wherever they are written
 
 MAX_ATTEMPTS = 5
 # Tests shorten the first wait through the environment; the user-facing default is a minute.
@@ -87,3 +100,52 @@ def pending_deliveries(runs: RunLog, now: datetime | None = None) -> list[Pendin
 def _when(text: str) -> datetime:
     dt = datetime.fromisoformat(str(text))
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def owed_targets(targets: Sequence[Any], pending: Pending | None) -> list[tuple[str, Any]]:
+    """(key, target) of each configured target a report run sends to: all of them for a new
+    report, those still owed it for a retry (a target no longer configured is said and dropped)."""
+    from reports.deliver import target_key
+
+    keyed = [
+        (target_key(t) if isinstance(t, Mapping) else f"target-{i}", t)
+        for i, t in enumerate(targets)
+    ]
+    if pending is None:
+        return keyed
+    owed = [(k, t) for k, t in keyed if k in pending.keys]
+    gone = len(pending.keys) - len(owed)
+    if gone:
+        log.warning(
+            "report #%d: %d of its target(s) are no longer configured; not retried",
+            pending.run_id,
+            gone,
+        )
+    return owed
+
+
+def abandon(runs: RunLog, pending: Pending, why: str) -> None:
+    """Give up on an owed report: an `abandoned` run that supersedes it, and one error line."""
+    run_id = runs.start(
+        "report",
+        {
+            "since": pending.since.isoformat(timespec="seconds"),
+            "until": pending.until.isoformat(timespec="seconds"),
+            "retry_of": pending.run_id,
+            "pending": [],
+        },
+    )
+    runs.finish(
+        run_id,
+        "abandoned",
+        figures={"retry_of": pending.run_id, "pending": [], "abandoned": list(pending.keys)},
+        error=f"report #{pending.run_id} not delivered to {len(pending.keys)} target(s): {why}",
+    )
+    log.error(
+        "report #%d (%s .. %s) not delivered to %d target(s): %s",
+        pending.run_id,
+        pending.since.isoformat(timespec="minutes"),
+        pending.until.isoformat(timespec="minutes"),
+        len(pending.keys),
+        why,
+    )

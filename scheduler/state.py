@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from storage import db as storage_db
 from storage.models import scheduler_runs
 
 __all__ = ["RunLog", "RunRecord", "JOBS_TABLE", "RUNS_TABLE", "make_engine", "stored_jobs"]
@@ -46,11 +47,14 @@ class RunRecord:
         }
 
 
+# Seconds a run record waits for SQLite's write lock: longer than the store's writers, since the
+# crawl child may hold the lock for a whole batch while the daemon records a run beside it.
+RUNLOG_SQLITE_TIMEOUT = 60.0
+
+
 def make_engine(db_url: str) -> sa.Engine:
-    """An engine for the daemon's tables; SQLite waits for the crawl child's write locks."""
-    if sa.engine.make_url(db_url).get_backend_name() == "sqlite":
-        return sa.create_engine(db_url, connect_args={"timeout": 60})
-    return sa.create_engine(db_url, pool_pre_ping=True)
+    """An engine for the daemon's tables (the store's factory, with a longer SQLite lock wait)."""
+    return storage_db.make_engine(db_url, sqlite_timeout=RUNLOG_SQLITE_TIMEOUT)
 
 
 class RunLog:
@@ -61,9 +65,8 @@ class RunLog:
 
     def create(self) -> None:
         """Bring the schema, this table included, to the code's migration head."""
-        from storage.db import ensure_schema
-
-        ensure_schema(self.engine, create=True)  # never migrates an older schema: db upgrade does
+        # Never migrates an older schema: `chihwatch db upgrade` does.
+        storage_db.ensure_schema(self.engine, create=True)
 
     def exists(self) -> bool:
         """True once a daemon has run on this database."""

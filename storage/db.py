@@ -24,6 +24,7 @@ import sqlalchemy.exc as sa_exc
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.url import URL
+from sqlalchemy.pool import NullPool
 
 from chihwatch.errors import DatabaseError, DatabaseLocked, SchemaTooNew
 
@@ -123,7 +124,7 @@ def check_url(url: str | URL, *, write: bool = False) -> URL:
         if "timeout" in parsed.query:
             value = parsed.query["timeout"]
             try:
-                seconds = float(value if isinstance(value, str) else value[-1])
+                seconds = float(_query_value(value))
             except ValueError:
                 seconds = math.nan
             if not (math.isfinite(seconds) and 0 <= seconds <= 86400):
@@ -160,14 +161,31 @@ def _missing_hint(url: URL, path: Path) -> str:
     return msg
 
 
-def make_engine(url: str | URL, *, create: bool = True, write: bool | None = None) -> Engine:
-    """An engine for `url`: SQLite gets WAL, foreign keys and a busy timeout.
+def make_engine(
+    url: str | URL,
+    *,
+    create: bool = True,
+    write: bool | None = None,
+    sqlite_timeout: float = DEFAULT_SQLITE_TIMEOUT,
+    pooled: bool = True,
+    application_name: str | None = None,
+) -> Engine:
+    """An engine for `url`: SQLite gets WAL, foreign keys and a busy timeout. Every engine of
+    chihwatch comes from here (the store, the daemon's own tables, the daemon lock).
 
     `create`: a missing SQLite file (and its folders) may be made; otherwise DatabaseMissing with a
     hint. `write` (default: same as `create`): refuse in-memory databases, which keep nothing.
+    The options differ only where the callers' work does:
+    `sqlite_timeout`: seconds a writer waits for SQLite's lock unless the URL says ?timeout=; the
+    daemon's run records wait longer (scheduler.state), a crawl child may hold the lock meanwhile.
+    `pooled=False` (NullPool): closing a connection really ends it, so a PostgreSQL session lock
+    taken on it goes with it (scheduler.lock). `application_name`: the connection's name in
+    PostgreSQL's pg_stat_activity.
     """
     parsed = check_url(url, write=create if write is None else write)
     kwargs: dict[str, Any] = {}
+    if not pooled:
+        kwargs["poolclass"] = NullPool
     if parsed.get_backend_name() == "sqlite":
         path = _sqlite_path(parsed)
         if path is not None and not path.exists():
@@ -179,26 +197,31 @@ def make_engine(url: str | URL, *, create: bool = True, write: bool | None = Non
                 raise DatabaseError(
                     f"cannot create the directory for {path}: {exc.strerror or exc}"
                 ) from exc
-        connect_args: dict[str, Any] = {}
-        if "timeout" not in parsed.query:
-            connect_args["timeout"] = DEFAULT_SQLITE_TIMEOUT
+        if "timeout" in parsed.query:
+            sqlite_timeout = float(_query_value(parsed.query["timeout"]))
         # We issue BEGIN ourselves (below): pysqlite's implicit transactions break locking.
-        connect_args["isolation_level"] = None
-        kwargs["connect_args"] = connect_args
+        kwargs["connect_args"] = {"timeout": sqlite_timeout, "isolation_level": None}
     elif parsed.get_backend_name() == "postgresql":
-        kwargs["pool_pre_ping"] = True
+        kwargs["pool_pre_ping"] = pooled  # a fresh connection each time needs no ping
         kwargs["connect_args"] = {"connect_timeout": 10}
+        if application_name:
+            kwargs["connect_args"]["application_name"] = application_name
     try:
         engine = create_engine(parsed, **kwargs)
     except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError, ValueError) as exc:
         raise DatabaseError(f"unsupported database URL {safe_url(parsed)}: {exc}") from exc
     if engine.dialect.name == "sqlite":
-        _sqlite_setup(engine)
+        _sqlite_setup(engine, sqlite_timeout)
     return engine
 
 
-def _sqlite_setup(engine: Engine) -> None:
-    timeout_ms = int(float(engine.url.query.get("timeout", DEFAULT_SQLITE_TIMEOUT)) * 1000)  # type: ignore[arg-type]
+def _query_value(value: str | tuple[str, ...]) -> str:
+    # A query key given twice comes back as a tuple; the last one counts, as for the driver.
+    return value if isinstance(value, str) else value[-1]
+
+
+def _sqlite_setup(engine: Engine, timeout: float) -> None:
+    timeout_ms = int(timeout * 1000)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -450,39 +473,8 @@ def migrate(engine: Engine, *, backup: bool = True, only_empty: bool = False) ->
                         conn.execute(
                             text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK}
                         )
-                    rev, tables = _probe(
-                        conn
-                    )  # again, under the lock: another process may have won
-                    report.before = rev
-                    if rev == head:
+                    if not _migrate_locked(conn, report, only_empty=only_empty):
                         return report
-                    if rev is not None and only_empty:
-                        raise _too_old(url, rev)
-                    if rev is None and [t for t in tables if t != "scheduler_jobs"]:
-                        raise _not_ours(url, tables)
-                    report.counts_before = _counts(conn, tables)
-                    log.info("migrating %s from %s to %s", safe_url(url), rev, head)
-                    _run_alembic(conn)
-                    if sqlite:
-                        bad = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-                        if bad:
-                            raise DatabaseError(
-                                f"upgrade of {safe_url(url)} from {rev} stopped: {len(bad)} rows "
-                                f"would break foreign keys (first in table {bad[0][0]}); "
-                                "rolled back, the database is unchanged"
-                            )
-                    report.counts_after = _counts(conn, tables)
-                    lost = {
-                        t: (n, report.counts_after.get(t))
-                        for t, n in report.counts_before.items()
-                        if report.counts_after.get(t) != n
-                    }
-                    if lost:
-                        raise DatabaseError(
-                            f"upgrade of {safe_url(url)} from {rev} stopped: row counts changed "
-                            f"({', '.join(f'{t} {a}->{b}' for t, (a, b) in lost.items())}); "
-                            "rolled back, the database is unchanged"
-                        )
             finally:
                 if sqlite:
                     driver.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]
@@ -494,6 +486,47 @@ def migrate(engine: Engine, *, backup: bool = True, only_empty: bool = False) ->
         raise DatabaseError(f"cannot use database {safe_url(url)}: {exc}") from exc
     report.created = report.before is None
     return report
+
+
+def _migrate_locked(conn: Connection, report: Upgrade, *, only_empty: bool) -> bool:
+    """The migrations inside migrate's transaction, checked before it commits.
+
+    Probes again first, under the lock: another process may have won. False if there was nothing
+    left to do; a DatabaseError (rolling everything back) if a row would be lost or orphaned.
+    """
+    url = conn.engine.url
+    rev, tables = _probe(conn)
+    report.before = rev
+    if rev == report.after:
+        return False
+    if rev is not None and only_empty:
+        raise _too_old(url, rev)
+    if rev is None and [t for t in tables if t != "scheduler_jobs"]:
+        raise _not_ours(url, tables)
+    report.counts_before = _counts(conn, tables)
+    log.info("migrating %s from %s to %s", safe_url(url), rev, report.after)
+    _run_alembic(conn)
+    if conn.dialect.name == "sqlite":
+        bad = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if bad:
+            raise DatabaseError(
+                f"upgrade of {safe_url(url)} from {rev} stopped: {len(bad)} rows "
+                f"would break foreign keys (first in table {bad[0][0]}); "
+                "rolled back, the database is unchanged"
+            )
+    report.counts_after = _counts(conn, tables)
+    lost = {
+        t: (n, report.counts_after.get(t))
+        for t, n in report.counts_before.items()
+        if report.counts_after.get(t) != n
+    }
+    if lost:
+        raise DatabaseError(
+            f"upgrade of {safe_url(url)} from {rev} stopped: row counts changed "
+            f"({', '.join(f'{t} {a}->{b}' for t, (a, b) in lost.items())}); "
+            "rolled back, the database is unchanged"
+        )
+    return True
 
 
 def _run_alembic(conn: Connection) -> None:

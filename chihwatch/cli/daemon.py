@@ -147,7 +147,7 @@ def collect_status(db_url: str) -> dict[str, Any]:
 
     from scheduler import lock as lockmod
     from scheduler.state import RunLog, make_engine, stored_jobs
-    from storage.db import check_url
+    from storage.db import check_url, safe_url
 
     check_url(db_url)  # a bad --db is one line and exit 5 before anything opens it
     if lockmod.is_sqlite(db_url):
@@ -163,7 +163,7 @@ def collect_status(db_url: str) -> dict[str, Any]:
             jobs = stored_jobs(engine)
         except sa.exc.SQLAlchemyError as exc:
             raise DatabaseError(
-                f"cannot read {lockmod.safe_url(db_url)}: {lockmod._first_line(exc)}"
+                f"cannot read {safe_url(db_url)}: {lockmod._first_line(exc)}"
             ) from None
         job_rows = []
         names = [j["id"] for j in jobs] or ["crawl", "report"]
@@ -186,7 +186,7 @@ def collect_status(db_url: str) -> dict[str, Any]:
     finally:
         engine.dispose()
     return {
-        "database": lockmod.safe_url(db_url),
+        "database": safe_url(db_url),
         "daemon": (
             {"running": True, "pid": holder.pid, "host": holder.host, "started": holder.started}
             if holder
@@ -261,15 +261,9 @@ def format_status(data: dict[str, Any]) -> str:
 def _figures(run: dict[str, Any]) -> str:
     f = run.get("figures") or {}
     if run["job"] == "crawl" and f:
-        keys = (
-            "fetched",
-            "not_modified",
-            "new_installments",
-            "new_revisions",
-            "suspects",
-            "errors",
-        )
-        return " (" + " ".join(f"{k}={f.get(k)}" for k in keys if k in f) + ")"
+        from crawler.counts import SHOWN
+
+        return " (" + " ".join(f"{k}={f.get(k)}" for k in SHOWN if k in f) + ")"
     if run["job"] == "report" and f.get("delivered"):
         return " -> " + ", ".join(f["delivered"])
     return ""

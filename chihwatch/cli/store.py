@@ -5,12 +5,18 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from chihwatch.cli.argcheck import url_option_callback
 from chihwatch.errors import ChihwatchError, InputError, ParseError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from sqlalchemy import Engine
+
+    from storage.store import Store
 
 __all__ = ["ingest_cmd", "reparse_cmd", "list_cmd", "show_cmd", "diff_cmd", "db_group"]
 
@@ -19,14 +25,14 @@ def _db_url(ctx: click.Context) -> str | None:
     return (ctx.obj or {}).get("db_url")
 
 
-def _open(ctx: click.Context, *, create: bool = False, write: bool = False) -> Any:
+def _open(ctx: click.Context, *, create: bool = False, write: bool = False) -> Store:
     """The store; only `create` commands may start a new database (storage.open_store)."""
     from storage import open_store
 
     return open_store(_db_url(ctx), create=create, write=write or create)
 
 
-def _console() -> Any:
+def _console() -> Console:
     from rich.console import Console
 
     return Console(highlight=False, soft_wrap=True)
@@ -351,7 +357,7 @@ def db_group() -> None:
     """Database maintenance: init, upgrade (with a backup first), current."""
 
 
-def _db_engine(ctx: click.Context, *, create: bool) -> Any:
+def _db_engine(ctx: click.Context, *, create: bool) -> Engine:
     from chihwatch.paths import resolve_db_url
     from storage.db import make_engine
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chihwatch.errors import ChihwatchError
+from crawler.run import start_child
 
 
 class Summary(dict):
@@ -30,7 +31,8 @@ def crawl_in_subprocess(
     settings: Mapping[str, Any] | None = None,
 ) -> Summary:
     sleep = float(os.environ.get("FAKECRAWL_SLEEP", "0"))
-    child = subprocess.Popen(
+    # Started as the real crawl starts its child: in a process group the daemon stops.
+    child = start_child(
         [sys.executable, "-c", "import sys, time; time.sleep(float(sys.argv[1]))", str(sleep)]
     )
     pids = os.environ.get("FAKECRAWL_PIDS")

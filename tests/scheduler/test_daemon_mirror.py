@@ -15,9 +15,8 @@ import pytest
 
 from chihwatch.demo.mirror import MirrorServer
 from crawler.settings import POLITE_OFF
-from scheduler.daemon import child_pids
 from storage import open_store
-from tests.scheduler.daemonproc import DaemonProc
+from tests.scheduler.daemonproc import DaemonProc, child_pids
 
 ROOT = Path(__file__).resolve().parents[2]
 Start = Callable[[list[str], dict[str, str]], DaemonProc]
