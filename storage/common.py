@@ -1,0 +1,53 @@
+"""Small helpers every part of the store shares: times, stored text, zone names, blob bytes.
+
+The database keeps naive UTC datetimes, paragraphs joined by newlines and zlib-compressed blobs;
+these turn them into what the callers see (aware ISO 8601, lists, bytes) and back.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from datetime import UTC, datetime
+
+from parsers.gazetteer import canonical_zone as _gazetteer_zone
+
+__all__ = ["utc", "iso", "split", "canonical_zone", "compress", "decompress"]
+
+
+def utc(dt: datetime | None) -> datetime:
+    """Naive UTC (what the database stores) from an aware or naive-UTC datetime; None: now."""
+    if dt is None:
+        return datetime.now(UTC).replace(tzinfo=None)
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(UTC).replace(tzinfo=None)
+    return dt
+
+
+def iso(dt: datetime | None) -> str | None:
+    """A stored (naive UTC) time as ISO 8601 with +00:00."""
+    return None if dt is None else dt.replace(tzinfo=UTC).isoformat()
+
+
+def split(s: str) -> list[str]:
+    """Stored paragraphs (joined by newlines) as a list."""
+    return s.split("\n") if s else []
+
+
+def canonical_zone(name: str) -> str:
+    # The parser already names zones canonically; this also folds names stored by older parsers.
+    return _gazetteer_zone(name) or name
+
+
+def compress(data: bytes) -> bytes:
+    """Blob compression: zlib, the level where it stops paying (6)."""
+    return zlib.compress(data, 6)
+
+
+def decompress(data: bytes, compression: str) -> bytes:
+    """Inverse of compress, also for gzip blobs."""
+    if compression == "gzip":
+        return gzip.decompress(data)
+    if compression == "zlib":
+        return zlib.decompress(data)
+    return data
