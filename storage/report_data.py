@@ -4,7 +4,7 @@
 
 - `new_installments`: installments whose `confirmed_at` falls in the period (a suspect first copy
   is a suspect, not news), each zone compared with its previous section (`queries.against_series`;
-  every predecessor in one round trip on PostgreSQL, storage/previous_sections.py);
+  every zone's predecessor in one statement, storage/previous_sections.py);
 - `site_edits`: non-provisional revisions made in the period of installments confirmed before it,
   with their changes, figure changes and the note of a suspect copy that lasted;
 - `events`: suspects (and parse errors) and availability problems;
@@ -32,7 +32,6 @@ from storage.previous_sections import previous_sections
 from storage.queries import (
     against_series,
     inst_head,
-    previous_section,
     revision_changes,
     sections_for,
 )
@@ -79,8 +78,7 @@ def new_installments(s: Session, lo: datetime, hi: datetime) -> list[Item]:
         ).all()
     )
     fresh_secs = sections_for(s, [rev.id for _inst, rev in fresh])
-    # Every new zone's predecessor in one round trip on PostgreSQL (issue 16).
-    insts = {(i.series, i.year, i.number): i for i, _rev in fresh}
+    # Every new zone's predecessor in one statement, not one per zone (issue 16).
     prevs = previous_sections(
         s,
         [
@@ -88,7 +86,6 @@ def new_installments(s: Session, lo: datetime, hi: datetime) -> list[Item]:
             for inst, rev in fresh
             for sec in fresh_secs[rev.id]
         ],
-        lambda k: previous_section(s, insts[k[:3]], k[3]),
     )
     out = []
     for inst, rev in fresh:
@@ -227,13 +224,19 @@ def events(s: Session, lo: datetime, hi: datetime) -> tuple[list[Item], list[Ite
 
 def series_table(s: Session, years: set[int]) -> list[Item]:
     """Every installment of these years with its number of zones (the series chart)."""
+    # A count per installment through the sections index: PostgreSQL would otherwise join the
+    # whole sections table by hash (a scan growing with the store) for a few hundred rows.
+    zones = (
+        select(func.count(Section.id))
+        .where(Section.revision_id == Installment.latest_revision_id)
+        .correlate(Installment)
+        .scalar_subquery()
+    )
     return [
         {"year": y, "installment": n, "title": t, "zones": z}
         for y, n, t, z in s.execute(
-            select(Installment.year, Installment.number, Installment.title, func.count(Section.id))
-            .outerjoin(Section, Section.revision_id == Installment.latest_revision_id)
+            select(Installment.year, Installment.number, Installment.title, zones)
             .where(Installment.year.in_(sorted(years)))
-            .group_by(Installment.id, Installment.year, Installment.number, Installment.title)
-            .order_by(Installment.year, Installment.number)
+            .order_by(Installment.year, Installment.number, Installment.id)
         ).all()
     ]
