@@ -1,7 +1,7 @@
 """The shape of the weekly report dict (`Store.report_data`, docs/CONTRACTS.md), written once.
 
 `ReportData` types it; `assemble` builds it from its parts (storage/report_data.py) and counts the
-summary from the lists; `complete` gives a partial report (hand-written, or DESIGN.md's keys only)
+summary from the lists; `complete` gives a partial report (hand-written, or only the contract's keys)
 every key, for the renderers (reports/). No database here: reports import it without SQLAlchemy.
 """
 
@@ -96,7 +96,7 @@ def assemble(since: str | None, until: str | None, **parts: Any) -> ReportData:
 
 
 def complete(data: Mapping[str, Any]) -> ReportData:
-    """A report dict given every key: a partial one (hand-written, DESIGN.md's keys) is filled in."""
+    """A report dict given every key: a partial one (hand-written, the contract's keys only) is filled."""
     return assemble(
         data.get("since"),
         data.get("until"),
