@@ -14,7 +14,6 @@ import jinja2
 from chihwatch.errors import ConfigError
 from reports import model
 from reports.svg import series_chart
-from storage.report_shape import complete
 
 __all__ = ["FORMATS", "EXTENSIONS", "render", "publish"]
 
@@ -48,6 +47,9 @@ def _env() -> jinja2.Environment:
 def _context(data: Mapping[str, Any]) -> dict[str, Any]:
     """Template variables: the report dict (every key: storage.report_shape) and what the
     templates derive from it (the series chart, the installments it highlights)."""
+    # Late: `import reports` stays free of SQLAlchemy (importing storage opens its package).
+    from storage.report_shape import complete
+
     full = complete(data)
     news = full["new_installments"]
     highlight = {

@@ -2,7 +2,7 @@
 
 `ReportData` types it; `assemble` builds it from its parts (storage/report_data.py) and counts the
 summary from the lists; `complete` gives a partial report (hand-written, or only the contract's keys)
-every key, for the renderers (reports/). No database here: reports import it without SQLAlchemy.
+every key, for the renderers (reports/). Plain data: no session, no query.
 """
 
 from __future__ import annotations
