@@ -16,11 +16,11 @@ The dict's shape is written once, in storage/report_shape.py (`ReportData`, `ass
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, aliased
 
 from storage import ingest_policy
 from storage.common import iso, utc
@@ -103,33 +103,36 @@ def new_installments(s: Session, lo: datetime, hi: datetime) -> list[Item]:
 
 def site_edits(s: Session, lo: datetime, hi: datetime) -> list[Item]:
     """Revisions made in [lo, hi) of installments confirmed before it, oldest first."""
-    changed = list(
-        s.execute(
-            select(Revision, Installment)
-            .join(Installment, Installment.id == Revision.installment_id)
-            .where(
-                Revision.created_at >= lo,
-                Revision.created_at < hi,
-                Installment.confirmed_at < lo,
-                Revision.provisional.is_(False),
-            )
-            .order_by(Revision.created_at, Revision.id)
-        ).all()
+    # Each revision with its predecessor and the `confirmed` event made on its fetch (a suspect
+    # copy the site kept serving, storage/ingest_policy.py) in one query, its sections in one more.
+    prev = aliased(Revision)
+    confirmed = select(Event.id).where(
+        Event.kind == ingest_policy.CONFIRMED_EVENT, Event.fetch_id == Revision.fetch_id
     )
+    note = confirmed.with_only_columns(Event.reason).order_by(Event.id.desc()).limit(1)
+    changed = s.execute(
+        select(
+            Revision,
+            Installment,
+            prev,
+            confirmed.exists().label("large_deletion"),
+            note.scalar_subquery().label("note"),
+        )
+        .join(Installment, Installment.id == Revision.installment_id)
+        .outerjoin(
+            prev, and_(prev.installment_id == Revision.installment_id, prev.seq == Revision.seq - 1)
+        )
+        .where(
+            Revision.created_at >= lo,
+            Revision.created_at < hi,
+            Installment.confirmed_at < lo,
+            Revision.provisional.is_(False),
+        )
+        .order_by(Revision.created_at, Revision.id)
+    ).all()
     if not changed:
         return []
-    # Each revision's predecessor, then every section involved, in two queries.
-    by_key = {
-        (r.installment_id, r.seq): r
-        for r in s.scalars(
-            select(Revision).where(Revision.installment_id.in_({inst.id for _r, inst in changed}))
-        )
-    }
-    prev_revs = {rev.id: by_key.get((inst.id, rev.seq - 1)) for rev, inst in changed}
-    loaded = sections_for(
-        s, [rev.id for rev, _i in changed] + [p.id for p in prev_revs.values() if p]
-    )
-    confirmed = confirmed_notes(s, [rev.fetch_id for rev, _i in changed])
+    loaded = sections_for(s, [r.id for r, *_ in changed] + [p.id for _r, _i, p, *_ in changed if p])
     return [
         {
             "url": inst.url,
@@ -139,29 +142,13 @@ def site_edits(s: Session, lo: datetime, hi: datetime) -> list[Item]:
             "cause": rev.cause,
             "revision": rev.seq,
             "created_at": iso(rev.created_at),
-            "changes": [c.to_dict() for c in revision_changes(s, prev_revs[rev.id], rev, loaded)],
-            # A suspect copy the site kept serving (storage/ingest_policy.py).
-            "large_deletion": rev.fetch_id in confirmed,
-            "confirmed_suspect": confirmed.get(rev.fetch_id),
-            "target_changes": revision_figure_changes(inst, prev_revs[rev.id], rev, loaded),
+            "changes": [c.to_dict() for c in revision_changes(s, old, rev, loaded)],
+            "large_deletion": bool(deleted),
+            "confirmed_suspect": reason if deleted else None,
+            "target_changes": revision_figure_changes(inst, old, rev, loaded),
         }
-        for rev, inst in changed
+        for rev, inst, old, deleted, reason in changed
     ]
-
-
-def confirmed_notes(s: Session, fetch_ids: Sequence[int | None]) -> dict[int | None, str]:
-    """fetch id -> note of the `confirmed` event made on it (suspect copies that lasted)."""
-    ids = {f for f in fetch_ids if f is not None}
-    if not ids:
-        return {}
-    return {
-        fid: reason
-        for fid, reason in s.execute(
-            select(Event.fetch_id, Event.reason).where(
-                Event.kind == ingest_policy.CONFIRMED_EVENT, Event.fetch_id.in_(ids)
-            )
-        ).all()
-    }
 
 
 def revision_figure_changes(
