@@ -48,40 +48,25 @@ def _env() -> jinja2.Environment:
 
 
 def _context(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Template variables: the report dict with defaults for any key storage left out."""
-    summary = dict(data.get("summary") or {})
-    news = list(data.get("new_installments") or [])
-    revisions = list(data.get("revisions") or [])
-    suspects = list(data.get("suspects") or [])
-    summary.setdefault("new_installments", len(news))
-    summary.setdefault("edited_installments", len(revisions))
-    summary.setdefault("zones_covered", len({z for n in news for z in n.get("zones") or []}))
-    summary.setdefault("new_zones", len({z for n in news for z in n.get("new_zones") or []}))
-    summary.setdefault("suspects", len(suspects))
-    crawl_problems = list(data.get("crawl_problems") or [])
-    summary.setdefault("crawl_problems", len(crawl_problems))
+    """Template variables: the report dict (every key: storage.report_shape) and what the
+    templates derive from it (the series chart, the installments it highlights)."""
+    # Late: `import reports` stays free of SQLAlchemy (importing storage opens its package).
+    from storage.report_shape import complete
+
+    full = complete(data)
+    news = full["new_installments"]
     highlight = {
         (n.get("year"), n.get("installment")) for n in news if n.get("installment") is not None
     }
-    series = [s for s in data.get("series") or [] if s.get("installment") is not None]
+    series = [s for s in full["series"] if s.get("installment") is not None]
     return {
-        "since": data.get("since"),
-        "until": data.get("until"),
-        "summary": summary,
-        "new_installments": news,
-        "revisions": revisions,
-        "suspects": suspects,
-        "availability": list(data.get("availability") or []),
-        "moves": list(data.get("moves") or []),
-        "crawl_problems": crawl_problems,
-        "crawls": dict(data.get("crawls") or {}),
-        "baseline": data.get("baseline"),
-        "target_changes": list(data.get("target_changes") or []),
+        **full,
+        "baseline": full.get("baseline"),
         "zone_label": model.zone_label(),
         "series": series,
         "highlight": highlight,
         "chart": series_chart(series, highlight) if series else "",
-        "generated": data.get("generated_at"),
+        "generated": full.get("generated_at"),
     }
 
 

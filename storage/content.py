@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from parsers.gazetteer import canonical_zone
 from parsers.model import Article
 from parsers.normalize import norm_text
+from storage.common import canonical_zone, split
 from storage.models import Revision, Section
 
 __all__ = ["Zones", "Content", "content_of", "content_hash", "flat", "flat_of"]
@@ -40,18 +40,13 @@ class Content:
         return flat(self.intro, self.zones)
 
 
-def _zone(name: str) -> str:
-    # The parser already names zones canonically; this also folds names stored by older parsers.
-    return canonical_zone(name) or name
-
-
 def content_of(article: Article) -> Content:
     """The article's normalised intro and zones, paragraphs through `norm_text`."""
     intro = [p for p in (norm_text(x) for x in article.intro) if p]
     zones = [
         (
-            _zone(z.name),
-            z.heading or ("" if _zone(z.name) == z.name else z.name),
+            canonical_zone(z.name),
+            z.heading or ("" if canonical_zone(z.name) == z.name else z.name),
             [p for p in (norm_text(x) for x in z.paragraphs) if p],
         )
         for z in article.zones
@@ -77,15 +72,11 @@ def flat(intro: Sequence[str], zones: Sequence[tuple[str, str, list[str]]]) -> l
     return [*intro, *(p for _n, _h, ps in zones for p in ps)]
 
 
-def _split(s: str) -> list[str]:
-    return s.split("\n") if s else []
-
-
 def flat_of(s: Session, rev: Revision) -> list[str]:
     """A stored revision's words in order (intro, then its sections by position)."""
-    out = _split(rev.intro)
+    out = split(rev.intro)
     for text_ in s.scalars(
         select(Section.text).where(Section.revision_id == rev.id).order_by(Section.position)
     ):
-        out += _split(text_)
+        out += split(text_)
     return out

@@ -104,21 +104,24 @@ def crawl_health(s: Session, lo: datetime, hi: datetime) -> dict[str, Any]:
             stopped.append({"started": _iso(started), "note": STOPPED_NOTE})
         elif kind in ("failed", "interrupted"):
             problems.append({"started": _iso(started), "status": status, "error": error or status})
-    last_success = s.scalar(
-        sa.select(sa.func.max(scheduler_runs.c.started)).where(
-            scheduler_runs.c.job == "crawl",
-            scheduler_runs.c.status == "ok",
-            scheduler_runs.c.started < hi,
+    # The three "latest" stamps in one statement (one round trip on PostgreSQL, not three).
+    last_success, last_crawl, last_fetch = s.execute(
+        sa.select(
+            sa.select(sa.func.max(scheduler_runs.c.started))
+            .where(
+                scheduler_runs.c.job == "crawl",
+                scheduler_runs.c.status == "ok",
+                scheduler_runs.c.started < hi,
+            )
+            .scalar_subquery(),
+            sa.select(sa.func.max(scheduler_runs.c.started))
+            .where(scheduler_runs.c.job == "crawl", scheduler_runs.c.started < hi)
+            .scalar_subquery(),
+            sa.select(sa.func.max(Fetch.fetched_at))
+            .where(Fetch.status == 200, Fetch.fetched_at < hi)
+            .scalar_subquery(),
         )
-    )
-    last_crawl = s.scalar(
-        sa.select(sa.func.max(scheduler_runs.c.started)).where(
-            scheduler_runs.c.job == "crawl", scheduler_runs.c.started < hi
-        )
-    )
-    last_fetch = s.scalar(
-        sa.select(sa.func.max(Fetch.fetched_at)).where(Fetch.status == 200, Fetch.fetched_at < hi)
-    )
+    ).one()
     return {
         "crawls": len(rows),
         "ok": counts["ok"],

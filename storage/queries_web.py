@@ -1,7 +1,7 @@
 """Read-only queries of the web workbench (`chihwatch serve`): one function per page's rows.
 
 Every function takes an Engine (the web app opens it read-only) and returns plain dicts, so the
-pages and their `/api/...` JSON share one shape. Nothing here writes; nothing here is in store.py.
+pages and their `/api/...` JSON share one shape. Nothing here writes; nothing here is in storage/queries.py (the CLI's reads).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from storage.blobs import decompress
 from storage.models import Blob, Event, Fetch, Installment, Page, Revision, Section, scheduler_runs
-from storage.store import decompress
 
 __all__ = [
     "iso",

@@ -2,7 +2,7 @@
 
 `2024-5`, `2024-⑤`, `2024年⑤`, `2024年5`, `2024-（五）`, `2024年（三）`, `2024/5`, the full title
 `国家高新区密集部署 2024年这样干！⑤` (any spacing, ! or ！) — all the same installment. Anything
-else that is not an id or a URL is matched against the stored titles (`Store._resolve`).
+else that is not an id or a URL is matched against the stored titles (`storage.queries.resolve`).
 """
 
 from __future__ import annotations

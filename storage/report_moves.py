@@ -7,19 +7,16 @@ in the period that belongs to an installment which already had another page.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from storage.common import iso as _iso
 from storage.models import Installment, Page
 
 __all__ = ["moves"]
-
-
-def _iso(dt: datetime | None) -> str | None:
-    return None if dt is None else dt.replace(tzinfo=UTC).isoformat()
 
 
 def moves(s: Session, lo: datetime, hi: datetime) -> list[dict[str, Any]]:

@@ -109,9 +109,9 @@ def test_store_bench_postgres_table(pg_url: str) -> None:
         out,
     )
     assert row, out
-    # One round trip for all the new zones' predecessors: PostgreSQL asks fewer queries than the
-    # per-zone SQLite path (which has no round trip to save).
-    assert int(row.group(2)) < int(row.group(1)), out
+    # One statement for all the new zones' predecessors on both backends, none per zone (SQLite
+    # also counts its explicit BEGIN): PostgreSQL asks fewer queries, and neither asks many.
+    assert int(row.group(2)) < int(row.group(1)) <= 20, out
 
 
 def test_figures_bench() -> None:
