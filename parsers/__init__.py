@@ -9,7 +9,9 @@ and selectors (known templates), generic (main-text extraction), body (either pa
 
 from __future__ import annotations
 
-from parsers.body import MIN_ARTICLE_CHARS
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from parsers.confidence import (
     SUSPECT_CONFIDENCE,
     SUSPECT_ZONES_CONFIDENCE,
@@ -18,8 +20,29 @@ from parsers.confidence import (
     UNKNOWN_ZONE_PENALTY,
 )
 from parsers.model import Article, Zone
-from parsers.pipeline import PARSER_VERSION, parse
 from parsers.site import SERIES_NAME
+
+if TYPE_CHECKING:
+    from parsers.body import MIN_ARTICLE_CHARS
+    from parsers.pipeline import PARSER_VERSION, parse
+
+# The parse itself (pipeline and every stage, ~45 ms of imports) loads on first use: a command that
+# only reads the store (`chihwatch list`) imports `parsers` for the model and never parses (issue 16).
+_LAZY = {
+    "parse": "parsers.pipeline",
+    "PARSER_VERSION": "parsers.pipeline",
+    "MIN_ARTICLE_CHARS": "parsers.body",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'parsers' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # once loaded, a plain attribute
+    return value
+
 
 __all__ = [
     "parse",

@@ -9,19 +9,21 @@ series (a comparison, not an edit: storage/compare.py); the weekly report uses i
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from chihwatch.errors import NotFound
 from storage.common import iso, split
-from storage.compare import compare_sections
-from storage.diff import Change, diff_zones
-from storage.figure_changes import compare_figures, plan_comparison, source_of
-from storage.figures import figure_rows, section_figures
 from storage.models import Installment, Page, Revision, Section
 from storage.refs import parse_ref, resolve_title
+
+if TYPE_CHECKING:
+    from storage.diff import Change
+
+# The figure, diff and comparison engines (rapidfuzz, the figure extractor) are imported by the
+# functions that use them: `chihwatch list` reads this module and none of them (issue 16).
 
 __all__ = [
     "resolve",
@@ -150,6 +152,8 @@ def rev_head(rev: Revision) -> dict[str, Any]:
 
 def show(s: Session, ref: str | int, revision: int | None = None) -> dict[str, Any]:
     """One installment with its latest (or its `revision`-th) revision's text and zones."""
+    from storage.figures import figure_rows, section_figures
+
     inst = resolve(s, ref)
     revs = list(
         s.scalars(select(Revision).where(Revision.installment_id == inst.id).order_by(Revision.seq))
@@ -205,6 +209,8 @@ def revision_changes(
     new: Revision,
     loaded: Mapping[int, list[Section]] | None = None,
 ) -> list[Change]:
+    from storage.diff import diff_zones
+
     if old is None:
         return []
     secs = loaded if loaded is not None else sections_for(s, [old.id, new.id])
@@ -268,6 +274,10 @@ def against_series(
     prevs: Mapping[tuple[str, int, int, str], tuple[Section, Installment] | None] | None = None,
 ) -> dict[str, Any]:
     """A revision's zones against earlier installments: new zones and per-zone diffs."""
+    from storage.compare import compare_sections
+    from storage.figure_changes import compare_figures, plan_comparison, source_of
+    from storage.figures import figure_rows, section_figures
+
     new_zones: list[str] = []
     covered: list[str] = []
     sections = []

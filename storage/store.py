@@ -8,7 +8,7 @@ import functools
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import sqlalchemy.exc as sa_exc
 from sqlalchemy import Engine, func, select, text
@@ -23,7 +23,6 @@ from storage import (
     ingest,
     queries,
     reparse,
-    report_data,
 )
 from storage.blobs import compress, decompress
 from storage.common import iso as _iso
@@ -33,7 +32,9 @@ from storage.derive import DEFAULT_SERIES
 from storage.ingest import IngestResult
 from storage.ingest_policy import SUSPECT_BODY_RATIO, SUSPECT_CONFIDENCE
 from storage.models import Blob, Event, Fetch, Installment, Page, Revision
-from storage.report_data import ReportData
+
+if TYPE_CHECKING:
+    from storage.report_data import ReportData
 
 __all__ = [
     "Store",
@@ -81,8 +82,22 @@ class Store:
         self.engine = engine
         # SQLite: writers lock at BEGIN (see storage.db); PostgreSQL ignores the option.
         self._write_engine = engine.execution_options(sqlite_begin="IMMEDIATE")
-        self._parse: ParseFn = parse or parsers.parse
-        self.parser_version = parser_version or str(parsers.PARSER_VERSION)
+        # The parser loads when a page is first parsed, not when a store opens (a read-only
+        # command never parses: issue 16's CLI start).
+        self._parse_fn = parse
+        self._parser_version = parser_version
+
+    @property
+    def _parse(self) -> ParseFn:
+        if self._parse_fn is None:
+            self._parse_fn = parsers.parse
+        return self._parse_fn
+
+    @property
+    def parser_version(self) -> str:
+        if self._parser_version is None:
+            self._parser_version = str(parsers.PARSER_VERSION)
+        return self._parser_version
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -204,6 +219,10 @@ class Store:
     def report_data(self, since: datetime, until: datetime) -> ReportData:
         """Everything a report shows for [since, until) (docs/CONTRACTS.md)."""
         with self._read() as s:
+            # Loaded here: the report's read model pulls in the figure and comparison engines,
+            # which commands that only list or show never need (issue 16's CLI start).
+            from storage import report_data
+
             return report_data.report_data(s, since, until)
 
     @_db_errors
