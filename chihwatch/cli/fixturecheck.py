@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from chihwatch.errors import ChihwatchError, InputError
+from parsers.confidence import SUSPECT_CONFIDENCE
 
 __all__ = [
     "META_FIELDS",
@@ -53,8 +54,9 @@ META_FIELDS = (
     "template",
 )
 F1_FLOOR = 0.99
-# Expected JSON holds a placeholder confidence; a correct parse must still not call itself unsure.
-CONFIDENCE_FLOOR = 0.5
+# Expected JSON holds a placeholder confidence; a correct parse must still not call itself unsure,
+# i.e. not fall below the floor under which the store holds a parse back as a suspect.
+CONFIDENCE_FLOOR = SUSPECT_CONFIDENCE
 
 
 @dataclass(frozen=True)
