@@ -51,6 +51,7 @@ class CrawlSummary:
     requests: int = 0  # HTTP requests sent, robots.txt and list pages included
     list_pages: int = _count()
     list_not_modified: int = _count()
+    not_due: int = _count()  # known article pages not asked for (revisit policy: checked lately)
     bytes_received: int = 0
     changes: list[dict[str, Any]] = field(default_factory=list)  # [{url, year, installment, event}]
     peak_rss_kb: int = 0  # of the process that crawled

@@ -7,7 +7,7 @@ import dataclasses
 import functools
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import sqlalchemy.exc as sa_exc
@@ -192,6 +192,14 @@ class Store:
         """Article pages fetched before: those mapped to an installment or that failed to parse."""
         with self._read() as s:
             return crawler_reads.known_urls(s)
+
+    @_db_errors
+    def revisit_plan(
+        self, now: datetime, after: timedelta, fresh: timedelta
+    ) -> crawler_reads.RevisitPlan:
+        """Which known article pages a crawl at `now` asks for again (storage/crawler_reads.py)."""
+        with self._read() as s:
+            return crawler_reads.revisit_plan(s, now, after, fresh)
 
     # -- reading for people (storage/queries.py, storage/report_data.py) --------------------------
 

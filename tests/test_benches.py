@@ -67,14 +67,22 @@ def test_crawl_bench() -> None:
         "bare Scrapy spider: pages per second",
         "full crawl: pages per second",
         "full crawl: CPU (child)",
-        "re-crawl: time (crawl)",
+        "re-crawl, every page: time (crawl)",
+        "re-crawl, revisit policy: time (crawl / wall)",
         "parse alone: pages per second",
         "reparse: pages per second",
     ):
         assert measure in rows, (measure, out)
     assert re.search(r"full crawl: pages per second .*[\d.]+x the bare spider", out), out
-    assert re.search(r"re-crawl: requests +\| 107 +\| 107x304", out), out
-    assert rows["re-crawl: new revisions"] == "0", out
+    assert re.search(r"re-crawl, every page: requests +\| 107 +\| 107x304", out), out
+    assert rows["re-crawl, every page: new revisions"] == "0", out
+    # With the revisit policy only robots.txt and the 7 list pages are asked for: 100 pages rest.
+    assert re.search(
+        r"re-crawl, revisit policy: requests +\| 7 +\| robots.txt and list pages; 100 known pages "
+        r"not due \(checked within 1d\), 0 asked",
+        out,
+    ), out
+    assert rows["re-crawl, revisit policy: new revisions"] == "0", out
     assert re.search(r"reparse: .* unchanged 100, new_revisions 0", out), out
 
 

@@ -35,10 +35,13 @@ def print_summary(summary: Any, *, err: bool = False) -> None:
         ("suspect pages", summary.suspects),
         ("errors", summary.errors),
         ("list pages read", f"{summary.list_pages} ({summary.list_not_modified} not modified)"),
+        ("not due", f"{summary.not_due} known pages checked lately, not asked again")
+        if summary.not_due
+        else None,
         ("requests sent", summary.requests),
         ("time", f"{summary.seconds:.1f}s"),
     ]
-    for label, value in rows:
+    for label, value in filter(None, rows):
         click.echo(f"  {label:<20} {value}", err=err)
     for message in summary.error_messages[:10]:
         click.echo(f"  ! {message}", err=err)
@@ -72,6 +75,13 @@ def print_summary(summary: Any, *, err: bool = False) -> None:
     is_flag=True,
     help="No politeness delays (only allowed when every start URL is on this machine).",
 )
+@click.option(
+    "--revisit-after",
+    metavar="DURATION",
+    default=None,
+    help="Re-check a known article page only if its last check is older than this (default 1d; "
+    "pages of fresh or troubled installments are always re-checked). 0: re-check every page.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines, only the summary.")
 @click.pass_context
 def crawl_cmd(
@@ -80,6 +90,7 @@ def crawl_cmd(
     max_list_pages: int | None,
     timeout: float,
     no_delay: bool,
+    revisit_after: str | None,
     quiet: bool,
 ) -> None:
     """Run one crawl cycle: read the list pages, fetch new and changed installments, print a summary."""
@@ -102,6 +113,8 @@ def crawl_cmd(
         if not hosts <= LOOPBACK:
             raise ConfigError("--no-delay is only for a local mirror (start URLs on 127.0.0.1)")
         settings.update(POLITE_OFF)
+    if revisit_after is not None:
+        settings["CHIHWATCH_REVISIT_AFTER"] = _revisit_seconds(revisit_after)
     settings["CHIHWATCH_PROGRESS_EVERY"] = 0 if quiet else 1
 
     shown = list(start_urls or DEFAULT_START_URLS)
@@ -131,6 +144,18 @@ def crawl_cmd(
     _record_run(db_url, started, "ok", figures=figures)
     click.echo("crawl finished")
     print_summary(summary)
+
+
+def _revisit_seconds(value: str) -> float:
+    """--revisit-after: a duration, or 0 for every known page on every crawl."""
+    from chihwatch.durations import parse_duration
+
+    try:
+        if float(value) == 0:
+            return 0.0
+    except ValueError:
+        pass
+    return parse_duration(value, what="--revisit-after")
 
 
 def _record_run(

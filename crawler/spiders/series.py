@@ -1,4 +1,5 @@
-"""The series spider: list pages -> series links -> article pages; known articles re-checked.
+"""The series spider: list pages -> series links -> article pages; known articles re-checked
+when the revisit policy says they are due (storage/crawler_reads.py `revisit_plan`).
 
 It only finds and fetches: article bodies go raw to the pipeline (StorePipeline), which hands them
 to the store and the parser. It never parses an article.
@@ -16,6 +17,7 @@ import scrapy
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
+from crawler.counts import count
 from crawler.items import ListPageItem, PageItem
 from crawler.links import DEFAULT_START_URLS, Scope, is_article_url, pagination_links, series_links
 from crawler.outcome import problems_for
@@ -51,6 +53,8 @@ class SeriesSpider(scrapy.Spider):
         start_urls: Iterable[str] | None = None,
         max_list_pages: int = 20,
         recheck_known: bool = True,
+        revisit_after: float = 0.0,
+        revisit_fresh: float = 30 * 86400.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -58,6 +62,10 @@ class SeriesSpider(scrapy.Spider):
         self.scope = Scope.from_urls(self.start_urls)
         self.max_list_pages = max_list_pages
         self.recheck_known = recheck_known
+        self.revisit_after = timedelta(seconds=max(0.0, revisit_after))
+        self.revisit_fresh = timedelta(seconds=max(0.0, revisit_fresh))
+        # Known pages this crawl leaves for a later one; list links to them are not followed.
+        self.not_due: frozenset[str] = frozenset()
         self._list_pages: dict[str, int] = defaultdict(int)  # start URL -> list pages scheduled
         self._seen_lists: set[str] = set()
 
@@ -67,6 +75,10 @@ class SeriesSpider(scrapy.Spider):
         kwargs.setdefault("start_urls", settings.getlist("CHIHWATCH_START_URLS") or None)
         kwargs.setdefault("max_list_pages", settings.getint("CHIHWATCH_MAX_LIST_PAGES", 20))
         kwargs.setdefault("recheck_known", settings.getbool("CHIHWATCH_RECHECK_KNOWN", True))
+        kwargs.setdefault("revisit_after", settings.getfloat("CHIHWATCH_REVISIT_AFTER", 0.0))
+        kwargs.setdefault(
+            "revisit_fresh", settings.getfloat("CHIHWATCH_REVISIT_FRESH", 30 * 86400.0)
+        )
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.clock_offset = timedelta(seconds=settings.getfloat("CHIHWATCH_CLOCK_OFFSET", 0.0))
         return spider
@@ -90,11 +102,23 @@ class SeriesSpider(scrapy.Spider):
                 yield self.list_request(url, origin=url)
         if self.recheck_known:
             try:
-                known = [u for u in store_for(self.crawler).known_urls() if self.scope.allows(u)]
+                plan = store_for(self.crawler).revisit_plan(
+                    self._now(), self.revisit_after, self.revisit_fresh
+                )
             except Exception as exc:  # noqa: BLE001 - the lists are still read; the crawl fails
                 problems_for(self.crawler).store_failed("listing known pages", exc)
                 known = []
-            log.info("re-checking %d known article pages", len(known))
+            else:
+                known = [u for u in plan.due if self.scope.allows(u)]
+                self.not_due = frozenset(u for u in plan.not_due if self.scope.allows(u))
+            if self.not_due and self.crawler.stats is not None:
+                count(self.crawler.stats, "not_due", len(self.not_due))
+            log.info(
+                "re-checking %d known article pages (%d not due: checked in the last %s)",
+                len(known),
+                len(self.not_due),
+                self.revisit_after,
+            )
             for url in known:
                 # Lower priority: new links from the lists first.
                 yield self.article_request(url, priority=-1)
@@ -136,6 +160,8 @@ class SeriesSpider(scrapy.Spider):
         text = response.text if hasattr(response, "text") else ""
         links = list(series_links(text, response.url))
         for link in links:
+            if link.url in self.not_due:
+                continue  # known, checked lately, counted in not_due
             if self.scope.allows(link.url):
                 yield self.article_request(link.url, series=(link.year, link.number))
             else:

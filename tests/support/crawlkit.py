@@ -20,6 +20,8 @@ from chihwatch.demo.mirror import MirrorServer
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "fixtures" / "site"
 
+# The revisit policy off: every known page asked again on every crawl (see local_settings).
+EVERY_PAGE: dict[str, Any] = {"CHIHWATCH_REVISIT_AFTER": 0}
 # Politeness off, short timeouts and retries: a fault costs a second, not a minute (tests/faults/).
 FAST: dict[str, Any] = {
     "DOWNLOAD_DELAY": 0,
@@ -31,6 +33,7 @@ FAST: dict[str, Any] = {
     "CHIHWATCH_PROGRESS_EVERY": 0,
     "DOWNLOAD_TIMEOUT": 2,
     "RETRY_TIMES": 1,
+    **EVERY_PAGE,
 }
 CRAWL_TIMEOUT = 90.0
 
@@ -48,10 +51,15 @@ def start_urls(server: MirrorServer) -> list[str]:
 
 
 def local_settings(**extra: Any) -> dict[str, Any]:
-    """Politeness delays off (local server only); robots.txt, scope and conditional GETs stay on."""
+    """Politeness delays off (local server only); robots.txt, scope and conditional GETs stay on.
+
+    Every known page is asked again on every crawl (EVERY_PAGE: the revisit policy off): these
+    tests change the mirror between crawls seconds apart and check what a re-check finds. The
+    policy itself is tested in tests/crawler/test_revisit.py with the product's defaults.
+    """
     from crawler.settings import POLITE_OFF
 
-    return {**POLITE_OFF, "DOWNLOAD_TIMEOUT": 5, **extra}
+    return {**POLITE_OFF, "DOWNLOAD_TIMEOUT": 5, **EVERY_PAGE, **extra}
 
 
 def crawl(
