@@ -21,8 +21,11 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 MAX_DURATION = 366 * 86400.0
 
 
-def parse_duration(value: str | int | float, *, what: str = "duration") -> float:
-    """Seconds in `90s`, `30m`, `6h`, `1d`, `1h30m` or a bare number of seconds."""
+def parse_duration(
+    value: str | int | float, *, what: str = "duration", allow_zero: bool = False
+) -> float:
+    """Seconds in `90s`, `30m`, `6h`, `1d`, `1h30m` or a bare number of seconds (0 only with
+    `allow_zero`, for settings where 0 means "no wait")."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ConfigError(f"{what}: expected a duration like 90s, 30m or 6h, got {value!r}")
     if isinstance(value, int | float):
@@ -40,8 +43,8 @@ def parse_duration(value: str | int | float, *, what: str = "duration") -> float
             seconds = sum(float(n) * _UNITS[u] for n, u in parts)
     if not math.isfinite(seconds):
         raise ConfigError(f"{what}: must be a finite duration, got {value!r}")
-    if seconds <= 0:
-        raise ConfigError(f"{what}: must be positive, got {value!r}")
+    if seconds < 0 or (seconds == 0 and not allow_zero):
+        raise ConfigError(f"{what}: must be positive{' or 0' if allow_zero else ''}, got {value!r}")
     if seconds > MAX_DURATION:
         raise ConfigError(f"{what}: at most 366d, got {value!r}")
     return seconds

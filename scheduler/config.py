@@ -168,7 +168,15 @@ _TOP_KEYS = {
     "crawl",
     "report",
 }
-_CRAWL_KEYS = {"interval", "cron", "timezone", "timeout", "misfire_grace", "settings"}
+_CRAWL_KEYS = {
+    "interval",
+    "cron",
+    "timezone",
+    "timeout",
+    "misfire_grace",
+    "revisit_after",
+    "settings",
+}
 _REPORT_KEYS = {
     "enabled",
     "interval",
@@ -233,6 +241,11 @@ def config_from_dict(
         raise ConfigError("crawl.settings: expected a table of Scrapy settings")
     for key, value in settings.items():
         _check_setting(f"crawl.settings.{key}", value)
+    if "revisit_after" in crawl:  # the revisit policy (docs/crawling.md): 0 = every page
+        seconds = parse_duration(
+            crawl["revisit_after"], what="crawl.revisit_after", allow_zero=True
+        )
+        settings = {**settings, "CHIHWATCH_REVISIT_AFTER": seconds}
     enabled = report.get("enabled", True)
     if not isinstance(enabled, bool):
         raise ConfigError(f"report.enabled: expected true or false (no quotes), got {enabled!r}")

@@ -66,7 +66,8 @@ class RevisitPlan:
 def revisit_plan(s: Session, now: datetime, after: timedelta, fresh: timedelta) -> RevisitPlan:
     """The revisit plan at `now`. A known page is due unless all of these hold:
 
-    - its last fetch succeeded (200 or 304) less than `after` ago (`after` 0: every page is due);
+    - its last fetch succeeded (200 or 304) less than `after` ago (`after` 0: every page is due),
+      and not after `now` (a clock set back must not rest pages until it catches up);
     - it maps to an installment, and the body it last delivered is the one held as good (no
       suspect copy waiting to be confirmed or replaced);
     - the installment was published more than `fresh` ago (a page with no publication time is
@@ -89,6 +90,7 @@ def revisit_plan(s: Session, now: datetime, after: timedelta, fresh: timedelta) 
         .where(
             Page.status.in_((200, 304)),
             Page.last_fetched > checked_since,
+            Page.last_fetched <= now,
             Page.good_blob_sha.is_not(None),
             Page.last_blob_sha == Page.good_blob_sha,
         )

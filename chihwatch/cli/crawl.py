@@ -49,6 +49,20 @@ def print_summary(summary: Any, *, err: bool = False) -> None:
         click.echo(f"  ! ... and {len(summary.error_messages) - 10} more", err=err)
 
 
+def _revisit_seconds(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> float | None:
+    """--revisit-after: a duration, or 0 for every known page on every crawl."""
+    from chihwatch.durations import parse_duration
+
+    if value is None:
+        return None
+    try:
+        return parse_duration(value, what="--revisit-after", allow_zero=True)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc).removeprefix("--revisit-after: ")) from None
+
+
 @click.command("crawl")
 @click.option(
     "--start-url",
@@ -79,6 +93,7 @@ def print_summary(summary: Any, *, err: bool = False) -> None:
     "--revisit-after",
     metavar="DURATION",
     default=None,
+    callback=_revisit_seconds,
     help="Re-check a known article page only if its last check is older than this (default 1d; "
     "pages of fresh or troubled installments are always re-checked). 0: re-check every page.",
 )
@@ -90,7 +105,7 @@ def crawl_cmd(
     max_list_pages: int | None,
     timeout: float,
     no_delay: bool,
-    revisit_after: str | None,
+    revisit_after: float | None,
     quiet: bool,
 ) -> None:
     """Run one crawl cycle: read the list pages, fetch new and changed installments, print a summary."""
@@ -114,7 +129,7 @@ def crawl_cmd(
             raise ConfigError("--no-delay is only for a local mirror (start URLs on 127.0.0.1)")
         settings.update(POLITE_OFF)
     if revisit_after is not None:
-        settings["CHIHWATCH_REVISIT_AFTER"] = _revisit_seconds(revisit_after)
+        settings["CHIHWATCH_REVISIT_AFTER"] = revisit_after
     settings["CHIHWATCH_PROGRESS_EVERY"] = 0 if quiet else 1
 
     shown = list(start_urls or DEFAULT_START_URLS)
@@ -144,18 +159,6 @@ def crawl_cmd(
     _record_run(db_url, started, "ok", figures=figures)
     click.echo("crawl finished")
     print_summary(summary)
-
-
-def _revisit_seconds(value: str) -> float:
-    """--revisit-after: a duration, or 0 for every known page on every crawl."""
-    from chihwatch.durations import parse_duration
-
-    try:
-        if float(value) == 0:
-            return 0.0
-    except ValueError:
-        pass
-    return parse_duration(value, what="--revisit-after")
 
 
 def _record_run(

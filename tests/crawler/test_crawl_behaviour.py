@@ -193,6 +193,24 @@ def test_cli_crawl_prints_progress_and_summary(tmp_path: Path, mirror: MirrorSer
     )  # progress while it runs
 
 
+def test_cli_crawl_says_what_the_revisit_policy_left(tmp_path: Path, mirror: MirrorServer) -> None:
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    starts = [f"--start-url={mirror.url}{p}" for p in LAYOUT["start_paths"]]
+    assert _cli("--db", db, "crawl", "--no-delay", "-q", *starts, home=tmp_path).returncode == 0
+    again = _cli("--db", db, "crawl", "--no-delay", "-q", *starts, home=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "not due              9 known pages checked lately, not asked again" in again.stdout
+    assert "not modified (304)   0" in again.stdout
+    every = _cli(
+        "--db", db, "crawl", "--no-delay", "-q", "--revisit-after", "0", *starts, home=tmp_path
+    )
+    assert every.returncode == 0, every.stderr
+    assert "not modified (304)   9" in every.stdout and "not due" not in every.stdout
+    bad = _cli("--db", db, "crawl", "--revisit-after", "daily", *starts, home=tmp_path)
+    assert bad.returncode == 2
+    assert "Invalid value for '--revisit-after': expected a duration" in bad.stderr
+
+
 def test_cli_crawl_failures_are_one_line(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{_free_port()}/yaowen/node_479.html"
     proc = _cli(

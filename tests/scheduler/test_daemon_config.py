@@ -34,6 +34,22 @@ def test_parse_duration_rejects(text: str) -> None:
         parse_duration(text)
 
 
+def test_parse_duration_zero_only_where_allowed() -> None:
+    assert parse_duration("0", allow_zero=True) == parse_duration(0, allow_zero=True) == 0
+    with pytest.raises(ConfigError, match="must be positive or 0"):
+        parse_duration("-1h", allow_zero=True)
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("'12h'", 43200.0), ("0", 0.0), ("'0s'", 0.0)])
+def test_crawl_revisit_after_becomes_the_crawl_setting(
+    tmp_path: Path, value: str, seconds: float
+) -> None:
+    body = f"[crawl]\nrevisit_after = {value}\n[crawl.settings]\nDOWNLOAD_TIMEOUT = 10\n"
+    (tmp_path / "c.toml").write_text(body, encoding="utf-8")
+    cfg = load_config(tmp_path / "c.toml")
+    assert dict(cfg.crawl_settings) == {"DOWNLOAD_TIMEOUT": 10, "CHIHWATCH_REVISIT_AFTER": seconds}
+
+
 @pytest.mark.parametrize("seconds", [90, 1800, 21600, 5400, 86400 + 61])
 def test_format_duration_round_trips(seconds: int) -> None:
     assert parse_duration(format_duration(seconds)) == seconds
@@ -122,6 +138,8 @@ def test_flags_override_file(tmp_path: Path) -> None:
         ("start_urls = ['file:///etc/passwd']", r"not an http\(s\) URL"),
         ("[report]\n[[report.targets]]\ntype = 'pigeon'", "pigeon"),
         ("database = 5", "database"),
+        ("[crawl]\nrevisit_after = 'daily'", "crawl.revisit_after"),
+        ("[crawl]\nrevisit_after = -60", "crawl.revisit_after: must be positive or 0"),
         ("this is not toml", "not valid TOML"),
     ],
 )
