@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -223,7 +224,11 @@ def _rep(args: argparse.Namespace, tmp: Path, site: Path, rep: int) -> dict[str,
     os.environ["CHIHWATCH_HOME"] = str(tmp / f"home{rep}")  # HTTP cache of list pages goes here
     db_url = args.db or f"sqlite:///{tmp / f'bench{rep}.db'}"
     lists = -(-args.articles // 2 // args.per_page) + 1
-    settings = {**POLITE_OFF, "CHIHWATCH_MAX_LIST_PAGES": lists + 5}
+    settings = {
+        **POLITE_OFF,
+        "CHIHWATCH_MAX_LIST_PAGES": lists + 5,
+        "CHIHWATCH_CLOCK_OFFSET": args.clock_offset,
+    }
     every_page = {**settings, "CHIHWATCH_REVISIT_AFTER": 0}
     with MirrorServer(site, state="state1") as server:
         full, full_wall, full_cpu, full_bytes, full_reqs = _crawl(db_url, server, settings)
@@ -293,7 +298,15 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(tmp_s)
         site = tmp / "site"
         t = time.monotonic()
-        _builder().generate_site(site, args.articles, per_page=args.per_page)
+        pages = _builder().generate_site(site, args.articles, per_page=args.per_page)
+        # The generated series runs from 2000 on, 40 installments a year (to 2049 at 2,000): the
+        # crawls' clock is set to the January after the newest, so that, as on the real site, the
+        # installments are old rather than published "in the future" (which the revisit policy
+        # treats as fresh: due on every crawl).
+        newest = max(int(p.published[:4]) for p in pages)
+        args.clock_offset = (
+            datetime(newest + 1, 1, 1, tzinfo=UTC) - datetime.now(UTC)
+        ).total_seconds()
         print(f"generated {args.articles} articles in {time.monotonic() - t:.1f}s", file=sys.stderr)
         runs = []
         for rep in range(reps):

@@ -116,5 +116,9 @@ def test_revisit_plan_keeps_fresh_edited_and_failing_pages_due(
             now + timedelta(days=2), timedelta(days=1), timedelta(days=30)
         ).not_due
         assert not store.revisit_plan(now, timedelta(0), timedelta(days=30)).not_due
+        # A clock set back an hour: pages "fetched in the future" are due, not resting for an hour.
+        assert not store.revisit_plan(
+            now - timedelta(hours=1), timedelta(days=1), timedelta(days=30)
+        ).not_due
     finally:
         store.close()
