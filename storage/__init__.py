@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
 from chihwatch.paths import resolve_db_url
 from storage.db import make_engine, open_database
-from storage.store import IngestResult, ParseFn, Store
+from storage.store import ParseFn, Store
+
+if TYPE_CHECKING:
+    from storage.ingest import IngestResult
 
 __all__ = ["open_store", "Store", "IngestResult"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "IngestResult":  # the write path loads on first use (storage/store.py)
+        from storage.ingest import IngestResult
+
+        return IngestResult
+    raise AttributeError(f"module 'storage' has no attribute {name!r}")
+
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 

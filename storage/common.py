@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from parsers.gazetteer import canonical_zone as _gazetteer_zone
-
 __all__ = ["utc", "iso", "split", "canonical_zone"]
 
 
@@ -34,4 +32,7 @@ def split(s: str) -> list[str]:
 
 def canonical_zone(name: str) -> str:
     # The parser already names zones canonically; this also folds names stored by older parsers.
-    return _gazetteer_zone(name) or name
+    # The gazetteer (~12 ms of imports) loads when a zone name is first read, not with the store.
+    from parsers.gazetteer import canonical_zone as gazetteer_zone
+
+    return gazetteer_zone(name) or name

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
 
-from storage import batch_ingest
 from storage.common import utc
 from storage.models import Event, Installment, Page, Revision
 
@@ -35,6 +34,8 @@ def conditional_headers(s: Session, url: str) -> dict[str, str]:
 
 def validators(engine: Engine) -> dict[str, dict[str, str]]:
     """`conditional_headers` of every page at once (one query; a crawl loads them once)."""
+    from storage import batch_ingest  # the write path's module: not loaded by read commands
+
     return batch_ingest.load_validators(engine)
 
 

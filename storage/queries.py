@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from chihwatch.errors import NotFound
 from storage.common import iso, split
 from storage.models import Installment, Page, Revision, Section
-from storage.refs import parse_ref, resolve_title
 
 if TYPE_CHECKING:
     from storage.diff import Change
@@ -42,6 +41,10 @@ __all__ = [
 
 def resolve(s: Session, ref: str | int) -> Installment:
     """An installment from `YEAR-NUMBER` (or 2024-⑤, 2024年⑤, its title), an id or a URL."""
+    # What people type is read by the parser's series rules (lxml and the site's selectors come
+    # with them): loaded here, so `chihwatch list` does not load them (issue 16).
+    from storage.refs import parse_ref, resolve_title
+
     sref = str(ref).strip()
     inst: Installment | None = None
     if year_number := parse_ref(sref):
