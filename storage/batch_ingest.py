@@ -7,7 +7,8 @@ the download itself (issue 16). Here:
 - `load_validators` reads `If-None-Match` / `If-Modified-Since` of every page in one query, once per
   crawl (crawler/storeaccess.py keeps them in memory for the crawl's requests);
 - `record_not_modified` records a batch of 304s in ONE transaction: a fetch row per response and
-  the page's `last_fetched` / `status`, exactly what `Store.record_response` writes for a 304. The
+  the page's `last_fetched` / `status` and its installment's `last_seen` (a 304 says the page is
+  on the site as we hold it), exactly what `Store.record_response` writes for a 304. The
   batch is atomic: killed mid-batch, none of its rows exist (and the next crawl asks again); never
   a fetch row without its page update or the other way round.
 """
@@ -19,11 +20,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage import ingest_policy
-from storage.models import Fetch, Page
+from storage.models import Fetch, Installment, Page
 
 if TYPE_CHECKING:
     from storage.ingest import IngestResult
@@ -31,6 +32,14 @@ if TYPE_CHECKING:
 __all__ = ["NotModified", "load_validators", "record_not_modified", "validator_headers"]
 
 CHUNK = 500  # URLs per IN (...) (SQLite's default limit on bound parameters is far above)
+
+_INSTALLMENTS: Table = Installment.__table__  # type: ignore[assignment]
+# installments.last_seen moves forward only (an older answer never moves it back).
+_SEEN = (
+    update(_INSTALLMENTS)
+    .where(_INSTALLMENTS.c.id == bindparam("b_id"), _INSTALLMENTS.c.last_seen < bindparam("b_at"))
+    .values(last_seen=bindparam("b_at"))
+)
 
 
 @dataclass(frozen=True)
@@ -72,12 +81,17 @@ def record_not_modified(
     page we never stored is left to `Store.record_response`, which creates the page.
     """
     pages: dict[str, tuple[int, datetime | None]] = {}
+    installment_of: dict[int, int] = {}
     urls = sorted({it.url for it in items})
     for i in range(0, len(urls), CHUNK):
-        for pid, url, last in s.execute(
-            select(Page.id, Page.url, Page.last_fetched).where(Page.url.in_(urls[i : i + CHUNK]))
+        for pid, url, last, iid in s.execute(
+            select(Page.id, Page.url, Page.last_fetched, Page.installment_id).where(
+                Page.url.in_(urls[i : i + CHUNK])
+            )
         ):
             pages[url] = (pid, last)
+            if iid is not None:
+                installment_of[pid] = iid
     known = [it for it in items if it.url in pages]
     unknown = [it for it in items if it.url not in pages]
     if not known:
@@ -123,6 +137,13 @@ def record_not_modified(
             update(Page),
             [{"id": pid, "last_fetched": at, "status": 304} for pid, at in latest.items()],
         )
+    seen: dict[int, datetime] = {}
+    for it in known:
+        iid = installment_of.get(pages[it.url][0])
+        if iid is not None and it.fetched_at > seen.get(iid, datetime.min):
+            seen[iid] = it.fetched_at
+    if seen:
+        s.connection().execute(_SEEN, [{"b_id": iid, "b_at": at} for iid, at in seen.items()])
     return list(zip(known, ids, strict=True)), unknown
 
 

@@ -176,6 +176,12 @@ def _write_response(
             outcome = _record_body(store, s, page, r, fetch_id, article, parse_error, again)
         elif r.error is None and r.status >= 400:
             _record_unavailable(s, page, r, fetch_id)
+        elif r.error is None and r.status == 304 and page.installment_id is not None:
+            # The page is on the site as we hold it: its installment was seen (as in a batch of
+            # 304s, storage/batch_ingest.py).
+            inst = s.get(Installment, page.installment_id)
+            if inst is not None:
+                inst.last_seen = max(inst.last_seen, r.at)
         return IngestResult(
             url=r.url,
             fetch_id=fetch_id,
