@@ -1,7 +1,9 @@
 """Crawl health: how many crawls ran in a period, how many failed, when the last good one was.
 
 A quiet week and a dead crawler look the same in a report that lists only changes; these figures
-tell them apart. Every crawl leaves one row in `scheduler_runs` (job "crawl"): the daemon's runs,
+tell them apart. So do the installments known before the period that no fetch of the period saw on
+the site (`not_seen`: a 200 or a 304 moves `installments.last_seen`): removed pages, and pages the
+crawls never came back to (the revisit policy rests a page for a day, never for a week). Every crawl leaves one row in `scheduler_runs` (job "crawl"): the daemon's runs,
 `chihwatch crawl` and the demo (`record_crawl`). Runs are classified as
 
     ok        finished (its page errors, if any, are in the report's other sections)
@@ -22,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from storage.models import Fetch, scheduler_runs
+from storage.models import Fetch, Installment, scheduler_runs
 
 __all__ = ["crawl_health", "record_crawl", "CLEAN_STOP_PREFIX", "STOPPED_NOTE"]
 
@@ -77,7 +79,11 @@ def crawl_health(s: Session, lo: datetime, hi: datetime) -> dict[str, Any]:
     {"crawls", "ok", "failed", "stopped", "last_crawl", "last_success",   # ISO 8601 or null
      "last_successful_fetch",   # newest 200 response ever stored, ISO 8601 or null
      "problems": [{"started", "status": "failed|interrupted", "error"}],
-     "stopped_runs": [{"started", "note"}]}
+     "stopped_runs": [{"started", "note"}],
+     "known_before": installments first seen before the period,
+     "not_seen": how many of them the period's fetches did not see on the site,
+     "not_seen_items": [{"year", "installment", "title", "last_seen"}] (the first NOT_SEEN_SHOWN,
+                       longest unseen first)}
     `last_success` is the latest successful crawl up to `hi`, which may be before the period.
     """
     rows = s.execute(
@@ -122,6 +128,7 @@ def crawl_health(s: Session, lo: datetime, hi: datetime) -> dict[str, Any]:
             .scalar_subquery(),
         )
     ).one()
+    known_before, not_seen, not_seen_items = _not_seen(s, lo)
     return {
         "crawls": len(rows),
         "ok": counts["ok"],
@@ -132,4 +139,37 @@ def crawl_health(s: Session, lo: datetime, hi: datetime) -> dict[str, Any]:
         "last_successful_fetch": _iso(last_fetch),
         "problems": problems,
         "stopped_runs": stopped,
+        "known_before": known_before,
+        "not_seen": not_seen,
+        "not_seen_items": not_seen_items,
     }
+
+
+NOT_SEEN_SHOWN = 10
+
+
+def _not_seen(s: Session, lo: datetime) -> tuple[int, int, list[dict[str, Any]]]:
+    """(known before `lo`, how many of them were last seen before `lo`, the first of those)."""
+    before = Installment.first_seen < lo
+    unseen = sa.and_(before, Installment.last_seen < lo)
+    known, missing = s.execute(
+        sa.select(
+            sa.select(sa.func.count()).where(before).scalar_subquery(),
+            sa.select(sa.func.count()).where(unseen).scalar_subquery(),
+        )
+    ).one()
+    items: list[dict[str, Any]] = []
+    if missing:
+        rows = s.execute(
+            sa.select(
+                Installment.year, Installment.number, Installment.title, Installment.last_seen
+            )
+            .where(unseen)
+            .order_by(Installment.last_seen, Installment.year, Installment.number)
+            .limit(NOT_SEEN_SHOWN)
+        ).all()
+        items = [
+            {"year": y, "installment": n, "title": t, "last_seen": _iso(seen)}
+            for y, n, t, seen in rows
+        ]
+    return int(known), int(missing), items
