@@ -97,6 +97,19 @@ def check_user_agent(value: str) -> str:
 
 
 def _peak_rss_kb() -> int:
+    """This process's peak resident memory in KiB.
+
+    Linux: VmHWM from /proc, which starts afresh when the process execs. `ru_maxrss` does not: it
+    keeps the high-water mark of the process this one was forked from (a daemon, a benchmark), so
+    a crawl child started from a large parent reported the parent's size.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         import resource
 
