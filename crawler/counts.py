@@ -67,8 +67,9 @@ class CrawlSummary:
 
 # The pipeline's counts, in the summary's order.
 COUNTS = tuple(f.name for f in fields(CrawlSummary) if f.metadata.get("count"))
-# The ones a crawl's one line shows (the daemon's log, `chihwatch status`).
-SHOWN = COUNTS[:6]
+# The ones a crawl's one line shows (the daemon's log, `chihwatch status`): with the pages the
+# revisit policy left, so that "fetched=0 not_modified=0" is not read as "nothing checked".
+SHOWN = (*COUNTS[:6], "not_due")
 
 
 class Stats(Protocol):
