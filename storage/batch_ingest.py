@@ -1,15 +1,17 @@
-"""The crawl's cheap paths: every page's validators in one query, and 304s recorded in batches.
+"""The crawl's cheap paths: every page's validators in one query, and responses in batches.
 
-An unchanged re-crawl is almost all 304s. Asking the store for each request's validators (one query
-per request) and writing each 304 in its own transaction (page row, fetch row, commit) cost more than
-the download itself (issue 16). Here:
+An unchanged re-crawl is almost all 304s, a full crawl almost all new pages. Asking the store for
+each request's validators (one query per request) and writing each response in its own
+transaction (page row, fetch row, commit) cost more than the download itself (issue 16). Here:
 
 - `load_validators` reads `If-None-Match` / `If-Modified-Since` of every page in one query, once per
   crawl (crawler/storeaccess.py keeps them in memory for the crawl's requests);
-- `record_not_modified` records a batch of 304s in ONE transaction: a fetch row per response and
-  the page's `last_fetched` / `status`, exactly what `Store.record_response` writes for a 304. The
-  batch is atomic: killed mid-batch, none of its rows exist (and the next crawl asks again); never
-  a fetch row without its page update or the other way round.
+- `Response` is one item of a batch that `Store.record_responses` writes in ONE transaction
+  (storage/ingest.py), each item exactly what `Store.record_response` writes for it; within it the
+  304s of known pages are `record_not_modified`: a fetch row each, as one multi-row insert, and
+  the page's `last_fetched` / `status`. A batch is atomic: killed mid-batch, none of its rows
+  exist, validators included (so the next crawl asks again with a plain GET); never a fetch row
+  without its page update or the other way round.
 """
 
 from __future__ import annotations
@@ -17,18 +19,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, insert, select
 
-from storage import ingest_policy
+from storage import ingest_policy, page_rows
 from storage.models import Fetch, Page
+from storage.page_rows import PageRow
 
-if TYPE_CHECKING:
-    from storage.ingest import IngestResult
-
-__all__ = ["NotModified", "load_validators", "record_not_modified", "validator_headers"]
+__all__ = [
+    "NotModified",
+    "Response",
+    "fetch_values",
+    "load_validators",
+    "record_not_modified",
+    "validator_headers",
+]
 
 CHUNK = 500  # URLs per IN (...) (SQLite's default limit on bound parameters is far above)
 
@@ -41,6 +47,21 @@ class NotModified:
     headers: Mapping[str, str]
     fetched_at: datetime  # aware, or naive UTC (the store normalises)
     request_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Response:
+    """One HTTP response as the crawler saw it: what `Store.record_response` takes, as an item
+    of a batch (`Store.record_responses`)."""
+
+    url: str
+    status: int
+    headers: Mapping[str, str]
+    body: bytes | None
+    fetched_at: datetime  # aware, or naive UTC (the store normalises)
+    error: str | None = None
+    request_url: str | None = None
+    link_installment: tuple[int, int | None] | None = None
 
 
 def validator_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
@@ -63,83 +84,58 @@ def load_validators(engine: Engine) -> dict[str, dict[str, str]]:
     return {url: h for url, etag, lm in rows if (h := validator_headers(etag, lm))}
 
 
-def record_not_modified(
-    s: Session, items: Sequence[NotModified]
-) -> tuple[list[tuple[NotModified, int]], list[NotModified]]:
-    """Record the 304s of known pages in the caller's transaction.
+def fetch_values(
+    page_id: int,
+    url: str,
+    *,
+    at: datetime,
+    status: int,
+    sha: str | None,
+    headers: Mapping[str, str],
+    request_url: str | None,
+    error: str | None,
+) -> dict[str, Any]:
+    """A fetch row's columns (`headers` with lower-case names), for a 304 as for any response."""
+    return {
+        "page_id": page_id,
+        "fetched_at": at,
+        "status": status,
+        "blob_sha": sha,
+        "content_type": ingest_policy.content_type(headers.get("content-type")),
+        "request_url": request_url if request_url and request_url != url else None,
+        "error": error,
+    }
 
-    Returns ((item, fetch id) for each recorded one, items whose page is unknown): a 304 for a
-    page we never stored is left to `Store.record_response`, which creates the page.
-    """
-    pages: dict[str, tuple[int, datetime | None]] = {}
-    urls = sorted({it.url for it in items})
-    for i in range(0, len(urls), CHUNK):
-        for pid, url, last in s.execute(
-            select(Page.id, Page.url, Page.last_fetched).where(Page.url.in_(urls[i : i + CHUNK]))
-        ):
-            pages[url] = (pid, last)
-    known = [it for it in items if it.url in pages]
-    unknown = [it for it in items if it.url not in pages]
-    if not known:
-        return [], unknown
-    params: list[dict[str, Any]] = []
-    for it in known:
-        hdrs = {k.lower(): v for k, v in it.headers.items()}
-        params.append(
-            {
-                "page_id": pages[it.url][0],
-                "fetched_at": it.fetched_at,
-                "status": 304,
-                "blob_sha": None,
-                "content_type": ingest_policy.content_type(hdrs.get("content-type")),
-                "request_url": it.request_url
-                if it.request_url and it.request_url != it.url
-                else None,
-                "error": None,
-            }
+
+def record_not_modified(
+    conn: Connection, items: Sequence[NotModified], pages: Mapping[str, PageRow]
+) -> list[int]:
+    """Record 304s of pages the store holds (`pages`, url -> row) in the caller's transaction:
+    their fetch ids, in item order. The rows' `last_fetched` / `status` are set as for any
+    response (`page_rows.touch`); the caller writes them back with the batch's other pages."""
+    params = [
+        fetch_values(
+            pages[it.url].id,
+            it.url,
+            at=it.fetched_at,
+            status=304,
+            sha=None,
+            headers={k.lower(): v for k, v in it.headers.items()},
+            request_url=it.request_url,
+            error=None,
         )
+        for it in items
+    ]
     # One multi-row INSERT per chunk (an executemany with RETURNING runs row by row on SQLite).
     # Ids come back with their page; a page's ids are in the order its rows were given.
     by_page: dict[int, list[int]] = {}
     for i in range(0, len(params), CHUNK):
-        for fid, pid in s.execute(
+        for fid, pid in conn.execute(
             insert(Fetch).values(params[i : i + CHUNK]).returning(Fetch.id, Fetch.page_id)
         ):
             by_page.setdefault(pid, []).append(fid)
     for got in by_page.values():
         got.sort(reverse=True)
-    ids = [by_page[p["page_id"]].pop() for p in params]
-    # The page row says when it was last fetched and how that went (as record_response does:
-    # never moved back by an older answer).
-    latest: dict[int, datetime] = {}
-    for it in known:
-        pid, last = pages[it.url]
-        if (last is None or it.fetched_at >= last) and it.fetched_at >= latest.get(
-            pid, it.fetched_at
-        ):
-            latest[pid] = it.fetched_at
-    if latest:
-        s.execute(
-            update(Page),
-            [{"id": pid, "last_fetched": at, "status": 304} for pid, at in latest.items()],
-        )
-    return list(zip(known, ids, strict=True)), unknown
-
-
-def results(recorded: Sequence[tuple[NotModified, int]]) -> list[IngestResult]:
-    from storage.ingest import IngestResult
-
-    return [
-        IngestResult(
-            url=it.url,
-            fetch_id=fid,
-            status=304,
-            blob_new=False,
-            installment=None,
-            installment_new=False,
-            revision_new=False,
-            suspect=None,
-            error=None,
-        )
-        for it, fid in recorded
-    ]
+    for it in items:
+        page_rows.touch(pages[it.url], it.fetched_at, 304)
+    return [by_page[p["page_id"]].pop() for p in params]
