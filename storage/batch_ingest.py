@@ -7,9 +7,9 @@ transaction (page row, fetch row, commit) cost more than the download itself (is
 - `load_validators` reads `If-None-Match` / `If-Modified-Since` of every page in one query, once per
   crawl (crawler/storeaccess.py keeps them in memory for the crawl's requests);
 - `Response` is one item of a batch that `Store.record_responses` writes in ONE transaction
-  (storage/ingest.py), each item exactly what `Store.record_response` writes for it; within it the
-  304s of known pages are `record_not_modified`: a fetch row each, as one multi-row insert, and
-  the page's `last_fetched` / `status`. A batch is atomic: killed mid-batch, none of its rows
+  (storage/ingest.py), each item exactly what `Store.record_response` writes for it, a 304 no more
+  than its fetch row and its page's `last_fetched` / `status`; the batch's fetch rows go in as
+  one multi-row insert (`insert_fetches`), 304s and new pages alike. A batch is atomic: killed mid-batch, none of its rows
   exist, validators included (so the next crawl asks again with a plain GET); never a fetch row
   without its page update or the other way round.
 """
@@ -23,16 +23,15 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 
-from storage import ingest_policy, page_rows
+from storage import ingest_policy
 from storage.models import Fetch, Page
-from storage.page_rows import PageRow
 
 __all__ = [
     "NotModified",
     "Response",
     "fetch_values",
+    "insert_fetches",
     "load_validators",
-    "record_not_modified",
     "validator_headers",
 ]
 
@@ -107,35 +106,18 @@ def fetch_values(
     }
 
 
-def record_not_modified(
-    conn: Connection, items: Sequence[NotModified], pages: Mapping[str, PageRow]
-) -> list[int]:
-    """Record 304s of pages the store holds (`pages`, url -> row) in the caller's transaction:
-    their fetch ids, in item order. The rows' `last_fetched` / `status` are set as for any
-    response (`page_rows.touch`); the caller writes them back with the batch's other pages."""
-    params = [
-        fetch_values(
-            pages[it.url].id,
-            it.url,
-            at=it.fetched_at,
-            status=304,
-            sha=None,
-            headers={k.lower(): v for k, v in it.headers.items()},
-            request_url=it.request_url,
-            error=None,
-        )
-        for it in items
-    ]
-    # One multi-row INSERT per chunk (an executemany with RETURNING runs row by row on SQLite).
-    # Ids come back with their page; a page's ids are in the order its rows were given.
+def insert_fetches(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Fetch rows (`fetch_values`) inserted in the caller's transaction; their ids, in order.
+
+    One multi-row INSERT per chunk (an executemany with RETURNING runs row by row on SQLite). Ids
+    come back with their page; a page's ids are in the order its rows were given.
+    """
     by_page: dict[int, list[int]] = {}
-    for i in range(0, len(params), CHUNK):
+    for i in range(0, len(rows), CHUNK):
         for fid, pid in conn.execute(
-            insert(Fetch).values(params[i : i + CHUNK]).returning(Fetch.id, Fetch.page_id)
+            insert(Fetch).values(list(rows[i : i + CHUNK])).returning(Fetch.id, Fetch.page_id)
         ):
             by_page.setdefault(pid, []).append(fid)
     for got in by_page.values():
         got.sort(reverse=True)
-    for it in items:
-        page_rows.touch(pages[it.url], it.fetched_at, 304)
-    return [by_page[p["page_id"]].pop() for p in params]
+    return [by_page[r["page_id"]].pop() for r in rows]

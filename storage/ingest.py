@@ -106,8 +106,8 @@ def record_response(
 def record_responses(store: Store, items: Sequence[batch_ingest.Response]) -> list[IngestResult]:
     """A batch of responses (times naive UTC) in one transaction; results in item order.
 
-    Each new body is parsed before the transaction opens. A body for a page that came earlier in
-    the same batch with a body of its own starts the next transaction: whether it must be parsed
+    Each new body is parsed before the transaction opens. A page named again in the batch, when
+    either answer carries a body, starts the next transaction: whether the body must be parsed
     depends on what the earlier one stored (a crawl asks for each URL once, so its batches are
     never cut).
     """
@@ -140,15 +140,19 @@ def _response(it: batch_ingest.Response) -> _Response:
 
 
 def _parts(rs: list[_Response]) -> Iterator[list[_Response]]:
-    """The batch cut before a body whose page came earlier in the same part."""
+    """The batch cut before a page named again when either answer carries a body: whether a body
+    must be parsed, and what the fetch rows before it say, depend on what the earlier one stored."""
     part: list[_Response] = []
     urls: set[str] = set()
+    with_body: set[str] = set()
     for r in rs:
-        if r.sha is not None and r.url in urls:
+        if r.url in urls and (r.sha is not None or r.url in with_body):
             yield part
-            part, urls = [], set()
+            part, urls, with_body = [], set(), set()
         part.append(r)
         urls.add(r.url)
+        if r.sha is not None:
+            with_body.add(r.url)
     if part:
         yield part
 
@@ -192,39 +196,56 @@ def _parse_new(store: Store, rs: Sequence[_Response]) -> list[_Parse]:
 def _write_batch(
     store: Store, rs: Sequence[_Response], parses: Sequence[_Parse]
 ) -> list[IngestResult]:
-    """One transaction: the batch's pages read in one statement, 304s of known pages as one
-    multi-row insert (storage/batch_ingest.py), every other response in turn, and the pages'
-    changes written back at the end."""
+    """One transaction, 200s and 304s alike: the batch's pages read in one statement, new pages,
+    new blobs and every fetch row inserted a statement each, then each response's own rows in
+    item order (a parse applied, an availability event), the pages' changes written at the end."""
     with store._write() as s:
         conn = s.connection()
         pages = page_rows.load(conn, (r.url for r in rs))
-        done: dict[int, IngestResult] = {}
-        cheap = [
-            i for i, r in enumerate(rs) if r.status == 304 and r.error is None and r.url in pages
-        ]
-        if cheap:
-            items = [
-                batch_ingest.NotModified(
-                    url=rs[i].url,
-                    headers=rs[i].headers,
-                    fetched_at=rs[i].at,
-                    request_url=rs[i].request_url,
+        new_pages: dict[str, datetime] = {}
+        for r in rs:
+            if r.url not in pages:
+                new_pages.setdefault(r.url, r.at)
+        pages.update(page_rows.insert_pages(conn, new_pages))
+        bodies = {r.sha: r.body for r in rs if r.sha is not None and r.body is not None}
+        fresh = blobs.put_many(conn, bodies) if bodies else set()
+        # Core inserts (values bound): the fetch rows are never read back as ORM objects here,
+        # and the ORM unit of work cost more than the inserts (issue 16).
+        fetch_ids = batch_ingest.insert_fetches(
+            conn,
+            [
+                batch_ingest.fetch_values(
+                    pages[r.url].id,
+                    r.url,
+                    at=r.at,
+                    status=r.status,
+                    sha=r.sha,
+                    headers=r.headers,
+                    request_url=r.request_url,
+                    error=r.error,
                 )
-                for i in cheap
-            ]
-            ids = batch_ingest.record_not_modified(conn, items, pages)
-            for i, fid in zip(cheap, ids, strict=True):
-                done[i] = _result(rs[i], fid, False, derive.Outcome(), None)
-        for i, r in enumerate(rs):
-            if i in done:
-                continue
-            asked = pages.get(r.request_url) if r.request_url else None
-            if asked is not None and asked.changes():
-                # derive.installment_of reads the requested page's installment from the table.
-                page_rows.save(conn, list(pages.values()))
-            done[i] = _write_one(store, s, pages, r, *parses[i])
+                for r in rs
+            ],
+        )
+        out: list[IngestResult] = []
+        for r, fetch_id, (article, parse_error, again) in zip(rs, fetch_ids, parses, strict=True):
+            page = pages[r.url]
+            page_rows.touch(page, r.at, r.status)
+            outcome = derive.Outcome()
+            if r.sha is not None or (r.error is None and r.status >= 400):
+                asked = pages.get(r.request_url) if r.request_url else None
+                if asked is not None and asked.changes():
+                    # derive.installment_of reads the requested page's installment from the table.
+                    page_rows.save(conn, list(pages.values()))
+                if r.sha is not None:
+                    outcome = _record_body(store, s, page, r, fetch_id, article, parse_error, again)
+                else:
+                    _record_unavailable(s, page, r, fetch_id)
+            blob_new = r.sha in fresh
+            fresh.discard(r.sha or "")  # identical bytes twice in a batch: new the first time
+            out.append(_result(r, fetch_id, blob_new, outcome, parse_error))
         page_rows.save(conn, list(pages.values()))
-    return [done[i] for i in range(len(rs))]
+    return out
 
 
 def _result(
@@ -241,44 +262,6 @@ def _result(
         suspect=outcome.suspect,
         error=r.error or parse_error,
     )
-
-
-def _write_one(
-    store: Store,
-    s: Session,
-    pages: dict[str, PageRow],
-    r: _Response,
-    article: Article | None,
-    parse_error: str | None,
-    again: bool,
-) -> IngestResult:
-    conn = s.connection()
-    page = pages.get(r.url)
-    if page is None:
-        page = pages[r.url] = page_rows.insert_page(conn, r.url, r.at)
-    blob_new = False
-    if r.sha is not None and r.body is not None:
-        blob_new = blobs.put(s, r.sha, r.body)
-    # Core insert (values bound, statement compiled once): the fetch row is never read back
-    # in this transaction, and the ORM unit of work cost more than the insert (issue 16).
-    values = batch_ingest.fetch_values(
-        page.id,
-        r.url,
-        at=r.at,
-        status=r.status,
-        sha=r.sha,
-        headers=r.headers,
-        request_url=r.request_url,
-        error=r.error,
-    )
-    fetch_id: int = conn.execute(_INSERT_FETCH, values).scalar_one()
-    page_rows.touch(page, r.at, r.status)
-    outcome = derive.Outcome()
-    if r.sha is not None:
-        outcome = _record_body(store, s, page, r, fetch_id, article, parse_error, again)
-    elif r.error is None and r.status >= 400:
-        _record_unavailable(s, page, r, fetch_id)
-    return _result(r, fetch_id, blob_new, outcome, parse_error)
 
 
 def _record_body(

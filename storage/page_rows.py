@@ -10,7 +10,7 @@ as the ORM did: a concurrent writer's change to another column is not overwritte
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
 from storage.models import Page
 
-__all__ = ["PageRow", "by_id", "insert_page", "load", "save", "touch"]
+__all__ = ["PageRow", "by_id", "insert_pages", "load", "save", "touch"]
 
 _PAGES = cast(Table, Page.__table__)
 # The columns a write may change (id, url and first_seen never change).
@@ -36,7 +36,6 @@ _MUTABLE = (
 _COLUMNS = (_PAGES.c.id, _PAGES.c.url, *(_PAGES.c[c] for c in _MUTABLE))
 _BY_URLS = select(*_COLUMNS).where(_PAGES.c.url.in_(bindparam("urls", expanding=True)))
 _BY_ID = select(*_COLUMNS).where(_PAGES.c.id == bindparam("pid"))
-_INSERT = insert(_PAGES).returning(_PAGES.c.id)
 # SET columns come from the parameters' keys (compiled once per set of keys, then cached).
 _UPDATE = update(_PAGES).where(_PAGES.c.id == bindparam("pid"))
 CHUNK = 500  # URLs per IN (...)
@@ -89,10 +88,18 @@ def by_id(conn: Connection, page_id: int) -> PageRow | None:
     return None if r is None else _row(r)
 
 
-def insert_page(conn: Connection, url: str, first_seen: datetime) -> PageRow:
-    """A new page (nothing known about it but its URL and when it was first seen)."""
-    pid: int = conn.execute(_INSERT, {"url": url, "first_seen": first_seen}).scalar_one()
-    return PageRow(id=pid, url=url)
+def insert_pages(conn: Connection, new: Mapping[str, datetime]) -> dict[str, PageRow]:
+    """New pages (url -> first seen; nothing else known about them yet): one multi-row INSERT
+    per CHUNK."""
+    out: dict[str, PageRow] = {}
+    urls = list(new)
+    for i in range(0, len(urls), CHUNK):
+        values = [{"url": u, "first_seen": new[u]} for u in urls[i : i + CHUNK]]
+        for pid, url in conn.execute(
+            insert(_PAGES).values(values).returning(_PAGES.c.id, _PAGES.c.url)
+        ):
+            out[url] = PageRow(id=pid, url=url)
+    return out
 
 
 def touch(page: PageRow, at: datetime, status: int) -> None:
