@@ -8,7 +8,8 @@ transaction (page row, fetch row, commit) cost more than the download itself (is
   crawl (crawler/storeaccess.py keeps them in memory for the crawl's requests);
 - `Response` is one item of a batch that `Store.record_responses` writes in ONE transaction
   (storage/ingest.py), each item exactly what `Store.record_response` writes for it, a 304 no more
-  than its fetch row and its page's `last_fetched` / `status`; the batch's fetch rows go in as
+  than its fetch row, its page's `last_fetched` / `status` and its installment's `last_seen` (a 304
+  says the page is on the site as we hold it); the batch's fetch rows go in as
   one multi-row insert (`insert_fetches`), 304s and new pages alike. A batch is atomic: killed mid-batch, none of its rows
   exist, validators included (so the next crawl asks again with a plain GET); never a fetch row
   without its page update or the other way round.

@@ -20,12 +20,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
 import sqlalchemy.exc as sa_exc
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
 from parsers.model import Article
 from storage import batch_ingest, blobs, derive, ingest_policy, page_rows
-from storage.models import Event, Fetch, Installment
+from storage.models import Event, Installment
 from storage.page_rows import PageRow
 
 if TYPE_CHECKING:
@@ -40,8 +40,13 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_FETCHES = cast(Table, Fetch.__table__)
-_INSERT_FETCH = insert(_FETCHES).returning(_FETCHES.c.id)
+_INSTALLMENTS = cast(Table, Installment.__table__)
+# installments.last_seen moves forward only (an older answer never moves it back).
+_SEEN = (
+    update(_INSTALLMENTS)
+    .where(_INSTALLMENTS.c.id == bindparam("b_id"), _INSTALLMENTS.c.last_seen < bindparam("b_at"))
+    .values(last_seen=bindparam("b_at"))
+)
 
 
 @dataclass(frozen=True)
@@ -198,7 +203,8 @@ def _write_batch(
 ) -> list[IngestResult]:
     """One transaction, 200s and 304s alike: the batch's pages read in one statement, new pages,
     new blobs and every fetch row inserted a statement each, then each response's own rows in
-    item order (a parse applied, an availability event), the pages' changes written at the end."""
+    item order (a parse applied, an availability event), the 304s' installments marked seen
+    (one executemany) and the pages' changes written at the end."""
     with store._write() as s:
         conn = s.connection()
         pages = page_rows.load(conn, (r.url for r in rs))
@@ -228,6 +234,7 @@ def _write_batch(
             ],
         )
         out: list[IngestResult] = []
+        seen: dict[int, datetime] = {}  # installment id -> the latest 304 of one of its pages
         for r, fetch_id, (article, parse_error, again) in zip(rs, fetch_ids, parses, strict=True):
             page = pages[r.url]
             page_rows.touch(page, r.at, r.status)
@@ -241,9 +248,16 @@ def _write_batch(
                     outcome = _record_body(store, s, page, r, fetch_id, article, parse_error, again)
                 else:
                     _record_unavailable(s, page, r, fetch_id)
+            elif r.status == 304 and r.error is None and page.installment_id is not None:
+                # The page is on the site as we hold it: its installment was seen then.
+                if r.at > seen.get(page.installment_id, datetime.min):
+                    seen[page.installment_id] = r.at
             blob_new = r.sha in fresh
             fresh.discard(r.sha or "")  # identical bytes twice in a batch: new the first time
             out.append(_result(r, fetch_id, blob_new, outcome, parse_error))
+        if seen:
+            s.flush()  # the parses' own last_seen first: the 304s' only ever move it forward
+            conn.execute(_SEEN, [{"b_id": iid, "b_at": at} for iid, at in seen.items()])
         page_rows.save(conn, list(pages.values()))
     return out
 

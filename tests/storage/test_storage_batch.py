@@ -62,6 +62,12 @@ def _pages(store: Store) -> dict[str, tuple]:
         }
 
 
+def _last_seen(store: Store) -> dict[str, datetime]:
+    """Installment URL -> last_seen."""
+    with Session(store.engine) as s:
+        return {u: t for u, t in s.execute(select(Installment.url, Installment.last_seen))}
+
+
 def _fetches(store: Store) -> list[tuple]:
     with Session(store.engine) as s:
         return sorted(
@@ -136,6 +142,7 @@ def test_a_batch_of_304s_writes_what_one_by_one_writes(db_url: str, tmp_path) ->
                 _pages(st),
                 _fetches(st),
                 count(st, Installment),
+                _last_seen(st),
             )
             assert len({r.fetch_id for r in res}) == 4
         finally:
@@ -144,6 +151,11 @@ def test_a_batch_of_304s_writes_what_one_by_one_writes(db_url: str, tmp_path) ->
     pages = results["batch"][1]
     assert pages[URL.format(5700000)][:2] == (at.replace(tzinfo=None), 304)
     assert pages[URL.format(5700002)][:2] == (T0.replace(tzinfo=None), 200)  # not moved back
+    # A 304 says the page is on the site as we hold it: its installment was seen then (and an
+    # older answer does not move last_seen back).
+    seen = results["batch"][4]
+    assert seen[URL.format(5700000)] == seen[URL.format(5700001)] == at.replace(tzinfo=None)
+    assert seen[URL.format(5700002)] == seen[URL.format(5700003)] == T0.replace(tzinfo=None)
 
 
 def test_reparse_of_unchanged_pages_writes_nothing_and_keeps_last_seen(store: Store) -> None:
@@ -317,6 +329,7 @@ def test_a_batch_of_pages_writes_what_one_by_one_writes(db_url: str, tmp_path) -
                 revisions,
                 events,
                 validators,
+                _last_seen(st),
             )
             assert len({r.fetch_id for r in res}) == len(items)
         finally:
