@@ -171,6 +171,8 @@ class Store:
         Each item writes what `record_response` writes for it; bodies are parsed before the
         transaction opens. The crawler's pipeline writes its pages this way.
         """
+        from storage import ingest  # noqa: PLC0415 - the write path loads with the first write
+
         naive = [dataclasses.replace(it, fetched_at=_utc(it.fetched_at)) for it in items]
         return ingest.record_responses(self, naive)
 
