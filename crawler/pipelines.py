@@ -1,8 +1,9 @@
 """Item pipeline: every fetched article goes raw into the store, which parses it into a revision.
 
-Article 304s are recorded in batches (Store.record_not_modified: one transaction per batch of
-CHIHWATCH_NOT_MODIFIED_BATCH answers, or of whatever waited CHIHWATCH_NOT_MODIFIED_WAIT seconds,
-and the rest when the spider closes); everything else is one transaction per page.
+Article pages are written in batches (Store.record_responses: one transaction per batch of at most
+CHIHWATCH_NOT_MODIFIED_BATCH answers, of which at most CHIHWATCH_PAGE_BATCH with a body, or of
+whatever waited CHIHWATCH_NOT_MODIFIED_WAIT seconds, and the rest when the spider closes); a batch
+that fails is written again page by page, so one bad page costs only itself.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from crawler.counts import count, counted, note_change, note_error
 from crawler.items import ListPageItem, PageItem
 from crawler.outcome import problems_for
 from crawler.storeaccess import close_store, store_for
-from storage.batch_ingest import NotModified
+from storage.batch_ingest import Response
 
 if TYPE_CHECKING:
     from typing import Self
@@ -29,7 +30,8 @@ progress = logging.getLogger("crawler.progress")
 
 
 class StorePipeline:
-    """Records each PageItem with Store.record_response; a failure is counted and the crawl goes on.
+    """Records PageItems in batches (Store.record_responses); a failure is counted and the crawl
+    goes on.
 
     The counts go to Scrapy's stats collector (crawler/counts.py), where crawler.run reads them.
     """
@@ -39,9 +41,12 @@ class StorePipeline:
         assert crawler.stats is not None  # created with the crawler, before any pipeline
         self.stats = crawler.stats
         self.every = crawler.settings.getint("CHIHWATCH_PROGRESS_EVERY", 1)
-        self.batch = max(1, crawler.settings.getint("CHIHWATCH_NOT_MODIFIED_BATCH", 200))
-        self.wait = crawler.settings.getfloat("CHIHWATCH_NOT_MODIFIED_WAIT", 2.0)
-        self.pending: list[PageItem] = []  # 304s not recorded yet
+        settings = crawler.settings
+        self.batch = max(1, settings.getint("CHIHWATCH_NOT_MODIFIED_BATCH", 200))
+        self.bodies = max(1, settings.getint("CHIHWATCH_PAGE_BATCH", 50))
+        self.wait = settings.getfloat("CHIHWATCH_NOT_MODIFIED_WAIT", 2.0)
+        self.pending: list[PageItem] = []  # pages not recorded yet
+        self.pending_bodies = 0  # how many of them carry a body
         self.pending_since = 0.0
 
     @classmethod
@@ -89,39 +94,43 @@ class StorePipeline:
             count(self.stats, "responses")
         elif item.error:
             count(self.stats, "network_errors")
-        if item.status == 304 and not item.error:
-            if not self.pending:
-                self.pending_since = time.monotonic()
-            self.pending.append(item)
-            if (
-                len(self.pending) >= self.batch
-                or time.monotonic() - self.pending_since >= self.wait
-            ):
-                self._flush()
-            return
-        if self.pending and time.monotonic() - self.pending_since >= self.wait:
+        if not self.pending:
+            self.pending_since = time.monotonic()
+        self.pending.append(item)
+        self.pending_bodies += bool(item.body) and item.status == 200
+        if (
+            len(self.pending) >= self.batch
+            or self.pending_bodies >= self.bodies
+            or time.monotonic() - self.pending_since >= self.wait
+        ):
             self._flush()
-        self._record(item)
 
     def _flush(self) -> None:
-        """Record the waiting 304s in one transaction (one by one if the batch fails)."""
-        items, self.pending = self.pending, []
+        """Record the waiting pages in one transaction (one by one if the batch fails)."""
+        items, self.pending, self.pending_bodies = self.pending, [], 0
+        if len(items) == 1:
+            self._record(items[0])
+            return
         if not items:
             return
         try:
-            results = store_for(self.crawler).record_not_modified(
+            results = store_for(self.crawler).record_responses(
                 [
-                    NotModified(
+                    Response(
                         url=i.url,
+                        status=i.status,
                         headers=i.headers,
+                        body=i.body,
                         fetched_at=i.fetched_at,
+                        error=i.error,
                         request_url=i.request_url,
+                        link_installment=i.series,
                     )
                     for i in items
                 ]
             )
         except Exception:  # the batch is rolled back whole: each page gets its own chance
-            log.exception("recording %d not-modified answers at once failed", len(items))
+            log.exception("recording %d pages at once failed", len(items))
             for item in items:
                 self._record(item)
             return

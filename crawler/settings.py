@@ -29,6 +29,11 @@ CHIHWATCH_REVISIT_AFTER = 86400.0
 CHIHWATCH_REVISIT_FRESH = 30 * 86400.0
 # Who runs this crawler: goes into the User-Agent so the site can reach us.
 CHIHWATCH_CONTACT_URL = "https://github.com/chihwatch/chihwatch"
+# Pages with a body written per transaction at most (the pipeline's batches also end at
+# CHIHWATCH_NOT_MODIFIED_BATCH answers of any kind, default 200, or when the first waited
+# CHIHWATCH_NOT_MODIFIED_WAIT seconds, default 2). A crawl killed mid-batch loses that batch whole;
+# its pages' validators were not kept either, so the next crawl fetches them again.
+CHIHWATCH_PAGE_BATCH = 50
 # Log one progress line every N stored pages (0: only the summary).
 CHIHWATCH_PROGRESS_EVERY = 1
 # Seconds to wait before a retry, doubled on each further retry (5xx, timeouts).

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import gzip
 import zlib
+from collections.abc import Mapping
 from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Table, bindparam, insert, select
 
 from storage.models import Blob
 
-__all__ = ["compress", "decompress", "put"]
+__all__ = ["compress", "decompress", "put_many"]
 
 _BLOBS = cast(Table, Blob.__table__)
 # Values bound at execution: compiled once (issue 16).
-_EXISTS = select(_BLOBS.c.sha256).where(_BLOBS.c.sha256 == bindparam("sha"))
+_EXISTING = select(_BLOBS.c.sha256).where(_BLOBS.c.sha256.in_(bindparam("shas", expanding=True)))
 _INSERT = insert(_BLOBS)
+CHUNK = 500  # shas per IN (...)
 
 
 def compress(data: bytes) -> bytes:
@@ -33,15 +34,27 @@ def decompress(data: bytes, compression: str) -> bytes:
     return data
 
 
-def put(s: Session, sha: str, body: bytes) -> bool:
-    """Store `body` under `sha` unless it is there; whether it was new.
+def put_many(conn: Connection, bodies: Mapping[str, bytes]) -> set[str]:
+    """Store each body (sha -> body) unless it is there; the shas that were new.
 
-    An existence check that does not load the stored bytes, and a Core insert.
+    One existence check that does not load the stored bytes, one executemany of the new ones.
     """
-    conn = s.connection()
-    if conn.execute(_EXISTS, {"sha": sha}).first() is not None:
-        return False
-    conn.execute(
-        _INSERT, {"sha256": sha, "size": len(body), "compression": "zlib", "data": compress(body)}
-    )
-    return True
+    have: set[str] = set()
+    shas = sorted(bodies)
+    for i in range(0, len(shas), CHUNK):
+        have.update(conn.execute(_EXISTING, {"shas": shas[i : i + CHUNK]}).scalars())
+    new = [sha for sha in shas if sha not in have]
+    if new:
+        conn.execute(
+            _INSERT,
+            [
+                {
+                    "sha256": sha,
+                    "size": len(bodies[sha]),
+                    "compression": "zlib",
+                    "data": compress(bodies[sha]),
+                }
+                for sha in new
+            ],
+        )
+    return set(new)

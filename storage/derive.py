@@ -24,6 +24,7 @@ from parsers.site import SERIES_NAME
 from storage import blobs, ingest_policy
 from storage.content import Content, content_of, flat_of
 from storage.models import Blob, Event, Installment, Page, Revision, Section
+from storage.page_rows import PageRow
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -67,7 +68,7 @@ class Outcome:
 
 def installment_of(
     s: Session,
-    page: Page,
+    page: PageRow,
     request_url: str | None,
     link_installment: tuple[int, int | None] | None = None,
 ) -> int | None:
@@ -110,7 +111,7 @@ def try_parse(
 def apply_article(
     store: Store,
     s: Session,
-    page: Page,
+    page: PageRow,
     article: Article,
     at: datetime,
     cause: str,
@@ -160,7 +161,7 @@ def apply_article(
 
 def _not_an_installment(
     s: Session,
-    page: Page,
+    page: PageRow,
     article: Article,
     at: datetime,
     fetch_id: int | None,
@@ -178,7 +179,7 @@ def _not_an_installment(
 
 def _suspect_event(
     s: Session,
-    page: Page,
+    page: PageRow,
     inst_id: int,
     inst_title: str | None,
     article: Article,
@@ -203,7 +204,7 @@ def _suspect_event(
 def _hold_suspect(
     store: Store,
     s: Session,
-    page: Page,
+    page: PageRow,
     inst: Installment | None,
     content: Content,
     key: tuple[str, int, int],
@@ -233,7 +234,7 @@ def _hold_suspect(
 def _apply_healthy(
     store: Store,
     s: Session,
-    page: Page,
+    page: PageRow,
     inst: Installment | None,
     latest: Revision | None,
     content: Content,
@@ -304,7 +305,7 @@ def _apply_healthy(
 def _confirm_suspect(
     store: Store,
     s: Session,
-    page: Page,
+    page: PageRow,
     inst: Installment,
     reason: str,
     body_hash: str,
@@ -349,7 +350,7 @@ def _blob_body_hash(store: Store, s: Session, url: str, sha: str, ctype: str | N
     return content_of(article).body_hash
 
 
-def _mark_good(page: Page, sha: str | None, body_hash: str) -> None:
+def _mark_good(page: PageRow, sha: str | None, body_hash: str) -> None:
     if sha is not None:
         page.good_blob_sha = sha
     page.good_body_hash = body_hash
@@ -358,7 +359,7 @@ def _mark_good(page: Page, sha: str | None, body_hash: str) -> None:
 def _insert_installment(
     store: Store,
     s: Session,
-    page: Page,
+    page: PageRow,
     content: Content,
     key: tuple[str, int, int],
     at: datetime,

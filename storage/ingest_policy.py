@@ -33,7 +33,8 @@ from sqlalchemy.orm import Session
 
 from parsers.confidence import SUSPECT_CONFIDENCE as PARSER_SUSPECT_CONFIDENCE
 from storage.content import Content
-from storage.models import Fetch, Page, Revision, Section
+from storage.models import Fetch, Revision, Section
+from storage.page_rows import PageRow
 
 __all__ = [
     "ETAG_MAX",
@@ -133,7 +134,7 @@ def may_confirm(s: Session, page_id: int, good_sha: str | None, at: datetime) ->
 
 def suspect_run(
     s: Session,
-    page: Page,
+    page: PageRow,
     body_hash: str,
     at: datetime,
     content_hash: Callable[[str, str | None], str | None],

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from parsers.model import Article
-from storage import derive
+from storage import derive, page_rows
 from storage.blobs import decompress
 from storage.common import utc
 from storage.content import content_of
@@ -150,11 +150,12 @@ def reparse(store: Store) -> dict[str, int]:
                 counts["unchanged"] += 1  # nothing to write: no transaction at all
                 continue
             with store._write() as s:
-                page = s.get(Page, pg.id)
+                page = page_rows.by_id(s.connection(), pg.id)
                 assert page is not None
                 outcome = derive.apply_article(
                     store, s, page, article, utc(None), "parser", None, sha=pg.sha, seen=False
                 )
+                page_rows.save(s.connection(), [page])
             if article.year is not None and article.installment is not None:
                 touched.add(key)  # type: ignore[arg-type]
             if outcome.suspect:

@@ -186,11 +186,23 @@ class Store:
         return reparse.reparse(self)
 
     @_db_errors
+    def record_responses(self, items: Sequence[batch_ingest.Response]) -> list[IngestResult]:
+        """A batch of responses in one transaction (storage/ingest.py); results in item order.
+
+        Each item writes what `record_response` writes for it; bodies are parsed before the
+        transaction opens. The crawler's pipeline writes its pages this way.
+        """
+        from storage import ingest  # noqa: PLC0415 - the write path loads with the first write
+
+        naive = [dataclasses.replace(it, fetched_at=_utc(it.fetched_at)) for it in items]
+        return ingest.record_responses(self, naive)
+
+    @_db_errors
     def record_not_modified(self, items: Sequence[batch_ingest.NotModified]) -> list[IngestResult]:
         """A batch of 304s in one transaction (storage/batch_ingest.py); results in item order.
 
-        What each writes is what `record_response(status=304)` writes; a 304 for a page the store
-        does not hold goes through `record_response` (it creates the page).
+        What each writes is what `record_response(status=304)` writes (a 304 for a page the store
+        does not hold creates the page, in the same transaction).
         """
         from storage import ingest
 

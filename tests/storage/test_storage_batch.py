@@ -130,9 +130,10 @@ def test_a_batch_of_304s_writes_what_one_by_one_writes(db_url: str, tmp_path) ->
             else:
                 with writes(st) as seen:
                     res = st.record_not_modified(items)
-                # One transaction for the known pages: one INSERT of the fetch rows, one UPDATE
-                # of the pages (executemany), plus the unknown page's own record_response.
-                assert sum(s.lstrip().upper().startswith("INSERT INTO FETCHES") for s in seen) == 2
+                # One transaction: one INSERT of the fetch rows (the unknown page's too, after
+                # one INSERT of the new page), one UPDATE of the pages (executemany).
+                assert sum(s.lstrip().upper().startswith("INSERT INTO FETCHES") for s in seen) == 1
+                assert sum(s.lstrip().upper().startswith("INSERT INTO PAGES") for s in seen) == 1
             results[mode] = (
                 [
                     (r.url, r.status, r.blob_new, r.installment, r.revision_new, r.error)
@@ -207,3 +208,133 @@ def test_reparse_that_changes_a_revision_still_keeps_last_seen(db_url: str) -> N
         assert st2.reparse()["unchanged"] == 2  # and now nothing to do
     finally:
         st2.close()
+
+
+def _second_url(db_url: str, tmp_path, suffix: str) -> str:
+    """Another empty database on the same backend."""
+    if db_url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / (suffix + '.db')}"
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(db_url, isolation_level="AUTOCOMMIT")
+    name = db_url.rsplit("/", 1)[1] + "_" + suffix
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return db_url.rsplit("/", 1)[0] + "/" + name
+
+
+def test_a_batch_of_pages_writes_what_one_by_one_writes(db_url: str, tmp_path) -> None:
+    """Store.record_responses (the crawler's batches) against record_response item by item: the
+    same results, pages, fetch rows, installments, revisions and events."""
+    from storage import open_store
+    from storage.batch_ingest import Response
+    from storage.models import Event, Revision
+    from tests.storage.storage_helpers import json_parse
+
+    at = T0 + timedelta(days=1)
+    html = {"Content-Type": "text/html; charset=utf-8"}
+    new = page(article(2024, 11, {"威海高新区": WEIHAI}))
+    results = {}
+    for mode in ("single", "batch"):
+        st = open_store(
+            db_url if mode == "single" else _second_url(db_url, tmp_path, "pages"),
+            parse=json_parse,
+            parser_version="test-1",
+        )
+        try:
+            urls = _stored(st, 3)
+            items = [
+                Response(URL.format(1), 200, {**html, "ETag": '"n1"'}, new, at),  # new installment
+                Response(URL.format(2), 200, html, new, at),  # the same bytes at another URL
+                Response(  # an edit of a stored page: a revision, new validators
+                    urls[0],
+                    200,
+                    {"ETag": '"e0-2"'},
+                    page(article(2024, 1, {"威海高新区": WEIHAI, "昆明高新区": KUNMING})),
+                    at,
+                ),
+                Response(urls[1], 304, {}, None, at),
+                Response(  # a stored page's bytes again: only a fetch row
+                    urls[2],
+                    200,
+                    {},
+                    page(article(2024, 3, {"威海高新区": WEIHAI, "昆明高新区": KUNMING[:1]})),
+                    at,
+                ),
+                Response(URL.format(4), 404, {}, b"", at, link_installment=(2024, 2)),
+                Response(URL.format(5), 200, html, b"<no article>", at),  # a parse error
+                Response(URL.format(6), 0, {}, None, at, error="TimeoutError"),
+                Response(  # redirected
+                    URL.format(7),
+                    200,
+                    html,
+                    page(article(2024, 12)),
+                    at,
+                    request_url=URL.format(8),
+                ),
+                Response(URL.format(9), 304, {}, None, at),  # a page the store does not hold
+                Response(urls[1], 404, {}, b"", at + timedelta(seconds=1)),  # named again
+            ]
+            if mode == "single":
+                res = [
+                    st.record_response(
+                        it.url,
+                        status=it.status,
+                        headers=it.headers,
+                        body=it.body,
+                        fetched_at=it.fetched_at,
+                        error=it.error,
+                        request_url=it.request_url,
+                        link_installment=it.link_installment,
+                    )
+                    for it in items
+                ]
+            else:
+                with writes(st) as seen:
+                    res = st.record_responses(items)
+                # One transaction: one INSERT of the new pages, one of all fetch rows.
+                assert sum(s.lstrip().upper().startswith("INSERT INTO FETCHES") for s in seen) == 1
+                assert sum(s.lstrip().upper().startswith("INSERT INTO PAGES") for s in seen) == 1
+            with Session(st.engine) as s:
+                revisions = sorted(
+                    (i.year, i.number, r.seq, r.body_hash)
+                    for r, i in s.execute(
+                        select(Revision, Installment).join(
+                            Installment, Installment.id == Revision.installment_id
+                        )
+                    )
+                )
+                events = sorted(
+                    (e.kind, e.status, e.reason or "", e.installment_id or 0)
+                    for e in s.scalars(select(Event))
+                )
+                validators = st.validators()
+            results[mode] = (
+                [
+                    (
+                        r.url,
+                        r.status,
+                        r.blob_new,
+                        r.installment,
+                        r.installment_new,
+                        r.revision_new,
+                        r.suspect,
+                        r.error,
+                    )
+                    for r in res
+                ],
+                _pages(st),
+                _fetches(st),
+                revisions,
+                events,
+                validators,
+                _last_seen(st),
+            )
+            assert len({r.fetch_id for r in res}) == len(items)
+        finally:
+            st.close()
+    assert results["batch"] == results["single"]
+    got = results["batch"][0]
+    assert [g[2] for g in got[:2]] == [True, False]  # identical bytes: one blob, new once
+    assert got[0][4] and got[2][5] and not got[4][5]
