@@ -9,9 +9,9 @@ and selectors (known templates), generic (main-text extraction), body (either pa
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from chihwatch.lazy import lazy_attributes
 from parsers.confidence import (
     SUSPECT_CONFIDENCE,
     SUSPECT_ZONES_CONFIDENCE,
@@ -36,14 +36,7 @@ _LAZY = {
     "SERIES_NAME": "parsers.site",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'parsers' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # once loaded, a plain attribute
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY, globals())
 
 
 __all__ = [

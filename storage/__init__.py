@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from chihwatch.lazy import lazy_attributes
 from chihwatch.paths import resolve_db_url
 from storage.db import make_engine, open_database
 from storage.store import ParseFn, Store
@@ -14,13 +15,8 @@ if TYPE_CHECKING:
 
 __all__ = ["open_store", "Store", "IngestResult"]
 
-
-def __getattr__(name: str) -> Any:
-    if name == "IngestResult":  # the write path loads on first use (storage/store.py)
-        from storage.ingest import IngestResult
-
-        return IngestResult
-    raise AttributeError(f"module 'storage' has no attribute {name!r}")
+# The write path loads on first use (storage/store.py).
+__getattr__ = lazy_attributes(__name__, {"IngestResult": "storage.ingest"}, globals())
 
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

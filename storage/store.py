@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 import parsers
 from chihwatch.errors import ChihwatchError
+from chihwatch.lazy import lazy_attributes
 from parsers.model import Article
 from storage import crawler_reads, queries
 from storage.blobs import compress, decompress
@@ -41,16 +42,7 @@ _LAZY = {
     "SUSPECT_CONFIDENCE": "storage.ingest_policy",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'storage.store' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY, globals())
 
 
 __all__ = [

@@ -36,6 +36,7 @@ BASE = (
     "chihwatch.timefmt",
     "chihwatch.durations",
     "chihwatch.urls",
+    "chihwatch.lazy",
 )
 
 
