@@ -24,6 +24,7 @@ from chihwatch.demo.mirror import MirrorServer
 from tests.support.crawlkit import FAST, LAYOUT, ROOT, crawl_fast, now, record_figures
 from tests.support.faults import FaultPlan, delayed
 from tests.support.storecheck import consistency_problems, snapshot
+from tests.support.writers import kill_group, start_writer
 
 SEED = 20240206
 CRAWL_KILLS = 12
@@ -66,14 +67,6 @@ def _spawn_crawl(db_url: str, site: MirrorServer) -> subprocess.Popen[bytes]:
     )
 
 
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait(timeout=30)
-
-
 def _kill_mid_crawl(db_url: str, site: MirrorServer, rng: random.Random) -> bool:
     """Start a crawl, SIGKILL it after a random number of article requests; True if it was still running."""
     start = len(site.request_log)
@@ -86,7 +79,7 @@ def _kill_mid_crawl(db_url: str, site: MirrorServer, rng: random.Random) -> bool
         time.sleep(0.01)
     time.sleep(rng.uniform(0, 0.25))  # somewhere between a response and its commit
     alive = proc.poll() is None
-    _kill(proc)
+    kill_group(proc)
     return alive
 
 
@@ -190,17 +183,10 @@ def test_sigkill_a_writer_mid_write(db_url: str, tmp_path: Path) -> None:
     open_store(
         db_url
     ).close()  # migrated before the first kill: a kill mid-migration is Alembic's business
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     committed: set[int] = set()
     kills = WRITER_KILLS if db_url.startswith("sqlite") else WRITER_KILLS // 2
     for k in range(kills):
-        proc = subprocess.Popen(
-            [sys.executable, str(script), db_url, str(k), str(page)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        proc = start_writer(script, db_url, str(k), str(page))
         assert proc.stdout is not None
         want = rng.randint(1, 25)
         lines = 0
@@ -212,7 +198,7 @@ def test_sigkill_a_writer_mid_write(db_url: str, tmp_path: Path) -> None:
             lines += 1
         time.sleep(rng.uniform(0, 0.05))
         assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-        _kill(proc)
+        kill_group(proc)
         for line in (
             proc.stdout.read().decode().splitlines()
         ):  # commits printed before the kill landed

@@ -7,11 +7,7 @@ every batch the writer reported as committed is there, and the next writer compl
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import datetime, timedelta
@@ -19,8 +15,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from tests.support.crawlkit import ROOT, record_figures
+from tests.support.crawlkit import record_figures
 from tests.support.storecheck import consistency_problems
+from tests.support.writers import kill_group, start_writer
 
 SEED = 20261201
 KILLS = 8
@@ -46,14 +43,6 @@ while True:
     print("committed", b, flush=True)
     b += 1
 """
-
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait(timeout=30)
 
 
 def _batches(db_url: str) -> tuple[Counter[datetime], list[tuple[str, object, object]]]:
@@ -96,18 +85,11 @@ def test_sigkill_a_writer_mid_batch(db_url: str, tmp_path: Path) -> None:
     with open_store(db_url) as store:  # the pages exist (a 404 each), as a crawl's 304s need
         for u in urls:
             store.record_response(u, status=404, headers={}, body=None, fetched_at=BASE)
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     committed: set[int] = set()
     first = 1
     kills = KILLS if db_url.startswith("sqlite") else KILLS // 2
     for k in range(kills):
-        proc = subprocess.Popen(
-            [sys.executable, str(script), db_url, str(PAGES), str(first)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        proc = start_writer(script, db_url, str(PAGES), str(first))
         assert proc.stdout is not None
         want = rng.randint(1, 6)
         seen = 0
@@ -119,7 +101,7 @@ def test_sigkill_a_writer_mid_batch(db_url: str, tmp_path: Path) -> None:
             seen += 1
         time.sleep(rng.uniform(0, 0.03))  # inside the next batch, most of the time
         assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-        _kill(proc)
+        kill_group(proc)
         for line in proc.stdout.read().decode().splitlines():  # commits printed before the kill
             committed.add(int(line.split()[1]))
         assert consistency_problems(db_url) == [], f"after kill {k + 1}"

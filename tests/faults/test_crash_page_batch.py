@@ -9,11 +9,7 @@ with a plain GET (no 304 "you have it" for a body the store never kept) and stor
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import datetime, timedelta
@@ -21,8 +17,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from tests.support.crawlkit import ROOT, record_figures
+from tests.support.crawlkit import record_figures
 from tests.support.storecheck import consistency_problems
+from tests.support.writers import kill_group, start_writer
 
 SEED = 20261202
 KILLS = 8
@@ -57,14 +54,6 @@ while True:
     print("committed", b, flush=True)
     b += 1
 """
-
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait(timeout=30)
 
 
 def _naive(v: object) -> datetime:
@@ -103,19 +92,12 @@ def test_sigkill_a_writer_mid_batch_of_new_pages(db_url: str, tmp_path: Path) ->
     script = tmp_path / "page_batch_writer.py"
     script.write_text(WRITER, "utf-8")
     open_store(db_url).close()  # migrated before the first kill
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     committed: set[int] = set()
     cut: set[int] = set()  # batches a kill may have cut off (the one after the last commit)
     first = 1
     kills = KILLS if db_url.startswith("sqlite") else KILLS // 2
     for k in range(kills):
-        proc = subprocess.Popen(
-            [sys.executable, str(script), db_url, str(PAGES), str(first)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        proc = start_writer(script, db_url, str(PAGES), str(first))
         assert proc.stdout is not None
         want = rng.randint(1, 4)
         mine: list[int] = []
@@ -126,7 +108,7 @@ def test_sigkill_a_writer_mid_batch_of_new_pages(db_url: str, tmp_path: Path) ->
             mine.append(int(line.split()[1]))
         time.sleep(rng.uniform(0, 0.1))  # inside the next batch's transaction, most of the time
         assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-        _kill(proc)
+        kill_group(proc)
         mine += [int(line.split()[1]) for line in proc.stdout.read().decode().splitlines()]
         committed.update(mine)
         if mine:
