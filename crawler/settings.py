@@ -125,6 +125,12 @@ ITEM_PIPELINES = {
     "crawler.pipelines.StorePipeline": 300,
 }
 
+# Scrapy's stats dump at close pretty-prints every stat (a full crawl's change list among them)
+# before the log level is looked at; crawler.run's summary reports what the crawl did.
+STATS_DUMP = False
+# Scrapy reads each generator callback's source (inspect + ast) to warn about `return value`; the
+# spider's callbacks are tested, and reading them costs ~0.1 s per crawl.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 LOG_LEVEL = "WARNING"
 LOG_INSTALL_ROOT_HANDLER = False  # the caller (CLI, daemon, crawler.__main__) owns logging
 FEED_EXPORT_ENCODING = "utf-8"
